@@ -1,0 +1,102 @@
+package dev.flinkrwkv.math;
+
+import dev.flinkrwkv.model.Dequantize;
+import dev.flinkrwkv.model.Tensor;
+import dev.flinkrwkv.model.TensorType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A weight matrix of {@code rows} rows of {@code cols} values, in its stored type, over the mapped file.
+ * Row n holds the weights of output n: {@code y[n] = sum_k W[n][k] * x[k]} (rwkv.cpp stores Linear
+ * weights (out, in) with the input dimension fastest, so no transpose is ever needed).
+ *
+ * <p>The product is batched: B input vectors share one pass over the weights, which is what makes a
+ * batch of keys cheaper than B single steps when the weights do not fit in cache. The work is done by a
+ * {@link MatMulKernel}, chosen once per process.
+ */
+public final class Matrix {
+    private final String name;
+    private final TensorType type;
+    private final ByteBuffer data;
+    private final int rows;
+    private final int cols;
+    private final long rowBytes;
+
+    public Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols) {
+        this.name = name;
+        this.type = type;
+        this.data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.bytesFor(cols);
+    }
+
+    /** The whole tensor as a matrix of {@code tensor.rows()} rows of {@code tensor.cols()} values. */
+    public static Matrix of(Tensor tensor) {
+        return new Matrix(tensor.name(), tensor.type(), tensor.data(), tensor.rows(), tensor.cols());
+    }
+
+    /** Rows {@code [first, first + count)} of a tensor as a matrix (e.g. one slab of a 3-D tensor). */
+    public static Matrix rowsOf(Tensor tensor, int first, int count) {
+        long rb = tensor.type().bytesFor(tensor.cols());
+        ByteBuffer d = tensor.data();
+        d.position(Math.toIntExact(first * rb)).limit(Math.toIntExact((first + count) * rb));
+        return new Matrix(tensor.name() + "[" + first + ".." + (first + count) + ")", tensor.type(),
+                d.slice().order(ByteOrder.LITTLE_ENDIAN), count, tensor.cols());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public TensorType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** Bytes one pass over this matrix reads. */
+    public long bytes() {
+        return rowBytes * rows;
+    }
+
+    /** The stored bytes, little-endian (shared, read-only: do not change position or limit). */
+    ByteBuffer data() {
+        return data;
+    }
+
+    long rowBytes() {
+        return rowBytes;
+    }
+
+    /** Dequantizes row {@code row} into {@code out} at {@code off}. */
+    public void row(int row, float[] out, int off) {
+        Dequantize.row(type, data, row * rowBytes, cols, out, off);
+    }
+
+    /**
+     * For b in [0, batch): {@code y[yOff + b*yStride + n] = sum_k W[n][k] * x[xOff + b*xStride + k]} for
+     * every row n.
+     */
+    public void mul(float[] x, int xOff, int xStride, float[] y, int yOff, int yStride, int batch) {
+        MatMulKernel.get().mul(this, x, xOff, xStride, y, yOff, yStride, batch, 0, rows);
+    }
+
+    /** The common case: packed inputs (stride cols) and packed outputs (stride rows). */
+    public void mul(float[] x, float[] y, int batch) {
+        mul(x, 0, cols, y, 0, rows, batch);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " " + rows + "x" + cols;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.flinkrwkv.model;
+
+/** The RWKV architecture versions that rwkv.cpp files hold. */
+public enum RwkvVersion {
+    V4("4.0"),
+    V5_1("5.1"),
+    V5_2("5.2"),
+    V6("6.0"),
+    V7("7.0");
+
+    public final String label;
+
+    RwkvVersion(String label) {
+        this.label = label;
+    }
+
+    /** Parses "4", "5.1", "5.2", "6", "7" (or the labels). */
+    public static RwkvVersion parse(String s) {
+        switch (s.trim()) {
+            case "4": case "4.0": return V4;
+            case "5.1": return V5_1;
+            case "5": case "5.2": return V5_2;
+            case "6": case "6.0": return V6;
+            case "7": case "7.0": return V7;
+            default: throw new IllegalArgumentException("unknown RWKV version '" + s + "'; expected 4, 5.1, 5.2, 6 or 7");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

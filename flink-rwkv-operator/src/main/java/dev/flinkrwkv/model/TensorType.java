@@ -1,0 +1,68 @@
+package dev.flinkrwkv.model;
+
+/**
+ * Storage types of rwkv.cpp model files, with rwkv.cpp's own type codes (not ggml's enum numbers).
+ * Quantized types store blocks of 32 values along a row; a block never crosses a row.
+ */
+public enum TensorType {
+    FP32(0, 1, 4),
+    FP16(1, 1, 2),
+    Q4_0(2, 32, 18),
+    Q4_1(3, 32, 20),
+    Q5_0(7, 32, 22),
+    Q5_1(8, 32, 24),
+    Q8_0(9, 32, 34);
+
+    /** The code in the file's header and tensor records. */
+    public final int code;
+    /** Values per block (1 for the float types). */
+    public final int blockElements;
+    /** Bytes per block. */
+    public final int blockBytes;
+
+    TensorType(int code, int blockElements, int blockBytes) {
+        this.code = code;
+        this.blockElements = blockElements;
+        this.blockBytes = blockBytes;
+    }
+
+    public boolean isQuantized() {
+        return blockElements > 1;
+    }
+
+    /** Bytes taken by {@code elements} values (a multiple of the block size for quantized types). */
+    public long bytesFor(long elements) {
+        return elements / blockElements * blockBytes;
+    }
+
+    /** The type for a code, or null when the code names no type this reader supports. */
+    public static TensorType ofCode(int code) {
+        for (TensorType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** Why a code is refused, for error messages. */
+    static String whyUnsupported(int code) {
+        if (code >= 4 && code <= 6) {
+            return "type code " + code + " is a removed rwkv.cpp format (Q4_1_O, Q4_2 or Q4_3); re-quantize the model";
+        }
+        if (code >= 10 && code <= 16) {
+            return "type code " + code + " (Q8_1 or a K-quant) is not supported; use FP32, FP16, Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0";
+        }
+        return "unknown type code " + code;
+    }
+
+    /** Parses a name such as {@code Q5_1} or {@code fp16}. */
+    public static TensorType parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown storage type '" + name
+                    + "'; expected one of FP32, FP16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0");
+        }
+    }
+}

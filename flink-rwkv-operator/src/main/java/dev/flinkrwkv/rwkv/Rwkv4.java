@@ -1,0 +1,136 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.math.Ops;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.RwkvVersion;
+
+/**
+ * RWKV-4: the WKV of the paper, a per-channel exponentially decaying weighted average of values, kept as
+ * numerator {@code aa}, denominator {@code bb} and the running max exponent {@code pp} for stability.
+ */
+final class Rwkv4 extends RwkvModel {
+    /** State slots inside a layer, in units of C floats. */
+    static final int FFN_XX = 0, ATT_XX = 1, AA = 2, BB = 3, PP = 4;
+
+    final float[][] mixK, mixV, mixR;
+    final float[][] timeFirst;  // u, the bonus of the current token
+    final float[][] timeDecay;  // w, stored in the file as -exp(decay)
+    final Matrix[] key, value, receptance, output;
+
+    Rwkv4(Weights w) throws ModelFormatException {
+        super(w, RwkvVersion.V4);
+        int c = embed;
+        mixK = new float[layers][];
+        mixV = new float[layers][];
+        mixR = new float[layers][];
+        timeFirst = new float[layers][];
+        timeDecay = new float[layers][];
+        key = new Matrix[layers];
+        value = new Matrix[layers];
+        receptance = new Matrix[layers];
+        output = new Matrix[layers];
+        for (int i = 0; i < layers; i++) {
+            String p = prefix(i) + "att.";
+            mixK[i] = w.vector(p + "time_mix_k", c);
+            mixV[i] = w.vector(p + "time_mix_v", c);
+            mixR[i] = w.vector(p + "time_mix_r", c);
+            timeFirst[i] = w.vector(p + "time_first", c);
+            timeDecay[i] = w.vector(p + "time_decay", c);
+            key[i] = w.matrix(p + "key.weight", c, c);
+            value[i] = w.matrix(p + "value.weight", c, c);
+            receptance[i] = w.matrix(p + "receptance.weight", c, c);
+            output[i] = w.matrix(p + "output.weight", c, c);
+            channelMix[i] = ChannelMix.load(w, i, c, "time_mix_k", "time_mix_r", true);
+        }
+    }
+
+    @Override
+    protected int stateVectorsPerLayer() {
+        return 5;
+    }
+
+    @Override
+    public int heads() {
+        return 0;
+    }
+
+    @Override
+    public RwkvState initialState() {
+        RwkvState s = super.initialState();
+        float[] d = s.data();
+        for (int i = 0; i < layers; i++) {
+            int at = (i * 5 + PP) * embed;
+            java.util.Arrays.fill(d, at, at + embed, -1e30f);
+        }
+        return s;
+    }
+
+    @Override
+    public RwkvEvaluator newEvaluator() {
+        return new Evaluator(this);
+    }
+
+    private static final class Evaluator extends RwkvEvaluator {
+        private final Rwkv4 m;
+        private float[] xr = new float[0], k = new float[0], v = new float[0], r = new float[0];
+
+        Evaluator(Rwkv4 m) {
+            super(m);
+            this.m = m;
+        }
+
+        @Override
+        protected void allocate(int n) {
+            super.allocate(n);
+            xr = new float[n * c];
+            k = new float[n * c];
+            v = new float[n * c];
+            r = new float[n * c];
+        }
+
+        @Override
+        protected void timeMix(int layer, RwkvState[] states, int batch) {
+            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            float[] xk = mixA, xv = mixB;
+            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
+            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
+            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
+            m.receptance[layer].mul(xr, r, batch);
+            m.key[layer].mul(xk, k, batch);
+            m.value[layer].mul(xv, v, batch);
+
+            float[] u = m.timeFirst[layer];
+            float[] w = m.timeDecay[layer];
+            int base = layerOffset(layer);
+            float[] wkv = gate;
+            for (int b = 0; b < batch; b++) {
+                float[] s = states[b].data();
+                int o = b * c;
+                for (int i = 0; i < c; i++) {
+                    int ia = base + AA * c + i, ib = base + BB * c + i, ip = base + PP * c + i;
+                    float aa = s[ia], bb = s[ib], pp = s[ip];
+                    float kk = k[o + i], vv = v[o + i];
+                    // output: the running average with the current token weighted by exp(u + k)
+                    float ww = u[i] + kk;
+                    float q = Math.max(pp, ww);
+                    float e1 = Ops.exp(pp - q);
+                    float e2 = Ops.exp(ww - q);
+                    float num = e1 * aa + e2 * vv;
+                    float den = e1 * bb + e2;
+                    // state: decay the past by exp(w), add the current token with weight exp(k)
+                    float ww2 = pp + w[i];
+                    float q2 = Math.max(ww2, kk);
+                    float f1 = Ops.exp(ww2 - q2);
+                    float f2 = Ops.exp(kk - q2);
+                    s[ia] = f1 * aa + f2 * vv;
+                    s[ib] = f1 * bb + f2;
+                    s[ip] = q2;
+                    wkv[o + i] = Ops.sigmoid(r[o + i]) * (num / den);
+                }
+            }
+            m.output[layer].mul(wkv, out, batch);
+            addToResidual(out, batch);
+        }
+    }
+}

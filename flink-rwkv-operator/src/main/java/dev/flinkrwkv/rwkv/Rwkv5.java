@@ -1,0 +1,149 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.math.Ops;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.RwkvVersion;
+import dev.flinkrwkv.model.Tensor;
+
+/**
+ * RWKV-5 ("Eagle"), 5.1 and 5.2: multi-head matrix-valued state ({@link Wkv5}), group norm of the heads'
+ * outputs, and in 5.2 a silu gate and per-channel (rather than per-head) decay and bonus.
+ */
+final class Rwkv5 extends RwkvModel {
+    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+    static final float GROUP_NORM_EPS = 1e-5f;
+
+    final int heads, headSize;
+    final float[][] mixK, mixV, mixR, mixG; // mixG null in 5.1
+    final float[][] bonus;  // u per channel (5.1: exp(first) per head, broadcast)
+    final float[][] decay;  // w per channel, the file holds exp(-exp(decay))
+    final float[][] lnXW, lnXB;
+    final Matrix[] key, value, receptance, output, gateW; // gateW null in 5.1
+
+    Rwkv5(Weights w, RwkvVersion version) throws ModelFormatException {
+        super(w, version);
+        int c = embed;
+        boolean v52 = version == RwkvVersion.V5_2;
+        Tensor td = w.tensor("blocks.0.att.time_decay");
+        heads = td.ne(2);
+        if (heads < 1 || c % heads != 0) {
+            throw w.shape(td, "[1, S, H] with H dividing the embedding size " + c);
+        }
+        headSize = c / heads;
+        mixK = new float[layers][];
+        mixV = new float[layers][];
+        mixR = new float[layers][];
+        mixG = v52 ? new float[layers][] : null;
+        bonus = new float[layers][];
+        decay = new float[layers][];
+        lnXW = new float[layers][];
+        lnXB = new float[layers][];
+        key = new Matrix[layers];
+        value = new Matrix[layers];
+        receptance = new Matrix[layers];
+        output = new Matrix[layers];
+        gateW = v52 ? new Matrix[layers] : null;
+        for (int i = 0; i < layers; i++) {
+            String p = prefix(i) + "att.";
+            mixK[i] = w.vector(p + "time_mix_k", c);
+            mixV[i] = w.vector(p + "time_mix_v", c);
+            mixR[i] = w.vector(p + "time_mix_r", c);
+            if (v52) {
+                mixG[i] = w.vector(p + "time_mix_g", c);
+                bonus[i] = w.vector(p + "time_faaaa", c);
+                decay[i] = w.vector(p + "time_decay", c);
+                gateW[i] = w.matrix(p + "gate.weight", c, c);
+            } else {
+                bonus[i] = perHead(w.vector(p + "time_first", heads));
+                decay[i] = perHead(w.vector(p + "time_decay", heads));
+            }
+            lnXW[i] = w.vector(p + "ln_x.weight", c);
+            lnXB[i] = w.vector(p + "ln_x.bias", c);
+            key[i] = w.matrix(p + "key.weight", c, c);
+            value[i] = w.matrix(p + "value.weight", c, c);
+            receptance[i] = w.matrix(p + "receptance.weight", c, c);
+            output[i] = w.matrix(p + "output.weight", c, c);
+            channelMix[i] = ChannelMix.load(w, i, c, "time_mix_k", "time_mix_r", true);
+        }
+    }
+
+    /** Broadcasts one value per head to each of the head's channels. */
+    private float[] perHead(float[] h) {
+        float[] out = new float[embed];
+        for (int i = 0; i < embed; i++) {
+            out[i] = h[i / headSize];
+        }
+        return out;
+    }
+
+    @Override
+    protected int stateVectorsPerLayer() {
+        return 2 + headSize;
+    }
+
+    @Override
+    public int heads() {
+        return heads;
+    }
+
+    @Override
+    public RwkvEvaluator newEvaluator() {
+        return new Evaluator(this);
+    }
+
+    private static final class Evaluator extends RwkvEvaluator {
+        private final Rwkv5 m;
+        private float[] xr = new float[0], xg = new float[0], r = new float[0], k = new float[0],
+                v = new float[0], y = new float[0];
+
+        Evaluator(Rwkv5 m) {
+            super(m);
+            this.m = m;
+        }
+
+        @Override
+        protected void allocate(int n) {
+            super.allocate(n);
+            xr = new float[n * c];
+            xg = new float[n * c];
+            r = new float[n * c];
+            k = new float[n * c];
+            v = new float[n * c];
+            y = new float[n * c];
+        }
+
+        @Override
+        protected void timeMix(int layer, RwkvState[] states, int batch) {
+            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            float[] xk = mixA, xv = mixB;
+            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
+            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
+            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
+            m.receptance[layer].mul(xr, r, batch); // no sigmoid on r from v5 on
+            m.key[layer].mul(xk, k, batch);
+            m.value[layer].mul(xv, v, batch);
+            boolean gated = m.gateW != null;
+            if (gated) {
+                TokenShift.lerp(xn, prev, m.mixG[layer], xg, batch, c);
+                m.gateW[layer].mul(xg, gate, batch);
+                for (int i = 0, n = batch * c; i < n; i++) {
+                    gate[i] = Ops.silu(gate[i]);
+                }
+            }
+            int at = layerOffset(layer) + HEADS * c;
+            for (int b = 0; b < batch; b++) {
+                int o = b * c;
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, o);
+                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+            }
+            if (gated) {
+                for (int i = 0, n = batch * c; i < n; i++) {
+                    y[i] = y[i] * gate[i];
+                }
+            }
+            m.output[layer].mul(y, out, batch);
+            addToResidual(out, batch);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.math.Ops;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.RwkvVersion;
+import dev.flinkrwkv.model.Tensor;
+
+/**
+ * RWKV-6 ("Finch"): the v5 recurrence with a data-dependent token shift (a low-rank "maa" mix that
+ * gives each of w, k, v, r, g its own interpolation) and a data-dependent decay (a low-rank correction
+ * to the per-channel decay, taken through {@code exp(-exp(.))} every token).
+ */
+final class Rwkv6 extends RwkvModel {
+    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+    static final float GROUP_NORM_EPS = 64e-5f;
+    /** Order of the five maa LoRA outputs (not the v7 order). */
+    static final int W = 0, K = 1, V = 2, R = 3, G = 4;
+
+    final int heads, headSize, maaRank, decayRank;
+    final float[][] maaX;
+    final float[][][] maa;          // [layer][w,k,v,r,g][C]
+    final Matrix[] maaW1;           // C -> 5*maaRank
+    final Matrix[][] maaW2;         // [layer][w,k,v,r,g]: maaRank -> C
+    final float[][] decayBase;      // raw decay per channel
+    final Matrix[] decayW1, decayW2; // C -> decayRank -> C
+    final float[][] bonus;
+    final float[][] lnXW, lnXB;
+    final Matrix[] key, value, receptance, output, gateW;
+
+    Rwkv6(Weights w) throws ModelFormatException {
+        super(w, RwkvVersion.V6);
+        int c = embed;
+        Tensor td = w.tensor("blocks.0.att.time_decay");
+        heads = td.ne(2);
+        if (heads < 1 || c % heads != 0) {
+            throw w.shape(td, "[1, S, H] with H dividing the embedding size " + c);
+        }
+        headSize = c / heads;
+        int maaRows = w.rowsOf("blocks.0.att.time_maa_w1", c);
+        if (maaRows % 5 != 0) {
+            throw w.shape(w.tensor("blocks.0.att.time_maa_w1"), "[" + c + ", 5*D]");
+        }
+        maaRank = maaRows / 5;
+        decayRank = w.rowsOf("blocks.0.att.time_decay_w1", c);
+        maaX = new float[layers][];
+        maa = new float[layers][5][];
+        maaW1 = new Matrix[layers];
+        maaW2 = new Matrix[layers][5];
+        decayBase = new float[layers][];
+        decayW1 = new Matrix[layers];
+        decayW2 = new Matrix[layers];
+        bonus = new float[layers][];
+        lnXW = new float[layers][];
+        lnXB = new float[layers][];
+        key = new Matrix[layers];
+        value = new Matrix[layers];
+        receptance = new Matrix[layers];
+        output = new Matrix[layers];
+        gateW = new Matrix[layers];
+        String[] names = {"w", "k", "v", "r", "g"};
+        for (int i = 0; i < layers; i++) {
+            String p = prefix(i) + "att.";
+            maaX[i] = w.vector(p + "time_maa_x", c);
+            for (int s = 0; s < 5; s++) {
+                maa[i][s] = w.vector(p + "time_maa_" + names[s], c);
+            }
+            maaW1[i] = w.matrix(p + "time_maa_w1", c, 5 * maaRank);
+            Tensor w2 = w.tensor(p + "time_maa_w2");
+            if (w2.ne(0) != maaRank || w2.ne(1) != c || w2.ne(2) != 5) {
+                throw w.shape(w2, "[" + maaRank + ", " + c + ", 5]");
+            }
+            for (int s = 0; s < 5; s++) {
+                maaW2[i][s] = Matrix.rowsOf(w2, s * c, c);
+            }
+            decayBase[i] = w.vector(p + "time_decay", c);
+            decayW1[i] = w.matrix(p + "time_decay_w1", c, decayRank);
+            decayW2[i] = w.matrix(p + "time_decay_w2", decayRank, c);
+            bonus[i] = w.vector(p + "time_faaaa", c);
+            lnXW[i] = w.vector(p + "ln_x.weight", c);
+            lnXB[i] = w.vector(p + "ln_x.bias", c);
+            key[i] = w.matrix(p + "key.weight", c, c);
+            value[i] = w.matrix(p + "value.weight", c, c);
+            receptance[i] = w.matrix(p + "receptance.weight", c, c);
+            output[i] = w.matrix(p + "output.weight", c, c);
+            gateW[i] = w.matrix(p + "gate.weight", c, c);
+            channelMix[i] = ChannelMix.load(w, i, c, "time_maa_k", "time_maa_r", false);
+        }
+    }
+
+    @Override
+    protected int stateVectorsPerLayer() {
+        return 2 + headSize;
+    }
+
+    @Override
+    public int heads() {
+        return heads;
+    }
+
+    @Override
+    public RwkvEvaluator newEvaluator() {
+        return new Evaluator(this);
+    }
+
+    private static final class Evaluator extends RwkvEvaluator {
+        private final Rwkv6 m;
+        private float[][] mixed = new float[5][0]; // xw, xk, xv, xr, xg
+        private float[] maaHidden = new float[0], decayHidden = new float[0], r = new float[0],
+                k = new float[0], v = new float[0], w = new float[0], y = new float[0];
+
+        Evaluator(Rwkv6 m) {
+            super(m);
+            this.m = m;
+        }
+
+        @Override
+        protected void allocate(int n) {
+            super.allocate(n);
+            for (int s = 0; s < 5; s++) {
+                mixed[s] = new float[n * c];
+            }
+            maaHidden = new float[n * 5 * m.maaRank];
+            decayHidden = new float[n * m.decayRank];
+            r = new float[n * c];
+            k = new float[n * c];
+            v = new float[n * c];
+            w = new float[n * c];
+            y = new float[n * c];
+        }
+
+        @Override
+        protected void timeMix(int layer, RwkvState[] states, int batch) {
+            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            TokenShift.delta(xn, prev, sx, batch, c);
+
+            // data-dependent token shift: a rank-maaRank correction of each of the five mix vectors
+            float[] xxx = mixA;
+            TokenShift.add(xn, sx, m.maaX[layer], xxx, batch, c);
+            int hid = 5 * m.maaRank;
+            m.maaW1[layer].mul(xxx, 0, c, maaHidden, 0, hid, batch);
+            for (int i = 0, n = batch * hid; i < n; i++) {
+                maaHidden[i] = Ops.tanh(maaHidden[i]);
+            }
+            for (int s = 0; s < 5; s++) {
+                float[] lora = mixB;
+                m.maaW2[layer][s].mul(maaHidden, s * m.maaRank, hid, lora, 0, c, batch);
+                float[] mu = m.maa[layer][s];
+                float[] dst = mixed[s];
+                for (int b = 0; b < batch; b++) {
+                    int o = b * c;
+                    for (int i = 0; i < c; i++) {
+                        dst[o + i] = (lora[o + i] + mu[i]) * sx[o + i] + xn[o + i];
+                    }
+                }
+            }
+            m.receptance[layer].mul(mixed[R], r, batch);
+            m.key[layer].mul(mixed[K], k, batch);
+            m.value[layer].mul(mixed[V], v, batch);
+            m.gateW[layer].mul(mixed[G], gate, batch);
+            for (int i = 0, n = batch * c; i < n; i++) {
+                gate[i] = Ops.silu(gate[i]);
+            }
+
+            // data-dependent decay: w = exp(-exp(decay + W2 tanh(W1 xw)))
+            m.decayW1[layer].mul(mixed[W], 0, c, decayHidden, 0, m.decayRank, batch);
+            for (int i = 0, n = batch * m.decayRank; i < n; i++) {
+                decayHidden[i] = Ops.tanh(decayHidden[i]);
+            }
+            m.decayW2[layer].mul(decayHidden, 0, m.decayRank, w, 0, c, batch);
+            float[] base = m.decayBase[layer];
+            for (int b = 0; b < batch; b++) {
+                int o = b * c;
+                for (int i = 0; i < c; i++) {
+                    w[o + i] = Ops.exp(-Ops.exp(w[o + i] + base[i]));
+                }
+            }
+
+            int at = layerOffset(layer) + HEADS * c;
+            for (int b = 0; b < batch; b++) {
+                int o = b * c;
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, o);
+                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+            }
+            for (int i = 0, n = batch * c; i < n; i++) {
+                y[i] = y[i] * gate[i];
+            }
+            m.output[layer].mul(y, out, batch);
+            addToResidual(out, batch);
+        }
+    }
+}

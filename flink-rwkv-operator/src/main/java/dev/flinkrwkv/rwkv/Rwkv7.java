@@ -1,0 +1,261 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.math.Ops;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.RwkvVersion;
+import dev.flinkrwkv.model.Tensor;
+
+/**
+ * RWKV-7 ("Goose"): the generalized delta rule. Each head's state {@code St[i][j]} (i = value channel,
+ * j = key channel) decays per key channel, is corrected by its own prediction along the normalized key
+ * ({@code sa * beta^T}, the in-context learning rate a), and gains {@code v k^T}; the output reads the new
+ * state. Low-rank projections give the decay w, the learning rate a, the gate g and, from layer 1 on, a
+ * mix of the value toward the first layer's value ("value residual").
+ */
+final class Rwkv7 extends RwkvModel {
+    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+    static final float GROUP_NORM_EPS = 64e-5f;
+    /** e^-0.5 as rwkv.cpp writes it: the decay is exp(-0.606531 * sigmoid(.)). */
+    static final float DECAY_SCALE = -0.606531f;
+    /** Slab order of att.x_rwkvag. */
+    static final int R = 0, W = 1, K = 2, V = 3, A = 4, G = 5;
+
+    final int heads, headSize;
+    final float[][][] mix;     // [layer][r,w,k,v,a,g][C]
+    final float[][] w0, a0, v0, kK, kA, rK, lnXW, lnXB;
+    final Matrix[] w1, w2, a1, a2, g1, g2, v1, v2; // v1, v2 null in layer 0
+    final Matrix[] key, value, receptance, output;
+
+    Rwkv7(Weights w) throws ModelFormatException {
+        super(w, RwkvVersion.V7);
+        int c = embed;
+        Tensor rk = w.tensor("blocks.0.att.r_k");
+        heads = rk.ne(1);
+        if (heads < 1 || c % heads != 0 || rk.ne(0) != c / heads) {
+            throw w.shape(rk, "[S, H] with S*H = " + c);
+        }
+        headSize = c / heads;
+        int dw = w.rowsOf("blocks.0.att.w1", c);
+        int da = w.rowsOf("blocks.0.att.a1", c);
+        int dg = w.rowsOf("blocks.0.att.g1", c);
+        mix = new float[layers][6][];
+        w0 = new float[layers][];
+        a0 = new float[layers][];
+        v0 = new float[layers][];
+        kK = new float[layers][];
+        kA = new float[layers][];
+        rK = new float[layers][];
+        lnXW = new float[layers][];
+        lnXB = new float[layers][];
+        w1 = new Matrix[layers];
+        w2 = new Matrix[layers];
+        a1 = new Matrix[layers];
+        a2 = new Matrix[layers];
+        g1 = new Matrix[layers];
+        g2 = new Matrix[layers];
+        v1 = new Matrix[layers];
+        v2 = new Matrix[layers];
+        key = new Matrix[layers];
+        value = new Matrix[layers];
+        receptance = new Matrix[layers];
+        output = new Matrix[layers];
+        for (int i = 0; i < layers; i++) {
+            String p = prefix(i) + "att.";
+            float[] m6 = w.vector(p + "x_rwkvag", 6 * c);
+            for (int s = 0; s < 6; s++) {
+                mix[i][s] = java.util.Arrays.copyOfRange(m6, s * c, (s + 1) * c);
+            }
+            w0[i] = w.vector(p + "w0", c);
+            a0[i] = w.vector(p + "a0", c);
+            kK[i] = w.vector(p + "k_k", c);
+            kA[i] = w.vector(p + "k_a", c);
+            rK[i] = w.vector(p + "r_k", c);
+            lnXW[i] = w.vector(p + "ln_x.weight", c);
+            lnXB[i] = w.vector(p + "ln_x.bias", c);
+            w1[i] = w.matrix(p + "w1", c, dw);
+            w2[i] = w.matrix(p + "w2", dw, c);
+            a1[i] = w.matrix(p + "a1", c, da);
+            a2[i] = w.matrix(p + "a2", da, c);
+            g1[i] = w.matrix(p + "g1", c, dg);
+            g2[i] = w.matrix(p + "g2", dg, c);
+            if (i > 0) {
+                int dv = w.rowsOf(p + "v1", c);
+                v0[i] = w.vector(p + "v0", c);
+                v1[i] = w.matrix(p + "v1", c, dv);
+                v2[i] = w.matrix(p + "v2", dv, c);
+            }
+            key[i] = w.matrix(p + "key.weight", c, c);
+            value[i] = w.matrix(p + "value.weight", c, c);
+            receptance[i] = w.matrix(p + "receptance.weight", c, c);
+            output[i] = w.matrix(p + "output.weight", c, c);
+            channelMix[i] = ChannelMix.load(w, i, c, "x_k", null, false);
+        }
+    }
+
+    @Override
+    protected int stateVectorsPerLayer() {
+        return 2 + headSize;
+    }
+
+    @Override
+    public int heads() {
+        return heads;
+    }
+
+    int maxLoraRank() {
+        int r = 0;
+        for (int i = 0; i < layers; i++) {
+            r = Math.max(r, Math.max(w1[i].rows(), Math.max(a1[i].rows(), g1[i].rows())));
+            if (v1[i] != null) {
+                r = Math.max(r, v1[i].rows());
+            }
+        }
+        return r;
+    }
+
+    @Override
+    public RwkvEvaluator newEvaluator() {
+        return new Evaluator(this);
+    }
+
+    private static final class Evaluator extends RwkvEvaluator {
+        private final Rwkv7 m;
+        private float[][] mixed = new float[6][0];
+        private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
+                kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0];
+
+        Evaluator(Rwkv7 m) {
+            super(m);
+            this.m = m;
+        }
+
+        @Override
+        protected void allocate(int n) {
+            super.allocate(n);
+            for (int s = 0; s < 6; s++) {
+                mixed[s] = new float[n * c];
+            }
+            lora = new float[n * m.maxLoraRank()];
+            r = new float[n * c];
+            w = new float[n * c];
+            k = new float[n * c];
+            kk = new float[n * c];
+            a = new float[n * c];
+            v = new float[n * c];
+            vFirst = new float[n * c];
+            y = new float[n * c];
+        }
+
+        /** {@code dst = down · f(up · x)}, a low-rank projection through {@code f}. */
+        private void lowRank(Matrix up, Matrix down, float[] in, float[] dst, int batch, int activation) {
+            int rank = up.rows();
+            up.mul(in, 0, c, lora, 0, rank, batch);
+            for (int i = 0, n = batch * rank; i < n; i++) {
+                float h = lora[i];
+                lora[i] = activation == TANH ? Ops.tanh(h) : activation == SIGMOID ? Ops.sigmoid(h) : h;
+            }
+            down.mul(lora, 0, rank, dst, 0, c, batch);
+        }
+
+        private static final int NONE = 0, TANH = 1, SIGMOID = 2;
+
+        @Override
+        protected void timeMix(int layer, RwkvState[] states, int batch) {
+            int n = batch * c;
+            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            TokenShift.delta(xn, prev, sx, batch, c);
+            for (int s = 0; s < 6; s++) {
+                TokenShift.add(xn, sx, m.mix[layer][s], mixed[s], batch, c);
+            }
+            m.receptance[layer].mul(mixed[R], r, batch);
+            lowRank(m.g1[layer], m.g2[layer], mixed[G], gate, batch, SIGMOID);
+            lowRank(m.a1[layer], m.a2[layer], mixed[A], a, batch, NONE);
+            lowRank(m.w1[layer], m.w2[layer], mixed[W], w, batch, TANH);
+            float[] a0 = m.a0[layer], w0 = m.w0[layer];
+            for (int i = 0; i < n; i++) {
+                a[i] = Ops.sigmoid(a[i] + a0[i % c]);
+                w[i] = Ops.exp(Ops.sigmoid(w[i] + w0[i % c]) * DECAY_SCALE);
+            }
+
+            m.key[layer].mul(mixed[K], k, batch);
+            float[] kK = m.kK[layer], kA = m.kA[layer];
+            int s = m.headSize;
+            for (int b = 0; b < batch; b++) {
+                int o = b * c;
+                for (int i = 0; i < c; i++) {
+                    kk[o + i] = k[o + i] * kK[i];
+                }
+                for (int h = 0; h < m.heads; h++) {
+                    int ho = o + h * s;
+                    float sum = 0f;
+                    for (int j = 0; j < s; j++) {
+                        sum += kk[ho + j] * kk[ho + j];
+                    }
+                    float inv = 1f / Math.max((float) Math.sqrt(sum), 1e-12f);
+                    for (int j = 0; j < s; j++) {
+                        kk[ho + j] = kk[ho + j] * inv;
+                    }
+                }
+                for (int i = 0; i < c; i++) {
+                    float ka = k[o + i] * kA[i];
+                    k[o + i] = k[o + i] + (a[o + i] * ka - ka);
+                }
+            }
+
+            m.value[layer].mul(mixed[V], v, batch);
+            if (layer == 0) {
+                System.arraycopy(v, 0, vFirst, 0, n);
+            } else {
+                lowRank(m.v1[layer], m.v2[layer], mixed[V], y, batch, NONE);
+                float[] v0 = m.v0[layer];
+                for (int i = 0; i < n; i++) {
+                    v[i] = v[i] + (vFirst[i] - v[i]) * Ops.sigmoid(y[i] + v0[i % c]);
+                }
+            }
+
+            int at = layerOffset(layer) + HEADS * c;
+            float[] rK = m.rK[layer];
+            for (int b = 0; b < batch; b++) {
+                int o = b * c;
+                float[] st = states[b].data();
+                for (int h = 0; h < m.heads; h++) {
+                    int ho = o + h * s;
+                    int hs = at + h * s * s;
+                    for (int i = 0; i < s; i++) {
+                        int row = hs + i * s;
+                        float sa = 0f;
+                        for (int j = 0; j < s; j++) {
+                            sa += -kk[ho + j] * st[row + j];
+                        }
+                        float vi = v[ho + i];
+                        float yi = 0f;
+                        for (int j = 0; j < s; j++) {
+                            float beta = kk[ho + j] * a[ho + j];
+                            float next = (st[row + j] * w[ho + j] + vi * k[ho + j]) + sa * beta;
+                            st[row + j] = next;
+                            yi += next * r[ho + j];
+                        }
+                        y[ho + i] = yi;
+                    }
+                }
+                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+                for (int h = 0; h < m.heads; h++) {
+                    int ho = o + h * s;
+                    float rho = 0f;
+                    for (int j = 0; j < s; j++) {
+                        rho += k[ho + j] * r[ho + j] * rK[h * s + j];
+                    }
+                    for (int i = 0; i < s; i++) {
+                        y[ho + i] = y[ho + i] + v[ho + i] * rho;
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                y[i] = y[i] * gate[i];
+            }
+            m.output[layer].mul(y, out, batch);
+            addToResidual(out, batch);
+        }
+    }
+}

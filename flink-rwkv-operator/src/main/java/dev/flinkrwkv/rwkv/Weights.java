@@ -1,0 +1,61 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.Tensor;
+
+import java.util.Arrays;
+
+/** Looks tensors up by name and checks their shapes, so that a malformed file fails at load, by name. */
+final class Weights {
+    private final ModelFile file;
+
+    Weights(ModelFile file) {
+        this.file = file;
+    }
+
+    ModelFile file() {
+        return file;
+    }
+
+    boolean has(String name) {
+        return file.has(name);
+    }
+
+    Tensor tensor(String name) throws ModelFormatException {
+        return file.tensor(name);
+    }
+
+    /** A parameter vector of exactly {@code n} values (any dimensions), dequantized to float32. */
+    float[] vector(String name, int n) throws ModelFormatException {
+        Tensor t = file.tensor(name);
+        if (t.elements() != n) {
+            throw shape(t, "" + n + " values");
+        }
+        return t.toFloats();
+    }
+
+    /** A 2-D matrix of {@code rows} rows of {@code cols} values (ggml ne = (cols, rows)), kept in its stored type. */
+    Matrix matrix(String name, int cols, int rows) throws ModelFormatException {
+        Tensor t = file.tensor(name);
+        if (t.ne(0) != cols || t.rows() != rows || t.ne(2) != 1) {
+            throw shape(t, "[" + cols + ", " + rows + "]");
+        }
+        return Matrix.of(t);
+    }
+
+    /** A 2-D tensor with ne0 = {@code cols} and any row count; returns that row count. */
+    int rowsOf(String name, int cols) throws ModelFormatException {
+        Tensor t = file.tensor(name);
+        if (t.ne(0) != cols || t.ne(2) != 1) {
+            throw shape(t, "[" + cols + ", *]");
+        }
+        return t.rows();
+    }
+
+    ModelFormatException shape(Tensor t, String expected) {
+        return new ModelFormatException(file.path(), "tensor '" + t.name() + "' has shape " + Arrays.toString(t.shape())
+                + " (ggml order), expected " + expected);
+    }
+}
