@@ -1,0 +1,75 @@
+package dev.flinkrwkv.jobs;
+
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.BenchCommand;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.EvalCommand;
+import dev.flinkrwkv.jobs.cli.InfoCommand;
+import dev.flinkrwkv.jobs.cli.UsageException;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The flink-rwkv command line: {@code java -jar flink-rwkv.jar COMMAND [--option value ...]}.
+ * A user's mistake (a bad option, a missing or corrupt file) prints one clear line on stderr and exits
+ * non-zero; stack traces are kept for bugs.
+ */
+public final class Main {
+    private Main() {}
+
+    /** Every command, in the order {@code help} lists them. */
+    static Map<String, Command> commands() {
+        Map<String, Command> m = new LinkedHashMap<>();
+        for (Command c : new Command[] {
+                new InfoCommand(),
+                new EvalCommand(),
+                new BenchCommand(),
+        }) {
+            m.put(c.name(), c);
+        }
+        return m;
+    }
+
+    public static void main(String[] argv) {
+        System.exit(run(argv, System.out, System.err));
+    }
+
+    /** Runs a command line; returns the exit code (0 ok, 1 failure, 2 usage). */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        Map<String, Command> commands = commands();
+        if (argv.length == 0 || argv[0].equals("help") || argv[0].equals("--help") || argv[0].equals("-h")) {
+            usage(commands, argv.length == 0 ? err : out);
+            return argv.length == 0 ? 2 : 0;
+        }
+        Command c = commands.get(argv[0]);
+        if (c == null) {
+            err.println("flink-rwkv: unknown command '" + argv[0] + "'; run 'help' for the list");
+            return 2;
+        }
+        try {
+            Args args = Args.parse(argv, 1);
+            if (args.flag("help")) {
+                out.println("usage: flink-rwkv " + c.name() + " " + c.usage());
+                return 0;
+            }
+            return c.run(args, out, err);
+        } catch (UsageException e) {
+            err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
+            err.println("usage: flink-rwkv " + c.name() + " " + c.usage());
+            return 2;
+        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException e) {
+            err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static void usage(Map<String, Command> commands, PrintStream s) {
+        s.println("usage: java -jar flink-rwkv.jar COMMAND [options]   (COMMAND --help for its options)");
+        s.println();
+        for (Command c : commands.values()) {
+            s.printf("  %-12s %s%n", c.name(), c.summary());
+        }
+    }
+}
