@@ -1,6 +1,7 @@
 package dev.flinkrwkv.model;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Row encoders of every storage type, the inverse of {@link Dequantize}, rounding exactly as ggml's
@@ -24,14 +25,16 @@ public final class Quantize {
 
     /**
      * Encodes {@code n} values of {@code x} from {@code off} (n a multiple of the block size) as
-     * {@code type} into {@code out} at its position, advancing it by {@code type.bytesFor(n)}.
+     * {@code type} into {@code out} (little-endian) at its position, advancing it by {@code type.bytesFor(n)}.
      */
     public static void row(TensorType type, float[] x, int off, int n, ByteBuffer out) {
+        if (out.order() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalArgumentException("model files are little-endian; the output buffer is not");
+        }
         switch (type) {
             case FP32:
-                for (int i = 0; i < n; i++) {
-                    out.putFloat(x[off + i]);
-                }
+                out.asFloatBuffer().put(x, off, n); // bulk copy; the view shares out's little-endian order
+                out.position(out.position() + 4 * n);
                 return;
             case FP16:
                 for (int i = 0; i < n; i++) {

@@ -78,7 +78,7 @@ public final class Quantizer {
 
     /** Converts {@code in} to {@code target}, writing {@code out} (replaced atomically when complete). */
     public static Result convert(Path in, Path out, TensorType target) throws IOException {
-        if (Files.exists(out) && Files.isSameFile(in, out)) {
+        if (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out)) {
             throw new IllegalArgumentException("the output " + out + " is the input file; write to another file");
         }
         ModelFile file = ModelFile.open(in);
