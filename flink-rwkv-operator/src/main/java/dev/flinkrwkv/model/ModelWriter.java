@@ -24,7 +24,8 @@ import java.util.Set;
  *
  * <p>The file appears atomically: records go to a temporary file next to the target, which {@link #finish()}
  * moves into place. Closing without {@code finish()} (an exception while writing) deletes the temporary
- * file, so a reader never sees half a model under the target name.
+ * file, so a reader never sees half a model under the target name. (A process killed while writing
+ * leaves its hidden {@code .NAME*.partial} file behind.)
  */
 public final class ModelWriter implements Closeable {
     /** Produces the bytes of one row of a tensor. */
@@ -73,8 +74,14 @@ public final class ModelWriter implements Closeable {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new IOException("cannot write " + path + ": directory " + dir + " does not exist");
         }
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName(), ".partial");
-        FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        Path temp;
+        FileChannel ch;
+        try {
+            temp = Files.createTempFile(dir, "." + abs.getFileName(), ".partial");
+            ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + path + " (" + e + ")", e);
+        }
         ModelWriter w = new ModelWriter(path, temp, ch);
         w.buffer.putInt(ModelFile.MAGIC).putInt(fileVersion).putInt(vocab).putInt(embed).putInt(layers)
                 .putInt(mainTypeCode);
