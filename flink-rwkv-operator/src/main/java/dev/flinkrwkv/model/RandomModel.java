@@ -17,7 +17,8 @@ import java.util.List;
  * {@link Quantizer#storageFor}, so a Q5_1 random model has the same tensors in Q5_1 as a real one.
  *
  * <p>Every row of every tensor is drawn from its own generator, seeded by the seed, the tensor's name and
- * the row, so the same spec and seed give the same bytes, and rows are written as they are drawn
+ * the row, so the same spec and seed give the same bytes (on any JVM: the generator is integer
+ * arithmetic and the transforms use {@link StrictMath}), and rows are written as they are drawn
  * (nothing model-sized is held in memory).
  */
 public final class RandomModel {
@@ -47,8 +48,9 @@ public final class RandomModel {
 
         /**
          * A spec with the sizes RWKV's own training code derives from the embedding: ffn 4C (v6: 3.5C
-         * rounded down to a multiple of 32), head size 64 (or the largest power of two dividing C, if smaller), v6 ranks 32/64, v7 ranks as
-         * the RWKV-7 recipe sets them (for C = 768: w 64, a 64, v 32, g 128).
+         * rounded down to a multiple of 32), head size 64 (or the largest power of two dividing C, if
+         * smaller), v6 ranks 32/64, v7 ranks as the RWKV-7 recipe sets them (for C = 768: w 64, a 64,
+         * v 32, g 128).
          */
         public static Spec of(RwkvVersion version, int layers, int embed, int vocab) {
             int ffn = version == RwkvVersion.V6 ? Math.max(32, embed * 7 / 2 / 32 * 32) : 4 * embed;
@@ -60,7 +62,7 @@ public final class RandomModel {
 
         /** max(32, round(scale * C^power / 32) * 32): the RWKV-7 rule for its low-rank sizes. */
         private static int loraRank(double scale, double power, int embed) {
-            return Math.max(32, (int) Math.round(scale * Math.pow(embed, power) / 32) * 32);
+            return Math.max(32, (int) Math.round(scale * StrictMath.pow(embed, power) / 32) * 32);
         }
 
         public Spec withFfn(int f) {
@@ -162,9 +164,9 @@ public final class RandomModel {
                 v = a + (b - a) * ((z >>> 40) * 0x1p-24f);
             }
             switch (e.transform()) {
-                case NEG_EXP: v = (float) -Math.exp(v); break;
-                case EXP_NEG_EXP: v = (float) Math.exp(-Math.exp(v)); break;
-                case EXP: v = (float) Math.exp(v); break;
+                case NEG_EXP: v = (float) -StrictMath.exp(v); break;
+                case EXP_NEG_EXP: v = (float) StrictMath.exp(-StrictMath.exp(v)); break;
+                case EXP: v = (float) StrictMath.exp(v); break;
                 default: break;
             }
             row[i] = v;
