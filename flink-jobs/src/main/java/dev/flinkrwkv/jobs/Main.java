@@ -5,6 +5,8 @@ import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
+import dev.flinkrwkv.jobs.cli.InitModelCommand;
+import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 
 import java.io.PrintStream;
@@ -26,6 +28,8 @@ public final class Main {
                 new InfoCommand(),
                 new EvalCommand(),
                 new BenchCommand(),
+                new QuantizeCommand(),
+                new InitModelCommand(),
         }) {
             m.put(c.name(), c);
         }

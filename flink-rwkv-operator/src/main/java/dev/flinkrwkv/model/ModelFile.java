@@ -32,6 +32,11 @@ public final class ModelFile {
     public static final int HEADER_BYTES = 24;
     private static final int MAX_DIMS = 3;
     private static final int MAX_NAME_BYTES = 4096;
+    /**
+     * More values than any real file holds (2^40, terabytes); only a corrupt record comes near, and the
+     * bound keeps the product of three 31-bit dimensions, and its byte size, from overflowing a long.
+     */
+    private static final long MAX_ELEMENTS = 1L << 40;
 
     private final Path path;
     private final int fileVersion;
@@ -64,7 +69,13 @@ public final class ModelFile {
         if (!Files.exists(path)) {
             throw new ModelFormatException(path, "does not exist", new NoSuchFileException(path.toString()));
         }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new ModelFormatException(path, "cannot be read (" + e + ")", e);
+        }
+        try (FileChannel ch = opened) {
             long size = ch.size();
             if (size == 0) {
                 throw new ModelFormatException(path, "is empty");
@@ -137,14 +148,12 @@ public final class ModelFile {
         ByteBuffer rest = read(ch, pos, 4 * nDims + keyLen);
         pos += 4L * nDims + keyLen;
         int[] ne = new int[nDims];
-        long elements = 1;
         for (int i = 0; i < nDims; i++) {
             ne[i] = rest.getInt(4 * i);
             if (ne[i] <= 0) {
                 throw new ModelFormatException(path, "tensor at byte " + recordStart + " has dimension " + i + " = "
                         + Integer.toUnsignedString(ne[i]));
             }
-            elements *= ne[i];
         }
         byte[] nameBytes = new byte[keyLen];
         rest.get(4 * nDims, nameBytes);
@@ -162,6 +171,14 @@ public final class ModelFile {
         if (type.isQuantized() && ne[0] % type.blockElements != 0) {
             throw new ModelFormatException(path, "tensor '" + name + "' is " + type + " but its rows of " + ne[0]
                     + " values are not a multiple of " + type.blockElements);
+        }
+        long elements = 1;
+        for (int d : ne) {
+            if (elements > MAX_ELEMENTS / d) {
+                throw new ModelFormatException(path, "tensor '" + name + "' is too large: dimensions "
+                        + java.util.Arrays.toString(ne));
+            }
+            elements *= d;
         }
         if (out.containsKey(name)) {
             throw new ModelFormatException(path, "duplicated tensor name '" + name + "'");

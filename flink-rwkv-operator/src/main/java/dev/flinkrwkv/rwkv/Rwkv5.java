@@ -51,12 +51,12 @@ final class Rwkv5 extends RwkvModel {
             mixR[i] = w.vector(p + "time_mix_r", c);
             if (v52) {
                 mixG[i] = w.vector(p + "time_mix_g", c);
-                bonus[i] = w.vector(p + "time_faaaa", c);
-                decay[i] = w.vector(p + "time_decay", c);
+                bonus[i] = w.values(p + "time_faaaa", 1, headSize, heads);
+                decay[i] = w.values(p + "time_decay", 1, headSize, heads);
                 gateW[i] = w.matrix(p + "gate.weight", c, c);
             } else {
-                bonus[i] = perHead(w.vector(p + "time_first", heads));
-                decay[i] = perHead(w.vector(p + "time_decay", heads));
+                bonus[i] = perHead(w.values(p + "time_first", 1, 1, heads));
+                decay[i] = perHead(w.values(p + "time_decay", 1, 1, heads));
             }
             lnXW[i] = w.vector(p + "ln_x.weight", c);
             lnXB[i] = w.vector(p + "ln_x.bias", c);

@@ -73,10 +73,10 @@ final class Rwkv6 extends RwkvModel {
             for (int s = 0; s < 5; s++) {
                 maaW2[i][s] = Matrix.rowsOf(w2, s * c, c);
             }
-            decayBase[i] = w.vector(p + "time_decay", c);
+            decayBase[i] = w.values(p + "time_decay", 1, headSize, heads);
             decayW1[i] = w.matrix(p + "time_decay_w1", c, decayRank);
             decayW2[i] = w.matrix(p + "time_decay_w2", decayRank, c);
-            bonus[i] = w.vector(p + "time_faaaa", c);
+            bonus[i] = w.values(p + "time_faaaa", 1, headSize, heads);
             lnXW[i] = w.vector(p + "ln_x.weight", c);
             lnXB[i] = w.vector(p + "ln_x.bias", c);
             key[i] = w.matrix(p + "key.weight", c, c);

@@ -62,7 +62,7 @@ final class Rwkv7 extends RwkvModel {
         output = new Matrix[layers];
         for (int i = 0; i < layers; i++) {
             String p = prefix(i) + "att.";
-            float[] m6 = w.vector(p + "x_rwkvag", 6 * c);
+            float[] m6 = w.values(p + "x_rwkvag", c, 1, 6);
             for (int s = 0; s < 6; s++) {
                 mix[i][s] = java.util.Arrays.copyOfRange(m6, s * c, (s + 1) * c);
             }
@@ -70,7 +70,7 @@ final class Rwkv7 extends RwkvModel {
             a0[i] = w.vector(p + "a0", c);
             kK[i] = w.vector(p + "k_k", c);
             kA[i] = w.vector(p + "k_a", c);
-            rK[i] = w.vector(p + "r_k", c);
+            rK[i] = w.values(p + "r_k", headSize, heads);
             lnXW[i] = w.vector(p + "ln_x.weight", c);
             lnXB[i] = w.vector(p + "ln_x.bias", c);
             w1[i] = w.matrix(p + "w1", c, dw);

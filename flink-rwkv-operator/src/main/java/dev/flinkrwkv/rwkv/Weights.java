@@ -27,11 +27,28 @@ final class Weights {
         return file.tensor(name);
     }
 
-    /** A parameter vector of exactly {@code n} values (any dimensions), dequantized to float32. */
+    /**
+     * A parameter vector of exactly {@code n} values along ne0 (any further dimensions 1, as in (C) or
+     * (C, 1, 1)), dequantized to float32.
+     */
     float[] vector(String name, int n) throws ModelFormatException {
         Tensor t = file.tensor(name);
-        if (t.elements() != n) {
-            throw shape(t, "" + n + " values");
+        if (t.ne(0) != n || t.elements() != n) {
+            throw shape(t, "[" + n + "]");
+        }
+        return t.toFloats();
+    }
+
+    /**
+     * A non-matrix parameter of exactly this shape (ggml order; missing trailing dimensions count as 1),
+     * dequantized to float32 in its flat order.
+     */
+    float[] values(String name, int... ne) throws ModelFormatException {
+        Tensor t = file.tensor(name);
+        for (int i = 0; i < 3; i++) {
+            if (t.ne(i) != (i < ne.length ? ne[i] : 1)) {
+                throw shape(t, Arrays.toString(ne));
+            }
         }
         return t.toFloats();
     }

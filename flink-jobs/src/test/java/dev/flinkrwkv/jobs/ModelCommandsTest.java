@@ -1,0 +1,98 @@
+package dev.flinkrwkv.jobs;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code init-model} and {@code quantize} commands, run as a user runs them. */
+class ModelCommandsTest {
+    @TempDir
+    Path dir;
+
+    /** Exit code, stdout and stderr of one command line. */
+    record Run(int code, String out, String err) {
+        /** A user mistake: non-zero exit, nothing on stdout, one line on stderr that says {@code what}. */
+        void assertOneLineError(String what) {
+            assertTrue(code != 0, "exit code " + code);
+            assertEquals("", out);
+            assertEquals(1, err.lines().count(), "one line: " + err);
+            assertTrue(err.contains(what), err);
+            assertFalse(err.contains("Exception"), "no stack trace or exception name: " + err);
+        }
+    }
+
+    static Run run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    Run initModel(String version, String type, String file, String... more) {
+        String[] base = {"init-model", "--version", version, "--layers", "2", "--embed", "64", "--vocab", "256",
+                "--type", type, "--out", dir.resolve(file).toString(), "--seed", "11"};
+        String[] argv = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, argv, base.length, more.length);
+        return run(argv);
+    }
+
+    @Test
+    void initModelWritesAModelThatInfoReads() {
+        Run r = initModel("6", "FP16", "v6.bin", "--ffn", "96", "--head-size", "16");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("RWKV 6.0"), r.out());
+        Run info = run("info", "--model", dir.resolve("v6.bin").toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("RWKV 6.0"), info.out());
+        assertTrue(info.out().contains("4 of size 16"), info.out());
+        assertTrue(info.out().contains("ffn size:      96"), info.out());
+    }
+
+    @Test
+    void quantizingARandomModelEqualsWritingItQuantized() throws IOException {
+        assertEquals(0, initModel("7", "FP32", "f32.bin").code());
+        assertEquals(0, initModel("7", "Q5_1", "direct.bin").code());
+        Run q = run("quantize", "--model", dir.resolve("f32.bin").toString(), "--type", "q5_1",
+                "--out", dir.resolve("q.bin").toString());
+        assertEquals(0, q.code(), q.err());
+        assertTrue(q.out().contains("Q5_1"), q.out());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("direct.bin")), Files.readAllBytes(dir.resolve("q.bin")));
+    }
+
+    @Test
+    void quantizeMistakes() {
+        assertEquals(0, initModel("5.2", "FP32", "m.bin").code());
+        String m = dir.resolve("m.bin").toString();
+        run("quantize", "--model", m, "--type", "Q3_K", "--out", dir.resolve("x.bin").toString())
+                .assertOneLineError("unknown storage type 'Q3_K'");
+        run("quantize", "--model", m, "--type", "Q8_0", "--out", m).assertOneLineError("is the input file");
+        assertEquals(0, run("quantize", "--model", m, "--type", "Q8_0", "--out", dir.resolve("q.bin").toString()).code());
+        run("quantize", "--model", dir.resolve("q.bin").toString(), "--type", "Q4_0", "--out", dir.resolve("y.bin").toString())
+                .assertOneLineError("already Q8_0");
+        run("quantize", "--model", dir.resolve("nope.bin").toString(), "--type", "Q4_0", "--out", dir.resolve("y.bin").toString())
+                .assertOneLineError("does not exist");
+        assertFalse(Files.exists(dir.resolve("x.bin")) || Files.exists(dir.resolve("y.bin")));
+    }
+
+    @Test
+    void initModelMistakes() {
+        initModel("8", "FP32", "a.bin").assertOneLineError("unknown RWKV version '8'");
+        run("init-model", "--version", "4", "--layers", "1", "--embed", "48", "--vocab", "10", "--type", "Q8_0",
+                "--out", dir.resolve("b.bin").toString()).assertOneLineError("multiple of 32");
+        initModel("5.2", "FP32", "c.bin", "--head-size", "24").assertOneLineError("head size 24");
+        Run missing = run("init-model", "--version", "7", "--layers", "1", "--embed", "64", "--out", dir.resolve("d.bin").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("missing --vocab"), missing.err());
+        assertFalse(Files.exists(dir.resolve("b.bin")) || Files.exists(dir.resolve("c.bin")));
+    }
+}

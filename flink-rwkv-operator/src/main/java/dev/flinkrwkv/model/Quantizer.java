@@ -1,0 +1,132 @@
+package dev.flinkrwkv.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Converts an FP32 or FP16 model file to another storage type, producing what rwkv.cpp produces.
+ *
+ * <p>For the quantized types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) this is rwkv.cpp's
+ * {@code rwkv_quantize_model_file}: tensors in the input's order; only 2-D FP32/FP16 tensors are
+ * quantized, except the embedding, the head and the v7 LoRA matrices ({@link #quantizes}); FP16 input is
+ * widened to float exactly before quantizing; everything else is copied unchanged; the header says
+ * file version 101 and the target type. The rows are encoded by {@link Quantize}, which rounds as
+ * ggml's reference quantizers do, so the output equals rwkv.cpp's byte for byte.
+ *
+ * <p>FP16 and FP32 are offered too (rwkv.cpp's quantizer refuses them): FP16 stores in half the tensors
+ * that rwkv.cpp's PyTorch converter stores in half ({@link #storesAsHalf}), FP32 widens every tensor,
+ * which undoes an FP16 conversion exactly.
+ *
+ * <p>The input is memory-mapped and the output streamed a row at a time, so memory use does not grow
+ * with the model.
+ */
+public final class Quantizer {
+    /** Substrings of tensor names that rwkv.cpp never quantizes (the small v7 LoRA matrices, r_k). */
+    private static final List<String> NOT_QUANTIZED = List.of(
+            "att.v1", "att.v2", "att.g1", "att.g2", "att.a1", "att.a2", "att.w1", "att.w2", "att.r_k");
+    /** Substrings of tensor names that rwkv.cpp's converter keeps in FP32 in an FP16 file. */
+    private static final List<String> KEPT_FP32_IN_FP16 = List.of(
+            ".time_", ".k_k", ".k_a", ".r_k", ".x_rwkvag", ".x_k", ".w0", ".a0", ".v0");
+
+    private Quantizer() {}
+
+    /** What a conversion did: tensors converted and sizes before and after. */
+    public record Result(int tensors, int converted, long inputBytes, long outputBytes) {}
+
+    /** Whether rwkv.cpp's quantizer quantizes a tensor of this name and number of dimensions. */
+    public static boolean quantizes(String name, int dims) {
+        if (dims != 2 || name.equals("emb.weight") || name.equals("head.weight")) {
+            return false;
+        }
+        for (String s : NOT_QUANTIZED) {
+            if (name.contains(s)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether rwkv.cpp's converter stores a tensor of this name and number of dimensions as FP16 in an FP16 file. */
+    public static boolean storesAsHalf(String name, int dims) {
+        if (dims < 2) {
+            return false;
+        }
+        for (String s : KEPT_FP32_IN_FP16) {
+            if (name.contains(s)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The storage type of one tensor when a model is stored as {@code target}: the target type where
+     * rwkv.cpp's converter (FP16) or quantizer (block types) would use it, else FP32.
+     */
+    public static TensorType storageFor(String name, int dims, TensorType target) {
+        switch (target) {
+            case FP32:
+                return TensorType.FP32;
+            case FP16:
+                return storesAsHalf(name, dims) ? TensorType.FP16 : TensorType.FP32;
+            default:
+                return quantizes(name, dims) ? target : TensorType.FP32;
+        }
+    }
+
+    /** Converts {@code in} to {@code target}, writing {@code out} (replaced atomically when complete). */
+    public static Result convert(Path in, Path out, TensorType target) throws IOException {
+        if (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out)) {
+            throw new IllegalArgumentException("the output " + out + " is the input file; write to another file");
+        }
+        ModelFile file = ModelFile.open(in);
+        TensorType main = TensorType.ofCode(file.mainTypeCode());
+        if (main != TensorType.FP32 && main != TensorType.FP16) {
+            throw new IllegalArgumentException(in + " is already " + (main == null ? "type " + file.mainTypeCode() : main)
+                    + "; convert from its FP32 or FP16 file");
+        }
+        int converted = 0;
+        try (ModelWriter w = ModelWriter.create(out, 101, file.vocab(), file.embed(), file.layers(), target.code)) {
+            float[] row = new float[0];
+            for (Tensor t : file.tensors().values()) {
+                TensorType to = convertedType(t, target);
+                if (to == t.type()) {
+                    w.write(t);
+                    continue;
+                }
+                if (to.isQuantized() && t.cols() % to.blockElements != 0) {
+                    throw new IllegalArgumentException("tensor '" + t.name() + "' cannot be " + to + ": its rows of "
+                            + t.cols() + " values are not a multiple of " + to.blockElements);
+                }
+                if (row.length < t.cols()) {
+                    row = new float[t.cols()];
+                }
+                float[] buf = row;
+                w.write(t.name(), to, t.shape(), (r, o) -> {
+                    t.dequantizeRow(r, buf, 0);
+                    Quantize.row(to, buf, 0, t.cols(), o);
+                });
+                converted++;
+            }
+            w.finish();
+            return new Result(file.tensors().size(), converted, file.size(), Files.size(out));
+        }
+    }
+
+    /** The type a tensor of the input gets: only FP32/FP16 tensors change, and only where the rules say. */
+    private static TensorType convertedType(Tensor t, TensorType target) {
+        if (t.type() != TensorType.FP32 && t.type() != TensorType.FP16) {
+            return t.type();
+        }
+        switch (target) {
+            case FP32:
+                return TensorType.FP32;
+            case FP16:
+                return storesAsHalf(t.name(), t.dims()) ? TensorType.FP16 : t.type();
+            default:
+                return quantizes(t.name(), t.dims()) ? target : t.type();
+        }
+    }
+}

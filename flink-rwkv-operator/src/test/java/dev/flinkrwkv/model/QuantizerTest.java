@@ -1,0 +1,194 @@
+package dev.flinkrwkv.model;
+
+import dev.flinkrwkv.SharedData;
+import dev.flinkrwkv.rwkv.RwkvEvaluator;
+import dev.flinkrwkv.rwkv.RwkvModel;
+import dev.flinkrwkv.rwkv.RwkvState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The quantizer against files made by rwkv.cpp's own quantizer: equal byte for byte. */
+class QuantizerTest {
+    @TempDir
+    Path dir;
+
+    static List<Path> fp32Models() throws IOException {
+        try (Stream<Path> s = Files.list(SharedData.tinyModels())) {
+            return s.filter(p -> p.getFileName().toString().endsWith("-FP32.bin")).sorted().toList();
+        }
+    }
+
+    /** Every FP32 tiny model with every type rwkv.cpp's quantizer made a file of: 5 x 5. */
+    static Stream<Arguments> rwkvCppQuantizations() throws IOException {
+        List<Arguments> out = new ArrayList<>();
+        for (Path fp32 : fp32Models()) {
+            String stem = SharedData.stem(fp32).replace("-FP32", "");
+            for (TensorType t : List.of(TensorType.Q4_0, TensorType.Q4_1, TensorType.Q5_0, TensorType.Q5_1, TensorType.Q8_0)) {
+                Path dirOf = t == TensorType.Q5_1 ? SharedData.tinyModels() : SharedData.quantizedModels();
+                out.add(Arguments.of(fp32, t, dirOf.resolve(stem + "-" + t + ".bin")));
+            }
+        }
+        return out.stream();
+    }
+
+    @Test
+    void thereAre25Cases() throws IOException {
+        assertEquals(25, rwkvCppQuantizations().count());
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("rwkvCppQuantizations")
+    void equalsRwkvCppByteForByte(Path fp32, TensorType type, Path expected) throws IOException {
+        Path out = dir.resolve("q.bin");
+        Quantizer.Result r = Quantizer.convert(fp32, out, type);
+        byte[] want = Files.readAllBytes(expected);
+        byte[] got = Files.readAllBytes(out);
+        assertEquals(want.length, got.length, "file size");
+        int first = java.util.Arrays.mismatch(want, got);
+        assertEquals(-1, first, "first differing byte");
+        assertTrue(r.converted() > 0 && r.outputBytes() < r.inputBytes());
+    }
+
+    /** FP32 to FP16 applies the converter's rule: the same tensors in half as rwkv.cpp's FP16 files. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fp32Models")
+    void fp16MatchesTheConvertersFp16File(Path fp32) throws IOException {
+        Path out = dir.resolve("h.bin");
+        Quantizer.convert(fp32, out, TensorType.FP16);
+        Path expected = fp32.resolveSibling(fp32.getFileName().toString().replace("FP32", "FP16"));
+        byte[] want = Files.readAllBytes(expected);
+        byte[] got = Files.readAllBytes(out);
+        // the tiny v4 files come from an older converter that wrote file version 100; the rest is the same
+        ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN).putInt(4, ByteBuffer.wrap(want).order(ByteOrder.LITTLE_ENDIAN).getInt(4));
+        assertEquals(-1, java.util.Arrays.mismatch(want, got), "first differing byte");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fp32Models")
+    void fp16BackToFp32IsTheFp32File(Path fp32) throws IOException {
+        Path h = dir.resolve("h.bin");
+        Path f = dir.resolve("f.bin");
+        Quantizer.convert(fp32, h, TensorType.FP16);
+        Quantizer.convert(h, f, TensorType.FP32);
+        ModelFile a = ModelFile.open(fp32);
+        ModelFile b = ModelFile.open(f);
+        assertEquals(new ArrayList<>(a.tensors().keySet()), new ArrayList<>(b.tensors().keySet()));
+        for (Tensor t : a.tensors().values()) {
+            Tensor u = b.tensor(t.name());
+            assertEquals(TensorType.FP32, u.type());
+            float[] want = t.toFloats();
+            if (t.dims() >= 2 && Quantizer.storesAsHalf(t.name(), t.dims())) {
+                for (int i = 0; i < want.length; i++) {
+                    want[i] = Half.round(want[i]);
+                }
+            }
+            assertArrayEquals(want, u.toFloats(), t.name());
+        }
+    }
+
+    /** FP16 input is widened first: FP16 -> Q8_0 loads, runs and stays near the FP32 model's logits. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fp32Models")
+    void fp16ToQ8_0LoadsAndEvaluates(Path fp32) throws IOException {
+        Path fp16 = fp32.resolveSibling(fp32.getFileName().toString().replace("FP32", "FP16"));
+        Path out = dir.resolve("q8.bin");
+        Quantizer.convert(fp16, out, TensorType.Q8_0);
+        RwkvModel m = RwkvModel.load(out);
+        assertEquals(9, m.file().mainTypeCode());
+        assertEquals(101, m.file().fileVersion());
+        assertTrue(m.storageTypes().containsKey(TensorType.Q8_0));
+        float[] logits = logitsAfterQuoteIn(m);
+        float[] expected = SharedData.readFloats(
+                SharedData.tinyModels().resolve("expected-logits-" + SharedData.versionTag(fp32) + ".bin"));
+        double maxDiff = 0;
+        for (int i = 0; i < logits.length; i++) {
+            assertTrue(Float.isFinite(logits[i]));
+            maxDiff = Math.max(maxDiff, Math.abs(logits[i] - expected[i]));
+        }
+        System.out.printf("%s FP16->Q8_0: max |logit - FP32 expected| %.3g%n", SharedData.stem(fp32), maxDiff);
+        assertTrue(maxDiff < 0.25, "8-bit weights stay close to the FP32 model: " + maxDiff);
+    }
+
+    static float[] logitsAfterQuoteIn(RwkvModel m) {
+        RwkvEvaluator ev = m.newEvaluator();
+        RwkvState s = m.initialState();
+        float[] logits = new float[m.vocab()];
+        for (int t : new int[] {34, 105, 110}) {
+            ev.step(s, t, logits);
+        }
+        return logits;
+    }
+
+    @Test
+    void refusesAQuantizedInput() throws IOException {
+        Path q = SharedData.tinyModels().resolve("tiny-rwkv-5v2-730K-Q5_1.bin");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Quantizer.convert(q, dir.resolve("x.bin"), TensorType.Q4_0));
+        assertTrue(e.getMessage().contains("already Q5_1"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("x.bin")));
+    }
+
+    @Test
+    void refusesToOverwriteItsInput() throws IOException {
+        Path copy = dir.resolve("m.bin");
+        Files.copy(fp32Models().get(0), copy);
+        byte[] before = Files.readAllBytes(copy);
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.convert(copy, dir.resolve(".").resolve("m.bin"), TensorType.Q8_0));
+        assertArrayEquals(before, Files.readAllBytes(copy));
+    }
+
+    @Test
+    void roundfBreaksTiesAwayFromZero() {
+        assertEquals(3, Quantize.roundHalfAwayFromZero(2.5f));
+        assertEquals(-3, Quantize.roundHalfAwayFromZero(-2.5f));
+        assertEquals(0, Quantize.roundHalfAwayFromZero(0.49999997f));
+        assertEquals(-1, Quantize.roundHalfAwayFromZero(-0.5f));
+        assertEquals(127, Quantize.roundHalfAwayFromZero(127f));
+    }
+
+    /**
+     * Each type decodes back to within a quantization step of its input (half a step, except at the far
+     * end of the symmetric Q4_0/Q5_0, which clamp the value opposite the block's largest to one step less).
+     */
+    @Test
+    void blocksRoundTripWithinAStep() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        float[] x = new float[256];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1) * (1 + i / 32);
+        }
+        for (TensorType t : TensorType.values()) {
+            ByteBuffer b = ByteBuffer.allocate((int) t.bytesFor(x.length)).order(ByteOrder.LITTLE_ENDIAN);
+            Quantize.row(t, x, 0, x.length, b);
+            assertEquals(b.capacity(), b.position(), t + " fills its bytes");
+            float[] y = new float[x.length];
+            Dequantize.row(t, b, 0, x.length, y, 0);
+            for (int i = 0; i < x.length; i++) {
+                float blockMax = 1 + i / 32;
+                float step = t == TensorType.FP32 ? 0 : t == TensorType.FP16 ? blockMax / 1024
+                        : t == TensorType.Q8_0 ? blockMax / 127 : t == TensorType.Q5_0 ? blockMax / 16
+                        : t == TensorType.Q5_1 ? 2 * blockMax / 31 : t == TensorType.Q4_0 ? blockMax / 8 : 2 * blockMax / 15;
+                // plus the half rounding of d and m
+                assertTrue(Math.abs(x[i] - y[i]) <= step + blockMax * 0.01, t + " value " + i + ": " + x[i] + " vs " + y[i]);
+            }
+        }
+    }
+}
