@@ -28,6 +28,8 @@ final class Rwkv7Chunk {
     private final Rwkv7Params model;
     private final int c, f, heads, s, vocab, capacity, layers, rankW, rankA, rankV, rankG, stateLayer;
     private final Cache[] cache;
+    /** The weights with every matrix transposed, refreshed at each forward pass. */
+    private final double[] wT;
 
     // Top level caches.
     private final int[] inputs, targets;
@@ -62,6 +64,7 @@ final class Rwkv7Chunk {
         this.rankG = sh.gateRank();
         this.stateLayer = sh.stateVectorsPerLayer() * c;
         int tc = capacity * c, th = capacity * heads;
+        wT = new double[model.size()];
         cache = new Cache[layers];
         for (int l = 0; l < layers; l++) {
             Cache y = new Cache();
@@ -161,6 +164,7 @@ final class Rwkv7Chunk {
             throw new IllegalArgumentException("chunk of " + n + " tokens, capacity " + capacity);
         }
         double[] p = model.values;
+        transposeMatrices(p);
         count = n;
         System.arraycopy(input, 0, inputs, 0, n);
         System.arraycopy(target, 0, targets, 0, n);
@@ -176,7 +180,7 @@ final class Rwkv7Chunk {
         }
         Dense.normalize(xFinal, c, LN_EPS, outHat, outRstd, n);
         Dense.scaleShift(outHat, p, model.lnOutW, model.lnOutB, outX, c, n);
-        Dense.mul(p, model.head, vocab, c, outX, probs, n);
+        Dense.mul(wT, model.head, vocab, c, outX, probs, n);
         double loss = 0;
         for (int t = 0; t < n; t++) {
             int o = t * vocab;
@@ -198,6 +202,15 @@ final class Rwkv7Chunk {
         return loss;
     }
 
+    /** Refreshes {@link #wT}, the transposed matrices the forward products read (see {@link Dense#mul}). */
+    private void transposeMatrices(double[] p) {
+        for (ParamTensor t : model.tensors()) {
+            if (t.ne().length == 2 && t.offset() != model.emb) {
+                Dense.transpose(p, wT, t.offset(), t.ne()[1], t.ne()[0]);
+            }
+        }
+    }
+
     private void layerForward(int l, double[] p, double[] state, double[] xOut) {
         Cache y = cache[l];
         Rwkv7Params.Layer q = model.layer[l];
@@ -214,21 +227,21 @@ final class Rwkv7Chunk {
                 }
             }
         }
-        Dense.mul(p, q.receptance, c, c, y.m[R], y.r, n);
+        Dense.mul(wT, q.receptance, c, c, y.m[R], y.r, n);
 
-        Dense.mul(p, q.g1, rankG, c, y.m[G], y.gh, n);
+        Dense.mul(wT, q.g1, rankG, c, y.m[G], y.gh, n);
         for (int i = 0; i < n * rankG; i++) {
             y.gh[i] = sigmoid(y.gh[i]);
         }
-        Dense.mul(p, q.g2, c, rankG, y.gh, y.g, n);
+        Dense.mul(wT, q.g2, c, rankG, y.gh, y.g, n);
 
-        Dense.mul(p, q.a1, rankA, c, y.m[A], y.ah, n);
-        Dense.mul(p, q.a2, c, rankA, y.ah, y.a, n);
-        Dense.mul(p, q.w1, rankW, c, y.m[W], y.wh, n);
+        Dense.mul(wT, q.a1, rankA, c, y.m[A], y.ah, n);
+        Dense.mul(wT, q.a2, c, rankA, y.ah, y.a, n);
+        Dense.mul(wT, q.w1, rankW, c, y.m[W], y.wh, n);
         for (int i = 0; i < n * rankW; i++) {
             y.wh[i] = Math.tanh(y.wh[i]);
         }
-        Dense.mul(p, q.w2, c, rankW, y.wh, y.ws, n);
+        Dense.mul(wT, q.w2, c, rankW, y.wh, y.ws, n);
         for (int i = 0; i < tc; i++) {
             int ch = i % c;
             y.a[i] = sigmoid(y.a[i] + p[q.a0 + ch]);
@@ -236,7 +249,7 @@ final class Rwkv7Chunk {
             y.w[i] = Math.exp(DECAY_SCALE * y.ws[i]);
         }
 
-        Dense.mul(p, q.key, c, c, y.m[K], y.k0, n);
+        Dense.mul(wT, q.key, c, c, y.m[K], y.k0, n);
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
                 int o = t * c + h * s;
@@ -257,13 +270,13 @@ final class Rwkv7Chunk {
             y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + i % c]);
         }
 
-        Dense.mul(p, q.value, c, c, y.m[V], y.vRaw, n);
+        Dense.mul(wT, q.value, c, c, y.m[V], y.vRaw, n);
         if (l == 0) {
             System.arraycopy(y.vRaw, 0, y.v, 0, tc);
         } else {
             double[] vFirst = cache[0].v;
-            Dense.mul(p, q.v1, rankV, c, y.m[V], y.vh, n);
-            Dense.mul(p, q.v2, c, rankV, y.vh, y.vg, n);
+            Dense.mul(wT, q.v1, rankV, c, y.m[V], y.vh, n);
+            Dense.mul(wT, q.v2, c, rankV, y.vh, y.vg, n);
             for (int i = 0; i < tc; i++) {
                 y.vg[i] = sigmoid(y.vg[i] + p[q.v0 + i % c]);
                 y.v[i] = y.vRaw[i] + (vFirst[i] - y.vRaw[i]) * y.vg[i];
@@ -289,7 +302,7 @@ final class Rwkv7Chunk {
         for (int i = 0; i < tc; i++) {
             y.z[i] = y.y2[i] * y.g[i];
         }
-        Dense.mul(p, q.output, c, c, y.z, y.xMid, n);
+        Dense.mul(wT, q.output, c, c, y.z, y.xMid, n);
         for (int i = 0; i < tc; i++) {
             y.xMid[i] += y.xIn[i];
         }
@@ -302,12 +315,12 @@ final class Rwkv7Chunk {
                 y.xk[t * c + i] = y.x2[t * c + i] + y.sx2[t * c + i] * p[q.ffnXk + i];
             }
         }
-        Dense.mul(p, q.ffnKey, f, c, y.xk, y.hPre, n);
+        Dense.mul(wT, q.ffnKey, f, c, y.xk, y.hPre, n);
         for (int i = 0; i < n * f; i++) {
             double h = Math.max(y.hPre[i], 0);
             y.hSq[i] = h * h;
         }
-        Dense.mul(p, q.ffnValue, c, f, y.hSq, xOut, n);
+        Dense.mul(wT, q.ffnValue, c, f, y.hSq, xOut, n);
         for (int i = 0; i < tc; i++) {
             xOut[i] += y.xMid[i];
         }
