@@ -7,6 +7,7 @@ import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -28,6 +29,7 @@ public final class Main {
                 new EvalCommand(),
                 new BenchCommand(),
                 new FitCommand(),
+                new LogBenchmarkCommand(),
         }) {
             m.put(c.name(), c);
         }
