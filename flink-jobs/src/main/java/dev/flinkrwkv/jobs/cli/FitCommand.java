@@ -59,7 +59,8 @@ public final class FitCommand implements Command {
         }
         String type = args.string("type", "FP32");
         if (!type.equalsIgnoreCase("FP32")) {
-            throw new UsageException("fit writes FP32 models; quantize the result separately (--type " + type + ")");
+            throw new UsageException("fit writes FP32 models only for now (--type " + type
+                    + "): quantized output needs the model quantizer, which this build does not have yet");
         }
         long steps = args.longValue("steps", 0);
         double minutes = args.number("minutes", 0);
