@@ -36,7 +36,7 @@ public final class FitCommand implements Command {
 
     @Override
     public String usage() {
-        return "--input FILE... --out MODEL.bin (--steps N | --minutes M) [--version 7] [--layers 2] [--embed 64]"
+        return "--input FILE[,FILE...] (repeatable) --out MODEL.bin (--steps N | --minutes M) [--version 7] [--layers 2] [--embed 64]"
                 + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
                 + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
                 + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
