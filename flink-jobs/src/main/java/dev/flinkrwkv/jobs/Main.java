@@ -4,10 +4,12 @@ import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
+import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -30,6 +32,8 @@ public final class Main {
                 new BenchCommand(),
                 new QuantizeCommand(),
                 new InitModelCommand(),
+                new FitCommand(),
+                new LogBenchmarkCommand(),
         }) {
             m.put(c.name(), c);
         }

@@ -1,0 +1,187 @@
+package dev.flinkrwkv.jobs.cli;
+
+import dev.flinkrwkv.train.LearningRateSchedule;
+import dev.flinkrwkv.train.Rwkv7Shape;
+import dev.flinkrwkv.train.Rwkv7Trainer;
+import dev.flinkrwkv.train.TrainingData;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code fit}: trains a small byte-level RWKV-7 on the user's own text on the CPU and writes it as an
+ * rwkv.cpp FP32 model file that {@code eval} and the operator load like any other.
+ *
+ * <p>The run is bounded by {@code --steps} (reproducible: same seed, data, options and thread count give
+ * the same model) and/or {@code --minutes} (the learning-rate decay then follows the clock). A checkpoint
+ * is written every {@code --checkpoint-every} steps and at the end; {@code --resume} continues from it
+ * with the shape and batch settings it holds.
+ */
+public final class FitCommand implements Command {
+    @Override
+    public String name() {
+        return "fit";
+    }
+
+    @Override
+    public String summary() {
+        return "train a small byte-level RWKV-7 on your own text (CPU), write an rwkv.cpp FP32 model";
+    }
+
+    @Override
+    public String usage() {
+        return "--input FILE[,FILE...] (repeatable) --out MODEL.bin (--steps N | --minutes M) [--version 7] [--layers 2] [--embed 64]"
+                + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
+                + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
+                + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
+                + " [--type FP32]";
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        List<Path> inputs = new ArrayList<>();
+        for (String s : args.strings("input")) {
+            inputs.add(Paths.get(s));
+        }
+        if (inputs.isEmpty()) {
+            throw new UsageException("missing --input (one or more text files to fit)");
+        }
+        Path outPath = args.path("out");
+        int version = args.integer("version", 7);
+        if (version != 7) {
+            throw new UsageException("fit trains RWKV version 7 only (version " + version + " is not supported)");
+        }
+        String type = args.string("type", "FP32");
+        if (!type.equalsIgnoreCase("FP32")) {
+            throw new UsageException("fit writes FP32 models only for now (--type " + type
+                    + "): quantized output needs the model quantizer, which this build does not have yet");
+        }
+        long steps = args.longValue("steps", 0);
+        double minutes = args.number("minutes", 0);
+        if (steps <= 0 && minutes <= 0) {
+            throw new UsageException("give --steps N or --minutes M (or both) to bound the run");
+        }
+        int threads = args.integer("threads", Runtime.getRuntime().availableProcessors());
+        double holdout = args.number("holdout-fraction", 0.05);
+        double lr = args.number("lr", 2e-3);
+        double clip = args.number("clip", 1.0);
+        int warmup = args.integer("warmup", steps > 0 ? (int) Math.max(1, Math.min(100, steps / 10)) : 50);
+        int logEvery = args.integer("log-every", 10);
+        int evalEvery = args.integer("eval-every", 100);
+        int evalBytes = args.integer("eval-bytes", 65536);
+        int checkpointEvery = args.integer("checkpoint-every", 200);
+        Path checkpoint = args.has("checkpoint") ? args.path("checkpoint")
+                : outPath.resolveSibling(outPath.getFileName() + ".ckpt");
+        if (threads < 1 || holdout < 0 || holdout >= 1 || !(lr > 0) || logEvery < 1 || evalEvery < 1
+                || evalBytes < 2 || warmup < 0) {
+            throw new UsageException("--threads, --log-every, --eval-every must be >= 1, --eval-bytes >= 2,"
+                    + " --holdout-fraction in [0, 1), --lr > 0, --warmup >= 0");
+        }
+        LearningRateSchedule schedule = new LearningRateSchedule(lr, 0.1, warmup);
+
+        TrainingData data = TrainingData.read(inputs, holdout);
+        Rwkv7Trainer trainer;
+        if (args.flag("resume")) {
+            if (!Files.isRegularFile(checkpoint)) {
+                throw new IOException("--resume: no checkpoint at " + checkpoint);
+            }
+            trainer = Rwkv7Trainer.resume(checkpoint, data, threads);
+            out.printf("resuming from %s at step %d (shape and batch settings from the checkpoint)%n",
+                    checkpoint, trainer.steps());
+        } else {
+            int embed = args.integer("embed", 64);
+            Rwkv7Shape shape = Rwkv7Shape.of(embed, args.integer("layers", 2), args.integer("head-size", 32));
+            Rwkv7Trainer.Settings settings = new Rwkv7Trainer.Settings(args.integer("context", 64),
+                    args.integer("batch", 8), threads);
+            trainer = Rwkv7Trainer.create(shape, args.longValue("seed", 1), data, settings);
+        }
+        try (trainer) {
+            return fit(trainer, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
+                    checkpointEvery, checkpoint, outPath);
+        }
+    }
+
+    private static int fit(Rwkv7Trainer t, TrainingData data, PrintStream out, long steps, double minutes,
+                           LearningRateSchedule schedule, double clip, int logEvery, int evalEvery, int evalBytes,
+                           int checkpointEvery, Path checkpoint, Path outPath) throws IOException {
+        Rwkv7Shape sh = t.model().shape();
+        Rwkv7Trainer.Settings st = t.settings();
+        out.printf(Locale.ROOT, "RWKV-7 %d layers x %d (%d heads of %d, FFN %d), %,d parameters; context %d,"
+                        + " batch %d, %d thread(s)%n", sh.layers(), sh.embed(), sh.heads(), sh.headSize(), sh.ffn(),
+                t.model().size(), st.context(), st.batch(), st.threads());
+        out.printf(Locale.ROOT, "training on %,d bytes, holding out %,d%n", data.train().length, data.heldOut().length);
+        boolean hasHeldOut = data.heldOut().length >= 2;
+        long limitNanos = minutes > 0 ? (long) (minutes * 60e9) : Long.MAX_VALUE;
+        long base = t.resumedElapsedNanos();
+        long start = System.nanoTime();
+        long firstStep = t.steps();
+        double lossSum = 0;
+        int lossCount = 0;
+        double heldOut = Double.NaN;
+        while (true) {
+            long step = t.steps();
+            long elapsed = base + (System.nanoTime() - start);
+            if ((steps > 0 && step >= steps) || elapsed >= limitNanos) {
+                break;
+            }
+            double progress = Math.max(steps > 0 ? (double) step / steps : 0,
+                    minutes > 0 ? (double) elapsed / limitNanos : 0);
+            double lr = schedule.rate(step, progress);
+            Rwkv7Trainer.StepResult r = t.step(lr, clip);
+            lossSum += r.loss();
+            lossCount++;
+            long done = step + 1;
+            if (hasHeldOut && done % evalEvery == 0) {
+                heldOut = t.evaluate(data.heldOut(), evalBytes);
+            }
+            if (done % logEvery == 0) {
+                long now = System.nanoTime();
+                double sessionSeconds = (now - start) / 1e9;
+                double tokensPerSecond = (done - firstStep) * (double) st.batch() * st.context() / sessionSeconds;
+                double left = Double.POSITIVE_INFINITY;
+                if (steps > 0) {
+                    left = (steps - done) * sessionSeconds / (done - firstStep);
+                }
+                if (minutes > 0) {
+                    left = Math.min(left, Math.max(0, (limitNanos - base - (now - start)) / 1e9));
+                }
+                out.printf(Locale.ROOT, "step %6d  train %.3f bpb  held-out %s  %,.0f tok/s  lr %.2e  |g| %.2f  left %s%n",
+                        done, lossSum / lossCount / Math.log(2), bits(heldOut), tokensPerSecond, lr,
+                        r.gradientNorm(), duration(left));
+                lossSum = 0;
+                lossCount = 0;
+            }
+            if (checkpointEvery > 0 && done % checkpointEvery == 0) {
+                t.saveCheckpoint(checkpoint, base + (System.nanoTime() - start));
+            }
+        }
+        long elapsed = base + (System.nanoTime() - start);
+        t.saveCheckpoint(checkpoint, elapsed);
+        t.writeModel(outPath);
+        if (hasHeldOut) {
+            heldOut = t.evaluate(data.heldOut(), evalBytes);
+        }
+        out.printf(Locale.ROOT, "done: %d steps in %s, held-out %s; model %s (FP32), checkpoint %s%n", t.steps(),
+                duration(elapsed / 1e9), bits(heldOut), outPath, checkpoint);
+        return 0;
+    }
+
+    private static String bits(double nats) {
+        return Double.isNaN(nats) ? "  -  " : String.format(Locale.ROOT, "%.3f bpb", nats / Math.log(2));
+    }
+
+    private static String duration(double seconds) {
+        if (Double.isInfinite(seconds) || Double.isNaN(seconds)) {
+            return "?";
+        }
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+                : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
+    }
+}

@@ -1,0 +1,100 @@
+package dev.flinkrwkv.jobs.cli;
+
+import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.rwkv.RwkvModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code fit} command line: a run writes a loadable model, is reproducible, resumes, rejects misuse. */
+class FitCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path text() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            sb.append("node ").append(i % 7).append(" reports status ok\n");
+        }
+        Path f = dir.resolve("normal.log");
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private String[] fitArgs(Path input, Path model, int steps, String... extra) {
+        String[] base = {"fit", "--input", input.toString(), "--out", model.toString(), "--steps", "" + steps,
+                "--embed", "32", "--layers", "1", "--head-size", "16", "--context", "16", "--batch", "2",
+                "--threads", "2", "--log-every", "5", "--eval-every", "5", "--seed", "3"};
+        String[] all = new String[base.length + extra.length];
+        System.arraycopy(base, 0, all, 0, base.length);
+        System.arraycopy(extra, 0, all, base.length, extra.length);
+        return all;
+    }
+
+    @Test
+    void fitWritesAModelThatEvalLoadsAndTheSameOptionsGiveTheSameFile() throws IOException {
+        Path input = text();
+        Path a = dir.resolve("a.bin"), b = dir.resolve("b.bin");
+        Result r = run(fitArgs(input, a, 10));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("step     10"), r.out());
+        assertTrue(r.out().contains("held-out"), r.out());
+        assertTrue(Files.isRegularFile(dir.resolve("a.bin.ckpt")));
+        RwkvModel m = RwkvModel.load(a);
+        assertEquals(32, m.embed());
+        assertEquals(1, m.layers());
+        assertEquals(256, m.vocab());
+
+        Result e = run("eval", "--model", a.toString(), "--input", input.toString(),
+                "--logprobs", dir.resolve("lp.f32").toString());
+        assertEquals(0, e.code(), e.err());
+
+        assertEquals(0, run(fitArgs(input, b, 10)).code());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    }
+
+    @Test
+    void resumeContinuesFromTheCheckpoint() throws IOException {
+        Path input = text();
+        Path model = dir.resolve("m.bin");
+        assertEquals(0, run(fitArgs(input, model, 5)).code());
+        Result r = run(fitArgs(input, model, 10, "--resume"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resuming from") && r.out().contains("at step 5"), r.out());
+        assertTrue(r.out().contains("done: 10 steps"), r.out());
+    }
+
+    @Test
+    void misuseIsAUsageError() throws IOException {
+        Path input = text();
+        Result v4 = run(fitArgs(input, dir.resolve("x.bin"), 5, "--version", "4"));
+        assertEquals(2, v4.code());
+        assertTrue(v4.err().contains("version 7 only"), v4.err());
+        Result unbounded = run("fit", "--input", input.toString(), "--out", dir.resolve("y.bin").toString());
+        assertEquals(2, unbounded.code());
+        assertTrue(unbounded.err().contains("--steps"), unbounded.err());
+        Result missing = run("fit", "--input", dir.resolve("none.log").toString(), "--out",
+                dir.resolve("z.bin").toString(), "--steps", "1");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("not a readable file"), missing.err());
+    }
+}

@@ -1,0 +1,56 @@
+package dev.flinkrwkv.train;
+
+/**
+ * Adam over a flat parameter vector (Kingma and Ba, with bias correction), preceded by clipping of the
+ * gradient's global L2 norm. The moments are plain arrays so that a checkpoint can save and restore them.
+ */
+public final class Adam {
+    private final double beta1, beta2, eps;
+    final double[] m, v;
+    long steps;
+
+    public Adam(int size, double beta1, double beta2, double eps) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.m = new double[size];
+        this.v = new double[size];
+    }
+
+    /** The settings RWKV uses: beta1 0.9, beta2 0.99, eps 1e-8. */
+    public static Adam forRwkv(int size) {
+        return new Adam(size, 0.9, 0.99, 1e-8);
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /** The gradient's global L2 norm. */
+    public static double norm(double[] grad) {
+        double s = 0;
+        for (double g : grad) {
+            s += g * g;
+        }
+        return Math.sqrt(s);
+    }
+
+    /**
+     * One update of {@code params} by {@code grad}, after scaling the gradient down to global norm
+     * {@code clip} if it is larger (clip &lt;= 0: no clipping). Returns the norm before clipping.
+     */
+    public double step(double[] params, double[] grad, double lr, double clip) {
+        double norm = norm(grad);
+        double scale = clip > 0 && norm > clip ? clip / norm : 1;
+        steps++;
+        double c1 = 1 - Math.pow(beta1, steps), c2 = 1 - Math.pow(beta2, steps);
+        double stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
+        for (int i = 0; i < params.length; i++) {
+            double g = grad[i] * scale;
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            params[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / sqrtC2 + eps);
+        }
+        return norm;
+    }
+}

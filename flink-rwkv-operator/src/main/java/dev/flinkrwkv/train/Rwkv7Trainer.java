@@ -1,0 +1,281 @@
+package dev.flinkrwkv.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Fits a byte-level RWKV-7 to training bytes with truncated backpropagation through time.
+ *
+ * <p>A batch has B streams, each reading the training bytes from its own offset (stream b starts at
+ * {@code b/B} of the way through), T tokens per step, with its recurrent state carried from one step to
+ * the next and reset to zeros when the stream wraps around the end of the data. Each step computes the
+ * mean next-byte loss of the B chunks, its gradient (no gradient into the carried states), and one
+ * {@link Adam} update after clipping the gradient's global norm.
+ *
+ * <p>The B chunks are independent, so they run data-parallel: worker w of N takes streams w, w+N, ... in
+ * order into its own gradient buffer, and the buffers are summed in worker order. The result therefore
+ * depends only on the seed, the data, the settings and the thread count, never on timing.
+ */
+public final class Rwkv7Trainer implements AutoCloseable {
+    /** Everything that fixes what is computed (the thread count only changes summation order). */
+    public record Settings(int context, int batch, int threads) {
+        public Settings {
+            if (context < 1 || batch < 1 || threads < 1) {
+                throw new IllegalArgumentException("context, batch and threads must be positive");
+            }
+        }
+    }
+
+    /** The outcome of one step: mean training loss (nats per byte) and the gradient norm before clipping. */
+    public record StepResult(double loss, double gradientNorm) {}
+
+    private final Rwkv7Params model;
+    private final Adam adam;
+    private final Settings settings;
+    private final byte[] train;
+    private final long dataFingerprint;
+    private final int[] position;
+    private final double[][] states;
+    private final Worker[] workers;
+    private final ExecutorService pool;
+    private final double[] grad;
+    long resumedElapsedNanos;
+
+    private static final class Worker {
+        final Rwkv7Chunk chunk;
+        final double[] grad;
+        final int[] in, target;
+
+        Worker(Rwkv7Params model, int context) {
+            chunk = new Rwkv7Chunk(model, context);
+            grad = new double[model.size()];
+            in = new int[context];
+            target = new int[context];
+        }
+    }
+
+    Rwkv7Trainer(Rwkv7Params model, Adam adam, Settings settings, TrainingData data, int[] position,
+                 double[][] states) {
+        this.model = model;
+        this.adam = adam;
+        this.settings = settings;
+        this.train = data.train();
+        this.dataFingerprint = data.fingerprint();
+        if (train.length < settings.context() + 1) {
+            throw new IllegalArgumentException("the training data has " + train.length
+                    + " bytes; a context of " + settings.context() + " needs at least " + (settings.context() + 1));
+        }
+        this.position = position;
+        this.states = states;
+        this.workers = new Worker[settings.threads()];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = new Worker(model, settings.context());
+        }
+        this.pool = workers.length > 1 ? Executors.newFixedThreadPool(workers.length, r -> {
+            Thread t = new Thread(r, "rwkv-fit");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        this.grad = new double[model.size()];
+    }
+
+    /** A new model of {@code shape}, initialized from {@code seed}, with its streams at their starts. */
+    public static Rwkv7Trainer create(Rwkv7Shape shape, long seed, TrainingData data, Settings settings) {
+        Rwkv7Params model = new Rwkv7Params(shape);
+        model.initialize(seed);
+        int span = Math.max(1, data.train().length - settings.context());
+        int[] position = new int[settings.batch()];
+        double[][] states = new double[settings.batch()][shape.stateSize()];
+        for (int b = 0; b < position.length; b++) {
+            position[b] = (int) ((long) b * span / settings.batch());
+        }
+        return new Rwkv7Trainer(model, Adam.forRwkv(model.size()), settings, data, position, states);
+    }
+
+    /**
+     * Restores a trainer from a checkpoint written by {@link #saveCheckpoint}, with possibly another thread
+     * count. The data must be the data it was fitted to.
+     */
+    public static Rwkv7Trainer resume(Path checkpoint, TrainingData data, int threads) throws IOException {
+        return Checkpoint.read(checkpoint, data, threads);
+    }
+
+    public Rwkv7Params model() {
+        return model;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The elapsed fitting time stored in the checkpoint this trainer resumed from (0 for a new one). */
+    public long resumedElapsedNanos() {
+        return resumedElapsedNanos;
+    }
+
+    /** Optimizer steps taken so far. */
+    public long steps() {
+        return adam.steps();
+    }
+
+    /** One optimizer step on the next chunk of every stream with learning rate {@code lr}. */
+    public StepResult step(double lr, double clip) {
+        double loss = parallel(w -> {
+            Worker k = workers[w];
+            Arrays.fill(k.grad, 0);
+            double sum = 0;
+            for (int b = w; b < settings.batch(); b += workers.length) {
+                sum += trainChunk(k, b);
+            }
+            return sum;
+        });
+        Arrays.fill(grad, 0);
+        for (Worker k : workers) {
+            for (int i = 0; i < grad.length; i++) {
+                grad[i] += k.grad[i];
+            }
+        }
+        double tokens = (double) settings.batch() * settings.context();
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] /= tokens;
+        }
+        double norm = adam.step(model.values, grad, lr, clip);
+        return new StepResult(loss / tokens, norm);
+    }
+
+    private double trainChunk(Worker k, int b) {
+        int t = settings.context(), pos = position[b];
+        for (int i = 0; i < t; i++) {
+            k.in[i] = train[pos + i] & 0xFF;
+            k.target[i] = train[pos + i + 1] & 0xFF;
+        }
+        double loss = k.chunk.forward(k.in, k.target, t, states[b]);
+        k.chunk.backward(k.grad);
+        int span = train.length - t;
+        int next = pos + t;
+        if (next >= span) {
+            // The stream wraps to the start: the text there does not follow, so the state starts afresh.
+            next %= span;
+            Arrays.fill(states[b], 0);
+        }
+        position[b] = next;
+        return loss;
+    }
+
+    /**
+     * The mean loss in nats per byte of predicting each byte of {@code bytes} (the first {@code maxBytes})
+     * from those before it. The bytes are cut into a fixed number of contiguous segments, each run from the
+     * initial state (so the figure does not depend on the thread count), and the segments are spread over
+     * the workers.
+     */
+    public double evaluate(byte[] bytes, int maxBytes) {
+        int n = Math.min(bytes.length, maxBytes);
+        if (n < 2) {
+            return Double.NaN;
+        }
+        int segments = Math.min(4, n / 2);
+        int[] from = new int[segments + 1];
+        for (int s = 0; s <= segments; s++) {
+            from[s] = (int) ((long) s * n / segments);
+        }
+        double[] sums = new double[segments];
+        parallel(w -> {
+            Worker k = workers[w];
+            for (int s = w; s < segments; s += workers.length) {
+                sums[s] = evaluateSegment(k, bytes, from[s], from[s + 1]);
+            }
+            return 0;
+        });
+        double total = 0;
+        for (double v : sums) {
+            total += v;
+        }
+        return total / (n - segments);
+    }
+
+    private double evaluateSegment(Worker k, byte[] bytes, int start, int end) {
+        double[] state = new double[model.shape.stateSize()];
+        double sum = 0;
+        for (int pos = start; pos < end - 1; pos += settings.context()) {
+            int len = Math.min(settings.context(), end - 1 - pos);
+            for (int i = 0; i < len; i++) {
+                k.in[i] = bytes[pos + i] & 0xFF;
+                k.target[i] = bytes[pos + i + 1] & 0xFF;
+            }
+            sum += k.chunk.forward(k.in, k.target, len, state);
+        }
+        return sum;
+    }
+
+    private interface WorkerTask {
+        double run(int worker);
+    }
+
+    /** Runs {@code task} for every worker (on the pool if there are several); returns the sum in worker order. */
+    private double parallel(WorkerTask task) {
+        if (pool == null) {
+            return task.run(0);
+        }
+        List<Future<Double>> futures = new ArrayList<>();
+        for (int w = 0; w < workers.length; w++) {
+            int id = w;
+            futures.add(pool.submit(() -> task.run(id)));
+        }
+        double sum = 0;
+        try {
+            for (Future<Double> f : futures) {
+                sum += f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("training interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException) {
+                throw (RuntimeException) c;
+            }
+            throw new IllegalStateException(c);
+        }
+        return sum;
+    }
+
+    /** Writes everything needed to continue exactly where this run is (see {@link Checkpoint}). */
+    public void saveCheckpoint(Path file, long elapsedNanos) throws IOException {
+        Checkpoint.write(file, this, elapsedNanos);
+    }
+
+    /** Writes the model as an rwkv.cpp FP32 file. */
+    public void writeModel(Path file) throws IOException {
+        ModelFileWriter.writeFp32(model, file);
+    }
+
+    Adam adam() {
+        return adam;
+    }
+
+    int[] positions() {
+        return position;
+    }
+
+    double[][] states() {
+        return states;
+    }
+
+    long dataFingerprint() {
+        return dataFingerprint;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}
