@@ -4,6 +4,7 @@ import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
+import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 
@@ -26,6 +27,7 @@ public final class Main {
                 new InfoCommand(),
                 new EvalCommand(),
                 new BenchCommand(),
+                new EvalLogsCommand(),
         }) {
             m.put(c.name(), c);
         }
