@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.format;
 
+import dev.flinkrwkv.jobs.runtime.JobProgress;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -35,11 +36,13 @@ public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<ParsedRecord> out) {
         RecordParser.ParseResult r = parser.parse(raw);
+        JobProgress.RECORDS_IN.increment();
         if (r.isOk()) {
             parsed.inc();
             out.collect(r.record());
         } else {
             dead.inc();
+            JobProgress.DEAD_LETTERS.increment();
             ctx.output(DEAD_LETTERS, r.deadLetter());
         }
     }
