@@ -35,6 +35,11 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        // Our logging configuration (Flink and Kafka internals at WARN), unless the user or `flink run` set one;
+        // by name, since a Kafka jar on the class path carries a log4j2.yaml that log4j would prefer.
+        if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:flink-rwkv-log4j2.xml");
+        }
         System.exit(run(argv, System.out, System.err));
     }
 
@@ -61,7 +66,7 @@ public final class Main {
             err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
             err.println("usage: flink-rwkv " + c.name() + " " + c.usage());
             return 2;
-        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException e) {
+        } catch (java.io.IOException | java.io.UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
             return 1;
         }
