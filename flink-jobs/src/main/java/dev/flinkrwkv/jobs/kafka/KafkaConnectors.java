@@ -10,6 +10,7 @@ import org.apache.flink.util.function.SerializableFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.util.Map;
@@ -38,15 +39,17 @@ public final class KafkaConnectors {
     private KafkaConnectors() {}
 
     /**
-     * Reads {@code topic} from the earliest offset (a new group; a restored job resumes from its
-     * checkpoint); with {@code bounded}, stops at the offsets that are latest when the job starts.
+     * Reads {@code topic} from the group's committed offsets (the source commits them at each checkpoint),
+     * or from the earliest offset for a new group; a job recovering from a checkpoint resumes from the
+     * checkpoint's offsets regardless. With {@code bounded}, stops at the offsets that are latest when the
+     * job starts.
      */
     public static KafkaSource<RawRecord> source(String bootstrapServers, String topic, String groupId, boolean bounded) {
         var b = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(topic)
                 .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RawRecordDeserializer())
                 .setProperty("isolation.level", "read_committed");
         if (bounded) {
