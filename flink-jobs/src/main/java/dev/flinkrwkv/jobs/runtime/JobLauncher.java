@@ -10,6 +10,7 @@ import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -91,7 +92,7 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
-            execute(env, o, bs, out);
+            execute(env, onCluster, o, bs, out);
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
                     JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
             if (o.printOutput() > 0 && o.outputTopic() != null) {
@@ -108,12 +109,16 @@ public final class JobLauncher {
         }
     }
 
-    private static void execute(StreamExecutionEnvironment env, JobOptions o, String bs, PrintStream out) throws IOException {
+    private static void execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out) throws IOException {
         JobClient client;
         try {
             client = env.executeAsync(o.jobName());
         } catch (Exception e) {
             throw new IOException("could not start the job: " + e.getMessage(), e);
+        }
+        out.println("job " + client.getJobID() + " started");
+        if (onCluster && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+            return;  // flink run -d: the job runs on without this client
         }
         Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
