@@ -3,6 +3,8 @@ package dev.flinkrwkv.jobs.runtime;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.JobArgs;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
+import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -20,6 +22,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -79,9 +82,13 @@ class JobLauncherTest {
     }
 
     private static String run(String... argv) throws IOException {
+        return run(new CountPipeline(), argv);
+    }
+
+    private static String run(Pipeline<String> pipeline, String... argv) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            JobLauncher.run(JobArgs.parse("test-job", Args.parse(argv, 0)), new CountPipeline(), out);
+            JobLauncher.run(JobArgs.parse("test-job", Args.parse(argv, 0)), pipeline, out);
         }
         return buf.toString(StandardCharsets.UTF_8);
     }
@@ -100,6 +107,49 @@ class JobLauncherTest {
         assertEquals(30, printed.size(), out);
         assertTrue(printed.contains("  alpha|10|alpha line 27"), out);
         assertTrue(printed.contains("  beta|20|beta line 29"), out);
+    }
+
+    @Test
+    void aFailureMidRunLeavesTheSameCommittedOutputAsACleanRun(@TempDir Path tmp) throws IOException {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String bs = kafka.bootstrapServers();
+            Path log = tmp.resolve("in.log");
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                lines.add("k" + (i % 5) + " line " + i);
+            }
+            Files.write(log, lines, StandardCharsets.UTF_8);
+            String[] common = {"--bootstrap-servers", bs, "--bounded", "--key-pattern", "^(\\w+) ", "--checkpoint-interval-ms", "150",
+                    "--web-ui-port", "-1", "--parallelism", "2"};
+            kafka.createTopics(2, "in", "clean-out", "clean-dlq", "failed-out", "failed-dlq");
+            KafkaTopics.produce(bs, "in", lines.stream().map(l -> l.getBytes(StandardCharsets.UTF_8)).toList());
+            FailureInjection.reset();
+            run(new CountPipeline(), concat(common, "--input-topic", "in", "--output-topic", "clean-out", "--dead-letter-topic", "clean-dlq",
+                    "--group-id", "clean", "--transactional-id-prefix", "clean", "--checkpoint-dir", tmp.resolve("cp1").toString()));
+            run(FailureInjection.failingOnce(new CountPipeline(), 3), concat(common, "--input-topic", "in", "--output-topic", "failed-out",
+                    "--dead-letter-topic", "failed-dlq", "--group-id", "failed", "--transactional-id-prefix", "failed",
+                    "--checkpoint-dir", tmp.resolve("cp2").toString()));
+            assertTrue(FailureInjection.FAILED.get(), "no failure was injected");
+            var clean = perKey(KafkaTopics.readSettled(bs, "clean-out", Duration.ofSeconds(60)));
+            var failed = perKey(KafkaTopics.readSettled(bs, "failed-out", Duration.ofSeconds(60)));
+            assertEquals(5, clean.size());
+            clean.values().forEach(v -> assertEquals(80, v.size()));
+            assertEquals(clean, failed);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private static java.util.Map<String, List<String>> perKey(List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records) {
+        java.util.Map<String, List<String>> m = new java.util.TreeMap<>();
+        for (var r : records) {
+            m.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>()).add(new String(r.value(), StandardCharsets.UTF_8));
+        }
+        return m;
     }
 
     @Test
