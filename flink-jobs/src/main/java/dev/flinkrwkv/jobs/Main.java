@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.FitCommand;
+import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
@@ -34,6 +35,7 @@ public final class Main {
                 new InitModelCommand(),
                 new FitCommand(),
                 new LogBenchmarkCommand(),
+                new EvalLogsCommand(),
         }) {
             m.put(c.name(), c);
         }
@@ -41,6 +43,11 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        // Our logging configuration (Flink and Kafka internals at WARN), unless the user or `flink run` set one;
+        // by name, since a Kafka jar on the class path carries a log4j2.yaml that log4j would prefer.
+        if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:flink-rwkv-log4j2.xml");
+        }
         System.exit(run(argv, System.out, System.err));
     }
 
@@ -67,7 +74,7 @@ public final class Main {
             err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
             err.println("usage: flink-rwkv " + c.name() + " " + c.usage());
             return 2;
-        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException e) {
+        } catch (java.io.IOException | java.io.UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
             return 1;
         }

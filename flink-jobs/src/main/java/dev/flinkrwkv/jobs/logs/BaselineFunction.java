@@ -1,0 +1,41 @@
+package dev.flinkrwkv.jobs.logs;
+
+import dev.flinkrwkv.jobs.runtime.JobProgress;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * score-logs' last keyed step: a line's per-token log-probabilities become a {@link LineScore} against
+ * the key's running {@link Baseline}, kept in keyed state as its 24-byte form (RocksDB in the jobs). The
+ * aggregation ({@link LineSurprisal#fromLogProbs}) and the decision ({@link AnomalyDetector}) are the same
+ * code eval-logs uses, so a file scored offline and the same lines streamed give the same scores.
+ * Deterministic, so a replay after a failure emits the same scores.
+ */
+public final class BaselineFunction extends KeyedProcessFunction<String, LineTokens, LineScore> {
+    private static final long serialVersionUID = 1L;
+    private final AnomalyDetector detector;
+    private transient ValueState<byte[]> baseline;
+
+    public BaselineFunction(AnomalyDetector detector) {
+        this.detector = detector;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+        baseline = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("score-logs-baseline", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    }
+
+    @Override
+    public void processElement(LineTokens line, Context ctx, Collector<LineScore> out) throws Exception {
+        Baseline b = Baseline.fromBytes(baseline.value());
+        LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
+        out.collect(detector.score(line.key, line.source, line.partition, line.offset, s, b));
+        baseline.update(b.toBytes());
+        JobProgress.TOKENS.add(line.logProbs.length);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.flinkrwkv.jobs.logs;
+
+import dev.flinkrwkv.rwkv.LogProbs;
+import dev.flinkrwkv.rwkv.RwkvEvaluator;
+import dev.flinkrwkv.rwkv.RwkvModel;
+import dev.flinkrwkv.rwkv.RwkvState;
+
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * The RWKV scorer for offline evaluation: the lines of a key are one byte stream ({@code line \n line \n
+ * ...}) fed through one RWKV state, so each byte's surprisal is conditioned on the key's whole history.
+ * A line's tokens are its bytes; the {@code \n} after it is fed (so the next line is predicted as a new
+ * line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
+ * same through the keyed operator, batched across keys.
+ */
+public final class RwkvLineScorer implements LineScorer {
+    private static final double LOG2E = 1.0 / Math.log(2);
+    private final RwkvModel model;
+
+    public RwkvLineScorer(RwkvModel model) {
+        if (model.vocab() != 256) {
+            throw new IllegalArgumentException("scoring lines as bytes needs a byte-level model (vocabulary 256); this model has "
+                    + model.vocab());
+        }
+        this.model = model;
+    }
+
+    @Override
+    public String name() {
+        return "rwkv";
+    }
+
+    @Override
+    public LineSurprisal[] score(List<byte[]> lines, IntConsumer progress) {
+        RwkvEvaluator ev = model.newEvaluator();
+        RwkvState state = model.initialState();
+        float[] logits = new float[model.vocab()];
+        ev.step(state, '\n', logits);   // the stream starts as if after a line end
+        double[] bits = new double[0];
+        LineSurprisal[] out = new LineSurprisal[lines.size()];
+        for (int i = 0; i < out.length; i++) {
+            byte[] line = lines.get(i);
+            if (bits.length < line.length) {
+                bits = new double[Math.max(line.length, bits.length * 2)];
+            }
+            double lse = LogProbs.logSumExp(logits, 0, logits.length);
+            for (int t = 0; t < line.length; t++) {
+                int token = line[t] & 0xFF;
+                bits[t] = (lse - logits[token]) * LOG2E;
+                ev.step(state, token, logits);
+                lse = LogProbs.logSumExp(logits, 0, logits.length);
+            }
+            ev.step(state, '\n', logits);
+            out[i] = LineSurprisal.fromBits(bits, 0, line.length);
+            progress.accept(i + 1);
+        }
+        return out;
+    }
+}

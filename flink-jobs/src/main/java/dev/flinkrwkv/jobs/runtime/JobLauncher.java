@@ -1,0 +1,177 @@
+package dev.flinkrwkv.jobs.runtime;
+
+import dev.flinkrwkv.jobs.format.DeadLetter;
+import dev.flinkrwkv.jobs.format.ParseFunction;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.format.RawRecord;
+import dev.flinkrwkv.jobs.io.Input;
+import dev.flinkrwkv.jobs.io.Output;
+import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
+import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
+import dev.flinkrwkv.jobs.kafka.KafkaTopics;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Runs a {@link Pipeline} as a job, the same way for every job:
+ * <ol>
+ *   <li>Kafka: with no bootstrap servers, starts the embedded broker and creates the topics; otherwise
+ *       checks that the broker answers, failing at once with a clear message if not.</li>
+ *   <li>Optionally feeds a file's lines into the input topic (the demo).</li>
+ *   <li>Builds source &rarr; {@link ParseFunction} (dead letters to their own exactly-once output) &rarr;
+ *       the pipeline &rarr; exactly-once output, on the embedded cluster or, under {@code flink run}, the
+ *       cluster's environment; prints where everything is.</li>
+ *   <li>Runs it with a progress line every few seconds until it ends (bounded input) or is stopped
+ *       (Ctrl-C cancels the job and stops the broker).</li>
+ * </ol>
+ */
+public final class JobLauncher {
+    private JobLauncher() {}
+
+    public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out) throws IOException {
+        JobProgress.reset();
+        EmbeddedKafka embedded = null;
+        String bs = o.bootstrapServers();
+        boolean onCluster = JobEnvironment.underFlinkRun();
+        try {
+            if (o.needsKafka()) {
+                if (bs == null) {
+                    if (onCluster) {
+                        throw new IllegalArgumentException("--bootstrap-servers is required when the job runs on a cluster");
+                    }
+                    embedded = EmbeddedKafka.start();
+                    bs = embedded.bootstrapServers();
+                    out.println(embedded.describe());
+                    List<String> topics = new ArrayList<>();
+                    for (String t : new String[] {o.inputTopic(), o.outputTopic(), o.deadLetterTopic()}) {
+                        if (t != null) {
+                            topics.add(t);
+                        }
+                    }
+                    embedded.createTopics(o.topicPartitions(), topics.toArray(new String[0]));
+                } else {
+                    KafkaConnectors.checkReachable(bs, o.brokerCheckMs());
+                }
+            }
+            if (o.feedFile() != null) {
+                feed(o, bs, out);
+            }
+            JobEnvironment je = onCluster ? JobEnvironment.submitted(o.settings()) : JobEnvironment.embedded(o.settings());
+            out.println(je.description());
+            Input input = o.inputTopic() != null
+                    ? Input.kafka(bs, o.inputTopic(), o.groupId(), o.bounded())
+                    : Input.file(o.inputFile(), o.parser().maxBytes());
+            Output output = o.outputTopic() != null
+                    ? Output.kafka(bs, o.outputTopic(), o.transactionalIdPrefix())
+                    : Output.files(o.outputDir());
+            Output deadLetters = o.deadLetterTopic() != null
+                    ? Output.kafka(bs, o.deadLetterTopic(), o.transactionalIdPrefix())
+                    : Output.files(o.deadLetterDir());
+            out.println("input: " + input.describe());
+            out.println("output: " + output.describe());
+            out.println("dead letters: " + deadLetters.describe());
+
+            StreamExecutionEnvironment env = je.env();
+            DataStream<RawRecord> raw = input.open(env);
+            SingleOutputStreamOperator<ParsedRecord> parsed = raw.process(new ParseFunction(o.parser())).name("parse").uid("parse");
+            DataStream<T> results = pipeline.build(parsed);
+            DataStream<T> counted = results.map(new CountOut<T>()).returns(results.getType()).name("count-out").uid("count-out");
+            output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
+            deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
+
+            execute(env, onCluster, o, bs, out);
+            out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
+                    JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
+            if (o.printOutput() > 0 && o.outputTopic() != null) {
+                var records = KafkaTopics.readSettled(bs, o.outputTopic(), Duration.ofSeconds(60));
+                out.println("output topic " + o.outputTopic() + " (read_committed), " + records.size() + " records:");
+                for (int i = 0; i < Math.min(o.printOutput(), records.size()); i++) {
+                    out.println("  " + new String(records.get(i).value(), StandardCharsets.UTF_8));
+                }
+            }
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    private static void execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out) throws IOException {
+        JobClient client;
+        try {
+            client = env.executeAsync(o.jobName());
+        } catch (Exception e) {
+            throw new IOException("could not start the job: " + e.getMessage(), e);
+        }
+        out.println("job " + client.getJobID() + " started");
+        if (onCluster && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+            return;  // flink run -d: the job runs on without this client
+        }
+        Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
+        Runtime.getRuntime().addShutdownHook(cancelOnExit);
+        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(),
+                o.inputTopic() != null ? bs : null, o.inputTopic(), o.groupId()).start()) {
+            client.getJobExecutionResult().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            client.cancel();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IOException("the job failed: " + rootMessage(e), e);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cancelOnExit);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or has run.
+            }
+        }
+    }
+
+    private static void feed(JobOptions o, String bs, PrintStream out) throws IOException {
+        if (o.inputTopic() == null) {
+            throw new IllegalArgumentException("--feed needs a Kafka input topic");
+        }
+        byte[] bytes = Files.readAllBytes(o.feedFile());
+        List<byte[]> lines = new ArrayList<>();
+        for (int start = 0; start < bytes.length; ) {
+            int nl = start;
+            while (nl < bytes.length && bytes[nl] != '\n') {
+                nl++;
+            }
+            lines.add(java.util.Arrays.copyOfRange(bytes, start, nl));
+            start = nl + 1;
+        }
+        KafkaTopics.produce(bs, o.inputTopic(), lines);
+        out.printf("fed %,d lines of %s into topic %s%n", lines.size(), o.feedFile(), o.inputTopic());
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    /** Counts output records for the progress line. */
+    private static final class CountOut<T> implements MapFunction<T, T> {
+        @Override
+        public T map(T value) {
+            JobProgress.RECORDS_OUT.increment();
+            return value;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.flinkrwkv.jobs;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/** The shared test data (../shared next to the checkout): tests read it, the product never does. */
+public final class Shared {
+    private Shared() {}
+
+    public static Path root() {
+        String p = System.getProperty("flinkrwkv.shared");
+        Path root = p != null ? Paths.get(p) : Paths.get("..", "shared");
+        if (!Files.isDirectory(root.resolve("models"))) {
+            root = Paths.get("..", "..", "shared");
+        }
+        return root.toAbsolutePath().normalize();
+    }
+
+    public static Path tinyModel(String name) {
+        return root().resolve("models/rwkv-cpp-tiny").resolve(name);
+    }
+
+    public static Path bgl() {
+        return root().resolve("data/loghub/BGL_2k.log");
+    }
+}

@@ -1,0 +1,183 @@
+package dev.flinkrwkv.jobs.runtime;
+
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.JobArgs;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
+import dev.flinkrwkv.jobs.kafka.KafkaTopics;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.function.SerializableFunction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command-line path of every job, with a keyed counter standing in for the RWKV operator. */
+class JobLauncherTest {
+    /** "key|n|text" for the n-th record of each key. */
+    static final class CountPipeline implements Pipeline<String> {
+        @Override
+        public DataStream<String> build(DataStream<ParsedRecord> parsed) {
+            return parsed.keyBy(r -> r.key).process(new Count()).returns(Types.STRING).name("count");
+        }
+
+        @Override
+        public SerializableFunction<String, byte[]> outputKey() {
+            return s -> s.substring(0, s.indexOf('|')).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public SerializableFunction<String, byte[]> outputValue() {
+            return s -> s.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    static final class Count extends KeyedProcessFunction<String, ParsedRecord, String> {
+        private transient ValueState<Long> n;
+
+        @Override
+        public void open(OpenContext ctx) {
+            n = getRuntimeContext().getState(new ValueStateDescriptor<>("n", Types.LONG));
+        }
+
+        @Override
+        public void processElement(ParsedRecord r, Context ctx, Collector<String> out) throws Exception {
+            long c = n.value() == null ? 1 : n.value() + 1;
+            n.update(c);
+            out.collect(r.key + "|" + c + "|" + r.text);
+        }
+    }
+
+    private static Path writeLog(Path dir) throws IOException {
+        Path f = dir.resolve("in.log");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            lines.add((i % 3 == 0 ? "alpha" : "beta") + " line " + i);
+            if (i == 10) {
+                lines.add("");  // a dead letter
+            }
+        }
+        Files.write(f, lines, StandardCharsets.UTF_8);
+        return f;
+    }
+
+    private static String run(String... argv) throws IOException {
+        return run(new CountPipeline(), argv);
+    }
+
+    private static String run(Pipeline<String> pipeline, String... argv) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            JobLauncher.run(JobArgs.parse("test-job", Args.parse(argv, 0)), pipeline, out);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void embeddedDefaultsStartABrokerFeedItAndPrintTheCommittedOutput(@TempDir Path tmp) throws IOException {
+        String out = run("--feed", writeLog(tmp).toString(), "--bounded", "--key-pattern", "^(\\w+) ",
+                "--checkpoint-dir", tmp.resolve("cp").toString(), "--checkpoint-interval-ms", "200",
+                "--parallelism", "2", "--print", "100", "--progress-interval-ms", "1000");
+        assertTrue(out.contains("embedded Kafka broker"), out);
+        assertTrue(out.contains("fed 31 lines"), out);
+        assertTrue(out.matches("(?s).*web UI at http://localhost:\\d+.*"), out);
+        assertTrue(out.contains("output: Kafka topic test-job-output"), out);
+        assertTrue(out.contains("done: 31 records in, 1 dead letters, 30 out"), out);
+        List<String> printed = out.lines().filter(l -> l.startsWith("  alpha|") || l.startsWith("  beta|")).toList();
+        assertEquals(30, printed.size(), out);
+        assertTrue(printed.contains("  alpha|10|alpha line 27"), out);
+        assertTrue(printed.contains("  beta|20|beta line 29"), out);
+    }
+
+    @Test
+    void aFailureMidRunLeavesTheSameCommittedOutputAsACleanRun(@TempDir Path tmp) throws IOException {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String bs = kafka.bootstrapServers();
+            Path log = tmp.resolve("in.log");
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                lines.add("k" + (i % 5) + " line " + i);
+            }
+            Files.write(log, lines, StandardCharsets.UTF_8);
+            String[] common = {"--bootstrap-servers", bs, "--bounded", "--key-pattern", "^(\\w+) ", "--checkpoint-interval-ms", "150",
+                    "--web-ui-port", "-1", "--parallelism", "2"};
+            kafka.createTopics(2, "in", "clean-out", "clean-dlq", "failed-out", "failed-dlq");
+            KafkaTopics.produce(bs, "in", lines.stream().map(l -> l.getBytes(StandardCharsets.UTF_8)).toList());
+            FailureInjection.reset();
+            run(new CountPipeline(), concat(common, "--input-topic", "in", "--output-topic", "clean-out", "--dead-letter-topic", "clean-dlq",
+                    "--group-id", "clean", "--transactional-id-prefix", "clean", "--checkpoint-dir", tmp.resolve("cp1").toString()));
+            run(FailureInjection.failingOnce(new CountPipeline(), 3), concat(common, "--input-topic", "in", "--output-topic", "failed-out",
+                    "--dead-letter-topic", "failed-dlq", "--group-id", "failed", "--transactional-id-prefix", "failed",
+                    "--checkpoint-dir", tmp.resolve("cp2").toString()));
+            assertTrue(FailureInjection.FAILED.get(), "no failure was injected");
+            var clean = perKey(KafkaTopics.readSettled(bs, "clean-out", Duration.ofSeconds(60)));
+            var failed = perKey(KafkaTopics.readSettled(bs, "failed-out", Duration.ofSeconds(60)));
+            assertEquals(5, clean.size());
+            clean.values().forEach(v -> assertEquals(80, v.size()));
+            assertEquals(clean, failed);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private static java.util.Map<String, List<String>> perKey(List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records) {
+        java.util.Map<String, List<String>> m = new java.util.TreeMap<>();
+        for (var r : records) {
+            m.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>()).add(new String(r.value(), StandardCharsets.UTF_8));
+        }
+        return m;
+    }
+
+    @Test
+    void filesInAndOutNeedNoBroker(@TempDir Path tmp) throws IOException {
+        Path outDir = tmp.resolve("out");
+        String out = run("--input", writeLog(tmp).toString(), "--output-dir", outDir.toString(), "--key-pattern", "^(\\w+) ",
+                "--checkpoint-dir", tmp.resolve("cp").toString(), "--web-ui-port", "-1", "--parallelism", "1");
+        assertFalse(out.contains("Kafka"), out);
+        assertEquals(30, lines(outDir).size());
+        List<String> dead = lines(tmp.resolve("out-dead-letters"));
+        assertEquals(1, dead.size());
+        assertTrue(dead.get(0).contains("\"EMPTY\"") && dead.get(0).contains("\"offset\":12"), dead.get(0));
+    }
+
+    @Test
+    void anUnreachableBrokerFailsAtStartWithAClearMessage(@TempDir Path tmp) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("--bootstrap-servers", "127.0.0.1:1",
+                "--broker-check-ms", "1500", "--checkpoint-dir", tmp.toString(), "--web-ui-port", "-1"));
+        assertTrue(e.getMessage().startsWith("cannot reach Kafka at 127.0.0.1:1"), e.getMessage());
+    }
+
+    private static List<String> lines(Path dir) throws IOException {
+        List<String> all = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("part")).toList()) {
+                all.addAll(Files.readAllLines(p));
+            }
+        }
+        return all;
+    }
+}
