@@ -12,55 +12,60 @@ package dev.flinkrwkv.math;
  * kernel never link against {@code jdk.incubator.vector}.
  */
 public abstract class MatMulKernel {
-    private static final String VECTOR_MODULE = "jdk.incubator.vector";
-    private static final MatMulKernel SCALAR = new ScalarMatMul();
-    private static final MatMulKernel VECTOR = loadVector();
-    private static volatile MatMulKernel instance = choose();
-
     /** The process-wide kernel. */
     public static MatMulKernel get() {
-        return instance;
-    }
-
-    /** The plain-Java kernel (always available). */
-    public static MatMulKernel scalar() {
-        return SCALAR;
-    }
-
-    /** The Vector API kernel, or null when the module is absent or the CPU lacks 256-bit vectors. */
-    public static MatMulKernel vector() {
-        return VECTOR;
-    }
-
-    private static String vectorUnavailable;
-
-    private static MatMulKernel loadVector() {
-        if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
-            vectorUnavailable = "module " + VECTOR_MODULE + " absent (run java with --add-modules " + VECTOR_MODULE + ")";
-            return null;
-        }
-        try {
-            return (MatMulKernel) Class.forName("dev.flinkrwkv.math.VectorMatMul").getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
-            vectorUnavailable = "Vector API kernel unusable: " + cause;
-            return null;
-        }
-    }
-
-    private static MatMulKernel choose() {
-        boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("flinkrwkv.kernel", ""));
-        MatMulKernel k = VECTOR != null && !forcedScalar ? VECTOR : SCALAR;
-        String why = k == VECTOR ? "jdk.incubator.vector present"
-                : forcedScalar ? "forced by -Dflinkrwkv.kernel=scalar" : vectorUnavailable;
-        System.getLogger(MatMulKernel.class.getName()).log(System.Logger.Level.INFO,
-                "matrix kernel: " + k.name() + " (" + why + ")");
-        return k;
+        return Selection.instance;
     }
 
     /** Replaces the process-wide kernel (for benchmarks and tests that compare kernels). */
     public static void set(MatMulKernel kernel) {
-        instance = kernel;
+        Selection.instance = kernel;
+    }
+
+    /** The plain-Java kernel (always available). */
+    public static MatMulKernel scalar() {
+        return Selection.SCALAR;
+    }
+
+    /** The Vector API kernel, or null when the module is absent or the CPU lacks 256-bit vectors. */
+    public static MatMulKernel vector() {
+        return Selection.VECTOR;
+    }
+
+    /**
+     * The choice, in a holder class: initializing a kernel subclass initializes this base class first,
+     * so the base class itself must not instantiate the vector subclass while it is being initialized.
+     */
+    private static final class Selection {
+        private static final String VECTOR_MODULE = "jdk.incubator.vector";
+        private static String vectorUnavailable;
+        static final MatMulKernel SCALAR = new ScalarMatMul();
+        static final MatMulKernel VECTOR = loadVector();
+        static volatile MatMulKernel instance = choose();
+
+        private static MatMulKernel loadVector() {
+            if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
+                vectorUnavailable = "module " + VECTOR_MODULE + " absent (run java with --add-modules " + VECTOR_MODULE + ")";
+                return null;
+            }
+            try {
+                return (MatMulKernel) Class.forName("dev.flinkrwkv.math.VectorMatMul").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                vectorUnavailable = "Vector API kernel unusable: " + cause;
+                return null;
+            }
+        }
+
+        private static MatMulKernel choose() {
+            boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("flinkrwkv.kernel", ""));
+            MatMulKernel k = VECTOR != null && !forcedScalar ? VECTOR : SCALAR;
+            String why = k == VECTOR ? VECTOR_MODULE + " present"
+                    : forcedScalar ? "forced by -Dflinkrwkv.kernel=scalar" : vectorUnavailable;
+            System.getLogger(MatMulKernel.class.getName()).log(System.Logger.Level.INFO,
+                    "matrix kernel: " + k.name() + " (" + why + ")");
+            return k;
+        }
     }
 
     /** A short name for logs and benchmark tables. */

@@ -169,171 +169,219 @@ final class VectorMatMul extends MatMulKernel {
         return s;
     }
 
-    // ---- one row decoded and multiplied in one pass (batch 1)
+    // ---- one row decoded and multiplied in one pass (batch 1); one method per type keeps each
+    //      compiled unit small enough for C2 to keep every vector in registers
 
     static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo) {
         switch (type) {
-            case FP32: {
-                int vk = k - k % L;
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < vk; i += L) {
-                    acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
-                }
-                float s = acc.reduceLanes(VectorOperators.ADD);
-                for (int i = vk; i < k; i++) {
-                    s += d.getFloat(p + 4 * i) * x[xo + i];
-                }
-                return s;
-            }
-            case FP16: {
-                int vk = k - k % L;
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < vk; i += L) {
-                    acc = half8(d, p + 2 * i).fma(FloatVector.fromArray(F, x, xo + i), acc);
-                }
-                float s = acc.reduceLanes(VectorOperators.ADD);
-                for (int i = vk; i < k; i++) {
-                    s += Half.toFloat(d.getShort(p + 2 * i)) * x[xo + i];
-                }
-                return s;
-            }
-            case Q8_0: {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < k; i += 32, p += 34) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    for (int part = 0; part < 4; part++) {
-                        acc = q8(d, p, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
-                    }
-                }
-                return acc.reduceLanes(VectorOperators.ADD);
-            }
-            case Q4_0: {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < k; i += 32, p += 18) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    for (int part = 0; part < 4; part++) {
-                        acc = floats(q4(d, p + 2, part, 8))
-                                .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
-                    }
-                }
-                return acc.reduceLanes(VectorOperators.ADD);
-            }
-            case Q4_1: {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < k; i += 32, p += 20) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    float mn = Half.toFloat(d.getShort(p + 2));
-                    for (int part = 0; part < 4; part++) {
-                        acc = floats(q4(d, p + 4, part, 0))
-                                .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
-                    }
-                }
-                return acc.reduceLanes(VectorOperators.ADD);
-            }
-            case Q5_0: {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < k; i += 32, p += 22) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    int qh = d.getInt(p + 2);
-                    for (int part = 0; part < 4; part++) {
-                        acc = floats(q5(d, p + 6, qh, part, 16))
-                                .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
-                    }
-                }
-                return acc.reduceLanes(VectorOperators.ADD);
-            }
-            case Q5_1: {
-                FloatVector acc = FloatVector.zero(F);
-                for (int i = 0; i < k; i += 32, p += 24) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    float mn = Half.toFloat(d.getShort(p + 2));
-                    int qh = d.getInt(p + 4);
-                    for (int part = 0; part < 4; part++) {
-                        acc = floats(q5(d, p + 8, qh, part, 0))
-                                .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
-                    }
-                }
-                return acc.reduceLanes(VectorOperators.ADD);
-            }
+            case FP32:
+                return dotRowFp32(d, p, k, x, xo);
+            case FP16:
+                return dotRowFp16(d, p, k, x, xo);
+            case Q8_0:
+                return dotRowQ80(d, p, k, x, xo);
+            case Q4_0:
+                return dotRowQ40(d, p, k, x, xo);
+            case Q4_1:
+                return dotRowQ41(d, p, k, x, xo);
+            case Q5_0:
+                return dotRowQ50(d, p, k, x, xo);
+            case Q5_1:
+                return dotRowQ51(d, p, k, x, xo);
             default:
                 throw new IllegalArgumentException("unsupported type " + type);
         }
+    }
+
+    private static float dotRowFp32(ByteBuffer d, int p, int k, float[] x, int xo) {
+        int vk = k - k % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += d.getFloat(p + 4 * i) * x[xo + i];
+        }
+        return s;
+    }
+
+    private static float dotRowFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
+        int vk = k - k % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            acc = half8(d, p + 2 * i).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += Half.toFloat(d.getShort(p + 2 * i)) * x[xo + i];
+        }
+        return s;
+    }
+
+    private static float dotRowQ80(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 34) {
+            float sc = Half.toFloat(d.getShort(p));
+            for (int part = 0; part < 4; part++) {
+                acc = q8(d, p, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ40(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 18) {
+            float sc = Half.toFloat(d.getShort(p));
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q4(d, p + 2, part, 8))
+                        .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ41(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 20) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q4(d, p + 4, part, 0))
+                        .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ50(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 22) {
+            float sc = Half.toFloat(d.getShort(p));
+            int qh = d.getInt(p + 2);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q5(d, p + 6, qh, part, 16))
+                        .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ51(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 24) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            int qh = d.getInt(p + 4);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q5(d, p + 8, qh, part, 0))
+                        .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     // ---- one row decoded into floats (batch > 1)
 
     static void decodeRow(TensorType type, ByteBuffer d, int p, int k, float[] w, int wo) {
         switch (type) {
-            case FP32: {
-                int vk = k - k % L;
-                for (int i = 0; i < vk; i += L) {
-                    FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).intoArray(w, wo + i);
-                }
-                for (int i = vk; i < k; i++) {
-                    w[wo + i] = d.getFloat(p + 4 * i);
-                }
+            case FP32:
+                decodeRowFp32(d, p, k, w, wo);
                 return;
-            }
-            case FP16: {
-                int vk = k - k % L;
-                for (int i = 0; i < vk; i += L) {
-                    half8(d, p + 2 * i).intoArray(w, wo + i);
-                }
-                for (int i = vk; i < k; i++) {
-                    w[wo + i] = Half.toFloat(d.getShort(p + 2 * i));
-                }
+            case FP16:
+                decodeRowFp16(d, p, k, w, wo);
                 return;
-            }
             case Q8_0:
-                for (int i = 0; i < k; i += 32, p += 34) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    for (int part = 0; part < 4; part++) {
-                        q8(d, p, part, sc).intoArray(w, wo + i + 8 * part);
-                    }
-                }
+                decodeRowQ80(d, p, k, w, wo);
                 return;
             case Q4_0:
-                for (int i = 0; i < k; i += 32, p += 18) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    for (int part = 0; part < 4; part++) {
-                        floats(q4(d, p + 2, part, 8))
-                                .mul(sc).intoArray(w, wo + i + 8 * part);
-                    }
-                }
+                decodeRowQ40(d, p, k, w, wo);
                 return;
             case Q4_1:
-                for (int i = 0; i < k; i += 32, p += 20) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    float mn = Half.toFloat(d.getShort(p + 2));
-                    for (int part = 0; part < 4; part++) {
-                        floats(q4(d, p + 4, part, 0))
-                                .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
-                    }
-                }
+                decodeRowQ41(d, p, k, w, wo);
                 return;
             case Q5_0:
-                for (int i = 0; i < k; i += 32, p += 22) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    int qh = d.getInt(p + 2);
-                    for (int part = 0; part < 4; part++) {
-                        floats(q5(d, p + 6, qh, part, 16))
-                                .mul(sc).intoArray(w, wo + i + 8 * part);
-                    }
-                }
+                decodeRowQ50(d, p, k, w, wo);
                 return;
             case Q5_1:
-                for (int i = 0; i < k; i += 32, p += 24) {
-                    float sc = Half.toFloat(d.getShort(p));
-                    float mn = Half.toFloat(d.getShort(p + 2));
-                    int qh = d.getInt(p + 4);
-                    for (int part = 0; part < 4; part++) {
-                        floats(q5(d, p + 8, qh, part, 0))
-                                .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
-                    }
-                }
+                decodeRowQ51(d, p, k, w, wo);
                 return;
             default:
                 throw new IllegalArgumentException("unsupported type " + type);
+        }
+    }
+
+    private static void decodeRowFp32(ByteBuffer d, int p, int k, float[] w, int wo) {
+        int vk = k - k % L;
+        for (int i = 0; i < vk; i += L) {
+            FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).intoArray(w, wo + i);
+        }
+        for (int i = vk; i < k; i++) {
+            w[wo + i] = d.getFloat(p + 4 * i);
+        }
+    }
+
+    private static void decodeRowFp16(ByteBuffer d, int p, int k, float[] w, int wo) {
+        int vk = k - k % L;
+        for (int i = 0; i < vk; i += L) {
+            half8(d, p + 2 * i).intoArray(w, wo + i);
+        }
+        for (int i = vk; i < k; i++) {
+            w[wo + i] = Half.toFloat(d.getShort(p + 2 * i));
+        }
+    }
+
+    private static void decodeRowQ80(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 34) {
+            float sc = Half.toFloat(d.getShort(p));
+            for (int part = 0; part < 4; part++) {
+                q8(d, p, part, sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ40(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 18) {
+            float sc = Half.toFloat(d.getShort(p));
+            for (int part = 0; part < 4; part++) {
+                floats(q4(d, p + 2, part, 8))
+                        .mul(sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ41(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 20) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            for (int part = 0; part < 4; part++) {
+                floats(q4(d, p + 4, part, 0))
+                        .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ50(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 22) {
+            float sc = Half.toFloat(d.getShort(p));
+            int qh = d.getInt(p + 2);
+            for (int part = 0; part < 4; part++) {
+                floats(q5(d, p + 6, qh, part, 16))
+                        .mul(sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ51(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 24) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            int qh = d.getInt(p + 4);
+            for (int part = 0; part < 4; part++) {
+                floats(q5(d, p + 8, qh, part, 0))
+                        .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
+            }
         }
     }
 
