@@ -37,19 +37,14 @@ final class VectorMatMul extends MatMulKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private static final int L = 8;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows decoded together for the batched tile. */
     static final int TILE = 4;
-    /** Lane j of part p of a 32-value block holds element 8p + j: the shift that brings its Q5 high bit down. */
-    private static final IntVector[] HIGH_BIT_SHIFT = new IntVector[4];
-
-    static {
-        for (int p = 0; p < 4; p++) {
-            HIGH_BIT_SHIFT[p] = IntVector.zero(I).addIndex(1).add(8 * p);
-        }
-    }
+    /** 0, 1, .., 7: lane j of part p of a block holds value 8p + j, whose Q5 high bit is bit 8p + j of qh. */
+    private static final IntVector LANE = IntVector.zero(I).addIndex(1);
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -223,8 +218,9 @@ final class VectorMatMul extends MatMulKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 34) {
             float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
-                acc = q8(d, p, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+                acc = q8(qs, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -234,8 +230,9 @@ final class VectorMatMul extends MatMulKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 18) {
             float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
-                acc = floats(q4(d, p + 2, part, 8))
+                acc = floats(q4(qs, part, 8))
                         .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
             }
         }
@@ -247,8 +244,9 @@ final class VectorMatMul extends MatMulKernel {
         for (int i = 0; i < k; i += 32, p += 20) {
             float sc = Half.toFloat(d.getShort(p));
             float mn = Half.toFloat(d.getShort(p + 2));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
             for (int part = 0; part < 4; part++) {
-                acc = floats(q4(d, p + 4, part, 0))
+                acc = floats(q4(qs, part, 0))
                         .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
             }
         }
@@ -260,8 +258,9 @@ final class VectorMatMul extends MatMulKernel {
         for (int i = 0; i < k; i += 32, p += 22) {
             float sc = Half.toFloat(d.getShort(p));
             int qh = d.getInt(p + 2);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
             for (int part = 0; part < 4; part++) {
-                acc = floats(q5(d, p + 6, qh, part, 16))
+                acc = floats(q5(qs, qh, part, 16))
                         .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
             }
         }
@@ -274,8 +273,9 @@ final class VectorMatMul extends MatMulKernel {
             float sc = Half.toFloat(d.getShort(p));
             float mn = Half.toFloat(d.getShort(p + 2));
             int qh = d.getInt(p + 4);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
             for (int part = 0; part < 4; part++) {
-                acc = floats(q5(d, p + 8, qh, part, 0))
+                acc = floats(q5(qs, qh, part, 0))
                         .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
             }
         }
@@ -335,8 +335,9 @@ final class VectorMatMul extends MatMulKernel {
     private static void decodeRowQ80(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 34) {
             float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
-                q8(d, p, part, sc).intoArray(w, wo + i + 8 * part);
+                q8(qs, part, sc).intoArray(w, wo + i + 8 * part);
             }
         }
     }
@@ -344,8 +345,9 @@ final class VectorMatMul extends MatMulKernel {
     private static void decodeRowQ40(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 18) {
             float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
-                floats(q4(d, p + 2, part, 8))
+                floats(q4(qs, part, 8))
                         .mul(sc).intoArray(w, wo + i + 8 * part);
             }
         }
@@ -355,8 +357,9 @@ final class VectorMatMul extends MatMulKernel {
         for (int i = 0; i < k; i += 32, p += 20) {
             float sc = Half.toFloat(d.getShort(p));
             float mn = Half.toFloat(d.getShort(p + 2));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
             for (int part = 0; part < 4; part++) {
-                floats(q4(d, p + 4, part, 0))
+                floats(q4(qs, part, 0))
                         .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
             }
         }
@@ -366,8 +369,9 @@ final class VectorMatMul extends MatMulKernel {
         for (int i = 0; i < k; i += 32, p += 22) {
             float sc = Half.toFloat(d.getShort(p));
             int qh = d.getInt(p + 2);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
             for (int part = 0; part < 4; part++) {
-                floats(q5(d, p + 6, qh, part, 16))
+                floats(q5(qs, qh, part, 16))
                         .mul(sc).intoArray(w, wo + i + 8 * part);
             }
         }
@@ -378,8 +382,9 @@ final class VectorMatMul extends MatMulKernel {
             float sc = Half.toFloat(d.getShort(p));
             float mn = Half.toFloat(d.getShort(p + 2));
             int qh = d.getInt(p + 4);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
             for (int part = 0; part < 4; part++) {
-                floats(q5(d, p + 8, qh, part, 0))
+                floats(q5(qs, qh, part, 0))
                         .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
             }
         }
@@ -406,28 +411,26 @@ final class VectorMatMul extends MatMulKernel {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
-    /** Part {@code part} (values 8*part ..) of the Q8_0 block at {@code p}: {@code q*d}. */
-    private static FloatVector q8(ByteBuffer d, int p, int part, float scale) {
-        return ((FloatVector) ByteVector.fromByteBuffer(B, d, p + 2 + 8 * part, LE)
-                .convertShape(VectorOperators.B2F, F, 0)).mul(scale);
+    /** Part {@code part} (values 8*part ..) of a Q8_0 block's 32 quants {@code qs}: {@code q*d}. */
+    private static FloatVector q8(ByteVector qs, int part, float scale) {
+        return ((FloatVector) qs.convertShape(VectorOperators.B2F, F, part)).mul(scale);
     }
 
     /**
-     * The 4-bit values of part {@code part} of a block whose nibbles start at {@code qs}, minus
+     * The 4-bit values of part {@code part} of a block's 16 bytes of nibbles {@code qs}, minus
      * {@code offset}: parts 0 and 1 are the low nibbles of bytes 0-7 and 8-15, parts 2 and 3 their high nibbles.
      */
-    private static IntVector q4(ByteBuffer d, int qs, int part, int offset) {
-        IntVector b = (IntVector) ByteVector.fromByteBuffer(B, d, qs + 8 * (part & 1), LE)
-                .convertShape(VectorOperators.B2I, I, 0);
+    private static IntVector q4(ByteVector qs, int part, int offset) {
+        IntVector b = (IntVector) qs.convertShape(VectorOperators.B2I, I, part & 1);
         IntVector nibble = part < 2 ? b.and(0x0F) : b.lanewise(VectorOperators.ASHR, 4).and(0x0F);
         return offset == 0 ? nibble : nibble.sub(offset);
     }
 
     /** As {@link #q4} with the fifth bit of value e taken from bit e of {@code qh}. */
-    private static IntVector q5(ByteBuffer d, int qs, int qh, int part, int offset) {
-        IntVector high = IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHR, HIGH_BIT_SHIFT[part])
+    private static IntVector q5(ByteVector qs, int qh, int part, int offset) {
+        IntVector high = IntVector.broadcast(I, qh >>> (8 * part)).lanewise(VectorOperators.LSHR, LANE)
                 .and(1).lanewise(VectorOperators.LSHL, 4);
-        IntVector q = q4(d, qs, part, 0).or(high);
+        IntVector q = q4(qs, part, 0).or(high);
         return offset == 0 ? q : q.sub(offset);
     }
 }

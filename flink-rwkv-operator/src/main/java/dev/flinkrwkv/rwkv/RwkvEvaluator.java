@@ -156,6 +156,37 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
+     * Weight bytes one {@link #stepBatch} of {@code batch} rows reads: every matrix once (the head only
+     * with logits), one embedding row per row. Over memory bandwidth this bounds the step's speed.
+     */
+    public long weightBytesPerBatch(int batch, boolean logits) {
+        return layerAndTopBytes() + (logits ? model.head.bytes() : 0) + batch * embeddingRowBytes();
+    }
+
+    /** Weight bytes one {@link #stepSequence} of {@code len} tokens reads (the layers once per chunk). */
+    public long weightBytesPerSequence(int len, boolean logProbs, boolean lastLogits) {
+        long chunks = (len + SEQUENCE_CHUNK - 1) / SEQUENCE_CHUNK;
+        long headPasses = lastLogits ? 1 : 0;
+        if (logProbs && len > 1) {
+            int perPass = Math.max(1, Math.min(SEQUENCE_CHUNK, HEAD_LOGIT_FLOATS / model.vocab));
+            for (int start = 0; start < len; start += SEQUENCE_CHUNK) {
+                int predicting = Math.min(SEQUENCE_CHUNK, len - 1 - start);
+                headPasses += predicting > 0 ? (predicting + perPass - 1) / perPass : 0;
+            }
+        }
+        return chunks * layerAndTopBytes() + headPasses * model.head.bytes() + len * embeddingRowBytes();
+    }
+
+    private long embeddingRowBytes() {
+        return model.emb.bytes() / model.vocab;
+    }
+
+    /** Every tensor but the embedding and the head. */
+    private long layerAndTopBytes() {
+        return model.weightBytesPerToken() - embeddingRowBytes() - model.head.bytes();
+    }
+
+    /**
      * For rows {@code [0, rows)} of the residual stream: the log-probability of {@code targets[tOff + r]}
      * into {@code dst[dOff + r]}, running the head over as many rows at a time as the logit buffer holds.
      */
