@@ -30,58 +30,12 @@ class MatMulKernelTest {
         assertEquals(VECTOR, MatMulKernel.get());
     }
 
-    /** Random weights of a type: for block types, random quants with scales and minimums in a sane range. */
-    static Matrix randomMatrix(TensorType type, int rows, int cols, Random rnd) {
-        int rowBytes = Math.toIntExact(type.bytesFor(cols));
-        ByteBuffer b = ByteBuffer.allocate(rows * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < rows * rowBytes; i++) {
-            b.put(i, (byte) rnd.nextInt(256));
-        }
-        for (int r = 0; r < rows; r++) {
-            int p = r * rowBytes;
-            switch (type) {
-                case FP32:
-                    for (int i = 0; i < cols; i++) {
-                        b.putFloat(p + 4 * i, (float) rnd.nextGaussian());
-                    }
-                    break;
-                case FP16:
-                    for (int i = 0; i < cols; i++) {
-                        // every finite half is possible, subnormals and signed zeros included
-                        short h;
-                        do {
-                            h = (short) rnd.nextInt(65536);
-                        } while ((h & 0x7C00) == 0x7C00);
-                        b.putShort(p + 2 * i, rnd.nextInt(4) == 0 ? h : Half.fromFloat((float) rnd.nextGaussian()));
-                    }
-                    break;
-                default:
-                    for (int blk = 0; blk < cols / 32; blk++) {
-                        int q = p + blk * type.blockBytes;
-                        b.putShort(q, Half.fromFloat((float) rnd.nextGaussian() * 0.05f));
-                        if (type == TensorType.Q4_1 || type == TensorType.Q5_1) {
-                            b.putShort(q + 2, Half.fromFloat((float) rnd.nextGaussian() * 0.1f));
-                        }
-                    }
-            }
-        }
-        return new Matrix("random " + type, type, b, rows, cols);
-    }
-
-    static float[] randomFloats(int n, Random rnd) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) rnd.nextGaussian();
-        }
-        return x;
-    }
-
     @ParameterizedTest
     @EnumSource(TensorType.class)
     void vectorDecodingEqualsScalarBitForBit(TensorType type) {
         Random rnd = new Random(type.ordinal());
         int cols = type.isQuantized() ? 256 : 259;
-        Matrix m = randomMatrix(type, 3, cols, rnd);
+        Matrix m = RandomWeights.matrix(type, 3, cols, rnd);
         for (int r = 0; r < 3; r++) {
             float[] expected = new float[cols];
             float[] actual = new float[cols + 5];
@@ -120,10 +74,10 @@ class MatMulKernelTest {
         int[] colsChoices = type.isQuantized() ? new int[] {32, 96, 768} : new int[] {5, 37, 64, 768};
         for (int cols : colsChoices) {
             for (int rows : new int[] {1, 6, 13}) {
-                Matrix m = randomMatrix(type, rows, cols, rnd);
+                Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
                 for (int batch : new int[] {1, 2, 3, 5}) {
                     int xStride = cols + 3, yStride = rows + 2;
-                    float[] x = randomFloats(2 + batch * xStride, rnd);
+                    float[] x = RandomWeights.floats(2 + batch * xStride, rnd);
                     float[] ys = new float[1 + batch * yStride];
                     float[] yv = new float[1 + batch * yStride];
                     SCALAR.mul(m, x, 2, xStride, ys, 1, yStride, batch, 0, rows);
@@ -151,8 +105,8 @@ class MatMulKernelTest {
     void aBatchRowEqualsTheSameRowAlone(TensorType type) {
         Random rnd = new Random(200 + type.ordinal());
         int rows = 11, cols = type.isQuantized() ? 160 : 171, batch = 7;
-        Matrix m = randomMatrix(type, rows, cols, rnd);
-        float[] x = randomFloats(batch * cols, rnd);
+        Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+        float[] x = RandomWeights.floats(batch * cols, rnd);
         float[] y = new float[batch * rows];
         VECTOR.mul(m, x, 0, cols, y, 0, rows, batch, 0, rows);
         for (int b = 0; b < batch; b++) {
