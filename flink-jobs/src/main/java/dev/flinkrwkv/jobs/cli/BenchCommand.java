@@ -55,8 +55,8 @@ public final class BenchCommand implements Command {
                 MatMulKernel.get().name(), threads, threads == 1 ? "" : "s");
         out.printf("memory copy bandwidth (%d thread%s, read+write): %.2f GB/s; single-stream limit %.1f tokens/s%n",
                 threads, threads == 1 ? "" : "s", copyGbs, copyGbs * 1e9 / m.weightBytesPerToken());
-        out.printf("%-6s %6s %12s %18s %10s %9s%n", "mode", "size", "tokens/s", "weight bytes/call", "GB/s",
-                "of limit");
+        out.printf("%-6s %6s %12s %18s %10s %9s %10s%n", "mode", "size", "tokens/s", "weight bytes/call", "GB/s",
+                "of limit", "CPU share");
         try (RwkvEvaluator ev = m.newEvaluator(threads)) {
             for (int b : batches) {
                 Row r = batch(ev, b, seconds);
@@ -87,21 +87,27 @@ public final class BenchCommand implements Command {
         return out;
     }
 
-    /** Calls per second and tokens per call of one measurement. */
+    /**
+     * One measurement: calls per second, tokens per call, and the CPU share: process CPU time over wall
+     * time x threads. Below 100% the cores were shared with other work (or the threads waited), and the
+     * figures understate what idle cores would give.
+     */
     private static final class Row {
         final double callsPerSecond;
         final int tokensPerCall;
+        final double cpuShare;
 
-        Row(double callsPerSecond, int tokensPerCall) {
+        Row(double callsPerSecond, int tokensPerCall, double cpuShare) {
             this.callsPerSecond = callsPerSecond;
             this.tokensPerCall = tokensPerCall;
+            this.cpuShare = cpuShare;
         }
     }
 
     private static void print(PrintStream out, String mode, int size, Row r, long bytesPerCall, double copyGbs) {
         double gbs = r.callsPerSecond * bytesPerCall / 1e9;
-        out.printf("%-6s %6d %12.1f %18d %10.2f %8.0f%%%n", mode, size, r.callsPerSecond * r.tokensPerCall,
-                bytesPerCall, gbs, 100 * gbs / copyGbs);
+        out.printf("%-6s %6d %12.1f %18d %10.2f %8.0f%% %9.0f%%%n", mode, size, r.callsPerSecond * r.tokensPerCall,
+                bytesPerCall, gbs, 100 * gbs / copyGbs, 100 * r.cpuShare);
     }
 
     private static Row batch(RwkvEvaluator ev, int batch, double seconds) {
@@ -112,7 +118,7 @@ public final class BenchCommand implements Command {
         }
         int[] tokens = new Random(batch).ints(batch, 0, m.vocab()).toArray();
         float[] logits = new float[batch * m.vocab()];
-        return time(() -> ev.stepBatch(states, tokens, batch, logits), batch, seconds);
+        return time(() -> ev.stepBatch(states, tokens, batch, logits), batch, ev.threads(), seconds);
     }
 
     private static Row sequence(RwkvEvaluator ev, int len, double seconds) {
@@ -120,15 +126,16 @@ public final class BenchCommand implements Command {
         RwkvState state = m.initialState();
         int[] tokens = new Random(len).ints(len, 0, m.vocab()).toArray();
         float[] logProbs = new float[len - 1];
-        return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, seconds);
+        return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, ev.threads(), seconds);
     }
 
     /** Warm-up (about a third of the time, at least 2 calls), then calls for at least {@code seconds}. */
-    private static Row time(Runnable call, int tokensPerCall, double seconds) {
+    private static Row time(Runnable call, int tokensPerCall, int threads, double seconds) {
         long warmUntil = System.nanoTime() + (long) (seconds / 3 * 1e9);
         for (int i = 0; i < 2 || System.nanoTime() < warmUntil; i++) {
             call.run();
         }
+        long cpu = processCpuNanos();
         long start = System.nanoTime();
         long until = start + (long) (seconds * 1e9);
         int calls = 0;
@@ -138,7 +145,14 @@ public final class BenchCommand implements Command {
             calls++;
             now = System.nanoTime();
         } while (calls < 2 || now < until);
-        return new Row(calls / ((now - start) / 1e9), tokensPerCall);
+        double cpuShare = (processCpuNanos() - cpu) / (double) (now - start) / threads;
+        return new Row(calls / ((now - start) / 1e9), tokensPerCall, cpuShare);
+    }
+
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
     }
 
     /**
