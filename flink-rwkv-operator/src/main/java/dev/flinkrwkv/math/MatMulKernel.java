@@ -1,20 +1,71 @@
 package dev.flinkrwkv.math;
 
 /**
- * How a {@link Matrix} product is computed. One implementation is chosen per process: the scalar one
- * here, which decodes each weight row once into a scratch row and takes its dot product with every input
- * of the batch, so a batch reads the weights once.
+ * How a {@link Matrix} product is computed. One implementation is chosen per process at start-up and
+ * logged: {@link VectorMatMul} (the Vector API) when the {@code jdk.incubator.vector} module is in the
+ * boot layer (the launcher and the tests add it with {@code --add-modules jdk.incubator.vector}) and the
+ * CPU has 256-bit vectors, else the plain-Java scalar kernel here, which decodes each weight row once into
+ * a scratch row and takes its dot product with every input of the batch. Both read the weights once per
+ * batch. The system property {@code flinkrwkv.kernel=scalar} forces the plain-Java kernel.
+ *
+ * <p>The vector class is only loaded by name, after the module check, so this class and the scalar
+ * kernel never link against {@code jdk.incubator.vector}.
  */
 public abstract class MatMulKernel {
-    private static volatile MatMulKernel instance = new ScalarMatMul();
-
+    /** The process-wide kernel. */
     public static MatMulKernel get() {
-        return instance;
+        return Selection.instance;
     }
 
     /** Replaces the process-wide kernel (for benchmarks and tests that compare kernels). */
     public static void set(MatMulKernel kernel) {
-        instance = kernel;
+        Selection.instance = kernel;
+    }
+
+    /** The plain-Java kernel (always available). */
+    public static MatMulKernel scalar() {
+        return Selection.SCALAR;
+    }
+
+    /** The Vector API kernel, or null when the module is absent or the CPU lacks 256-bit vectors. */
+    public static MatMulKernel vector() {
+        return Selection.VECTOR;
+    }
+
+    /**
+     * The choice, in a holder class: initializing a kernel subclass initializes this base class first,
+     * so the base class itself must not instantiate the vector subclass while it is being initialized.
+     */
+    private static final class Selection {
+        private static final String VECTOR_MODULE = "jdk.incubator.vector";
+        private static String vectorUnavailable;
+        static final MatMulKernel SCALAR = new ScalarMatMul();
+        static final MatMulKernel VECTOR = loadVector();
+        static volatile MatMulKernel instance = choose();
+
+        private static MatMulKernel loadVector() {
+            if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
+                vectorUnavailable = "module " + VECTOR_MODULE + " absent (run java with --add-modules " + VECTOR_MODULE + ")";
+                return null;
+            }
+            try {
+                return (MatMulKernel) Class.forName("dev.flinkrwkv.math.VectorMatMul").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                vectorUnavailable = "Vector API kernel unusable: " + cause;
+                return null;
+            }
+        }
+
+        private static MatMulKernel choose() {
+            boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("flinkrwkv.kernel", ""));
+            MatMulKernel k = VECTOR != null && !forcedScalar ? VECTOR : SCALAR;
+            String why = k == VECTOR ? VECTOR_MODULE + " present"
+                    : forcedScalar ? "forced by -Dflinkrwkv.kernel=scalar" : vectorUnavailable;
+            System.getLogger(MatMulKernel.class.getName()).log(System.Logger.Level.INFO,
+                    "matrix kernel: " + k.name() + " (" + why + ")");
+            return k;
+        }
     }
 
     /** A short name for logs and benchmark tables. */

@@ -67,16 +67,16 @@ final class Rwkv4 extends RwkvModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator() {
-        return new Evaluator(this);
+    public RwkvEvaluator newEvaluator(int threads) {
+        return new Evaluator(this, threads);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
         private final Rwkv4 m;
         private float[] xr = new float[0], k = new float[0], v = new float[0], r = new float[0];
 
-        Evaluator(Rwkv4 m) {
-            super(m);
+        Evaluator(Rwkv4 m, int threads) {
+            super(m, threads);
             this.m = m;
         }
 
@@ -96,9 +96,9 @@ final class Rwkv4 extends RwkvModel {
             TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
             TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
             TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
-            m.receptance[layer].mul(xr, r, batch);
-            m.key[layer].mul(xk, k, batch);
-            m.value[layer].mul(xv, v, batch);
+            mul(m.receptance[layer], xr, r, batch);
+            mul(m.key[layer], xk, k, batch);
+            mul(m.value[layer], xv, v, batch);
 
             float[] u = m.timeFirst[layer];
             float[] w = m.timeDecay[layer];
@@ -129,7 +129,7 @@ final class Rwkv4 extends RwkvModel {
                     wkv[o + i] = Ops.sigmoid(r[o + i]) * (num / den);
                 }
             }
-            m.output[layer].mul(wkv, out, batch);
+            mul(m.output[layer], wkv, out, batch);
             addToResidual(out, batch);
         }
     }

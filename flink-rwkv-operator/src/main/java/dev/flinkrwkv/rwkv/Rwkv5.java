@@ -88,8 +88,8 @@ final class Rwkv5 extends RwkvModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator() {
-        return new Evaluator(this);
+    public RwkvEvaluator newEvaluator(int threads) {
+        return new Evaluator(this, threads);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -97,8 +97,8 @@ final class Rwkv5 extends RwkvModel {
         private float[] xr = new float[0], xg = new float[0], r = new float[0], k = new float[0],
                 v = new float[0], y = new float[0];
 
-        Evaluator(Rwkv5 m) {
-            super(m);
+        Evaluator(Rwkv5 m, int threads) {
+            super(m, threads);
             this.m = m;
         }
 
@@ -120,13 +120,13 @@ final class Rwkv5 extends RwkvModel {
             TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
             TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
             TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
-            m.receptance[layer].mul(xr, r, batch); // no sigmoid on r from v5 on
-            m.key[layer].mul(xk, k, batch);
-            m.value[layer].mul(xv, v, batch);
+            mul(m.receptance[layer], xr, r, batch); // no sigmoid on r from v5 on
+            mul(m.key[layer], xk, k, batch);
+            mul(m.value[layer], xv, v, batch);
             boolean gated = m.gateW != null;
             if (gated) {
                 TokenShift.lerp(xn, prev, m.mixG[layer], xg, batch, c);
-                m.gateW[layer].mul(xg, gate, batch);
+                mul(m.gateW[layer], xg, gate, batch);
                 for (int i = 0, n = batch * c; i < n; i++) {
                     gate[i] = Ops.silu(gate[i]);
                 }
@@ -142,7 +142,7 @@ final class Rwkv5 extends RwkvModel {
                     y[i] = y[i] * gate[i];
                 }
             }
-            m.output[layer].mul(y, out, batch);
+            mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }
     }

@@ -99,8 +99,8 @@ final class Rwkv6 extends RwkvModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator() {
-        return new Evaluator(this);
+    public RwkvEvaluator newEvaluator(int threads) {
+        return new Evaluator(this, threads);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -109,8 +109,8 @@ final class Rwkv6 extends RwkvModel {
         private float[] maaHidden = new float[0], decayHidden = new float[0], r = new float[0],
                 k = new float[0], v = new float[0], w = new float[0], y = new float[0];
 
-        Evaluator(Rwkv6 m) {
-            super(m);
+        Evaluator(Rwkv6 m, int threads) {
+            super(m, threads);
             this.m = m;
         }
 
@@ -138,13 +138,13 @@ final class Rwkv6 extends RwkvModel {
             float[] xxx = mixA;
             TokenShift.add(xn, sx, m.maaX[layer], xxx, batch, c);
             int hid = 5 * m.maaRank;
-            m.maaW1[layer].mul(xxx, 0, c, maaHidden, 0, hid, batch);
+            mul(m.maaW1[layer], xxx, 0, c, maaHidden, 0, hid, batch);
             for (int i = 0, n = batch * hid; i < n; i++) {
                 maaHidden[i] = Ops.tanh(maaHidden[i]);
             }
             for (int s = 0; s < 5; s++) {
                 float[] lora = mixB;
-                m.maaW2[layer][s].mul(maaHidden, s * m.maaRank, hid, lora, 0, c, batch);
+                mul(m.maaW2[layer][s], maaHidden, s * m.maaRank, hid, lora, 0, c, batch);
                 float[] mu = m.maa[layer][s];
                 float[] dst = mixed[s];
                 for (int b = 0; b < batch; b++) {
@@ -154,20 +154,20 @@ final class Rwkv6 extends RwkvModel {
                     }
                 }
             }
-            m.receptance[layer].mul(mixed[R], r, batch);
-            m.key[layer].mul(mixed[K], k, batch);
-            m.value[layer].mul(mixed[V], v, batch);
-            m.gateW[layer].mul(mixed[G], gate, batch);
+            mul(m.receptance[layer], mixed[R], r, batch);
+            mul(m.key[layer], mixed[K], k, batch);
+            mul(m.value[layer], mixed[V], v, batch);
+            mul(m.gateW[layer], mixed[G], gate, batch);
             for (int i = 0, n = batch * c; i < n; i++) {
                 gate[i] = Ops.silu(gate[i]);
             }
 
             // data-dependent decay: w = exp(-exp(decay + W2 tanh(W1 xw)))
-            m.decayW1[layer].mul(mixed[W], 0, c, decayHidden, 0, m.decayRank, batch);
+            mul(m.decayW1[layer], mixed[W], 0, c, decayHidden, 0, m.decayRank, batch);
             for (int i = 0, n = batch * m.decayRank; i < n; i++) {
                 decayHidden[i] = Ops.tanh(decayHidden[i]);
             }
-            m.decayW2[layer].mul(decayHidden, 0, m.decayRank, w, 0, c, batch);
+            mul(m.decayW2[layer], decayHidden, 0, m.decayRank, w, 0, c, batch);
             float[] base = m.decayBase[layer];
             for (int b = 0; b < batch; b++) {
                 int o = b * c;
@@ -185,7 +185,7 @@ final class Rwkv6 extends RwkvModel {
             for (int i = 0, n = batch * c; i < n; i++) {
                 y[i] = y[i] * gate[i];
             }
-            m.output[layer].mul(y, out, batch);
+            mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }
     }

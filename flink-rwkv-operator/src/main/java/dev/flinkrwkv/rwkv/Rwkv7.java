@@ -115,8 +115,8 @@ final class Rwkv7 extends RwkvModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator() {
-        return new Evaluator(this);
+    public RwkvEvaluator newEvaluator(int threads) {
+        return new Evaluator(this, threads);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -125,8 +125,8 @@ final class Rwkv7 extends RwkvModel {
         private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
                 kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0];
 
-        Evaluator(Rwkv7 m) {
-            super(m);
+        Evaluator(Rwkv7 m, int threads) {
+            super(m, threads);
             this.m = m;
         }
 
@@ -150,12 +150,12 @@ final class Rwkv7 extends RwkvModel {
         /** {@code dst = down · f(up · x)}, a low-rank projection through {@code f}. */
         private void lowRank(Matrix up, Matrix down, float[] in, float[] dst, int batch, int activation) {
             int rank = up.rows();
-            up.mul(in, 0, c, lora, 0, rank, batch);
+            mul(up, in, 0, c, lora, 0, rank, batch);
             for (int i = 0, n = batch * rank; i < n; i++) {
                 float h = lora[i];
                 lora[i] = activation == TANH ? Ops.tanh(h) : activation == SIGMOID ? Ops.sigmoid(h) : h;
             }
-            down.mul(lora, 0, rank, dst, 0, c, batch);
+            mul(down, lora, 0, rank, dst, 0, c, batch);
         }
 
         private static final int NONE = 0, TANH = 1, SIGMOID = 2;
@@ -168,7 +168,7 @@ final class Rwkv7 extends RwkvModel {
             for (int s = 0; s < 6; s++) {
                 TokenShift.add(xn, sx, m.mix[layer][s], mixed[s], batch, c);
             }
-            m.receptance[layer].mul(mixed[R], r, batch);
+            mul(m.receptance[layer], mixed[R], r, batch);
             lowRank(m.g1[layer], m.g2[layer], mixed[G], gate, batch, SIGMOID);
             lowRank(m.a1[layer], m.a2[layer], mixed[A], a, batch, NONE);
             lowRank(m.w1[layer], m.w2[layer], mixed[W], w, batch, TANH);
@@ -178,7 +178,7 @@ final class Rwkv7 extends RwkvModel {
                 w[i] = Ops.exp(Ops.sigmoid(w[i] + w0[i % c]) * DECAY_SCALE);
             }
 
-            m.key[layer].mul(mixed[K], k, batch);
+            mul(m.key[layer], mixed[K], k, batch);
             float[] kK = m.kK[layer], kA = m.kA[layer];
             int s = m.headSize;
             for (int b = 0; b < batch; b++) {
@@ -203,7 +203,7 @@ final class Rwkv7 extends RwkvModel {
                 }
             }
 
-            m.value[layer].mul(mixed[V], v, batch);
+            mul(m.value[layer], mixed[V], v, batch);
             if (layer == 0) {
                 System.arraycopy(v, 0, vFirst, 0, n);
             } else {
@@ -254,7 +254,7 @@ final class Rwkv7 extends RwkvModel {
             for (int i = 0; i < n; i++) {
                 y[i] = y[i] * gate[i];
             }
-            m.output[layer].mul(y, out, batch);
+            mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }
     }

@@ -1,22 +1,42 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.math.MatMulThreads;
+import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 
+import java.util.Arrays;
+
 /**
- * Advances RWKV states by one token each and computes the next-token logits. One evaluator has its own
- * scratch buffers and is not thread-safe; any number share one {@link RwkvModel}.
+ * Advances RWKV states and computes next-token logits. One evaluator has its own scratch buffers (and,
+ * when made with several threads, its own matrix worker threads) and is not thread-safe; any number share
+ * one {@link RwkvModel}.
  *
- * <p>Every step is batched: {@code B} independent states (different keys) advance together, so each
- * weight matrix is read once per step for all of them. A single step is a batch of one. After the buffers
- * have grown to the largest batch seen, a step allocates nothing.
+ * <p>Everything is computed over <em>rows</em>: row r advances state {@code rowStates[r]} by one token.
+ * The weights are read once per layer for all rows (each projection is a matrix x matrix product), while
+ * the recurrent parts (token shift, WKV) walk the rows in order and update each row's state in place.
+ * Two uses follow from that one pass:
+ * <ul>
+ *   <li>{@link #stepBatch}: B different states (keys), one token each;
+ *   <li>{@link #stepSequence}: one state, T tokens. Every row names the same state, so row t's token
+ *       shift reads the normalized input that row t-1 just stored and its WKV continues from row t-1's,
+ *       exactly as T single steps would, while the projections still run as products over the T rows.
+ *       Long sequences are cut into chunks of {@value #SEQUENCE_CHUNK} rows to bound the scratch memory.
+ * </ul>
+ * After the buffers have grown to the largest batch or chunk seen, nothing is allocated.
  *
  * <p>The top level is the same for all versions (embedding, ln0, then per layer a time mix and a channel
  * mix added to the residual, ln_out, head); subclasses supply the time mix.
  */
-public abstract class RwkvEvaluator {
+public abstract class RwkvEvaluator implements AutoCloseable {
+    /** Rows of a sequence evaluated together (the scratch holds this many rows of every buffer). */
+    public static final int SEQUENCE_CHUNK = 128;
+    /** Logits held at once when the head runs over many rows (log-probs of a sequence): 8 MiB. */
+    private static final int HEAD_LOGIT_FLOATS = 1 << 21;
+
     protected final RwkvModel model;
     protected final int c;
     protected int capacity;
+    private final MatMulThreads threads;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -29,17 +49,31 @@ public abstract class RwkvEvaluator {
     protected float[] gate = new float[0];
     protected float[] out = new float[0];
     protected float[] hidden = new float[0];
+    private float[] headLogits;
 
     private final RwkvState[] oneState = new RwkvState[1];
     private final int[] oneToken = new int[1];
+    private final RwkvState[] sequenceStates = new RwkvState[SEQUENCE_CHUNK];
 
-    protected RwkvEvaluator(RwkvModel model) {
+    protected RwkvEvaluator(RwkvModel model, int threads) {
         this.model = model;
         this.c = model.embed;
+        this.threads = new MatMulThreads(threads);
     }
 
     public RwkvModel model() {
         return model;
+    }
+
+    /** Threads each matrix product is split over. */
+    public int threads() {
+        return threads.threads();
+    }
+
+    /** Stops the matrix worker threads, if any; the evaluator must not be used afterwards. */
+    @Override
+    public void close() {
+        threads.close();
     }
 
     /** One token for one state: updates {@code state} and writes the logits (vocab floats) unless null. */
@@ -57,45 +91,168 @@ public abstract class RwkvEvaluator {
     /**
      * One token for each of {@code batch} states: {@code states[b]} advances by {@code tokens[b]}, and its
      * logits go to {@code logits[b*vocab ..]} (no logits when {@code logits} is null, which skips the head).
+     * The result for each state is that of {@link #step} on it alone. Should a state appear more than once,
+     * its rows are applied in order, as consecutive tokens.
      */
     public void stepBatch(RwkvState[] states, int[] tokens, int batch, float[] logits) {
-        checkBatch(states, tokens, batch, logits);
-        ensureCapacity(batch);
-        for (int b = 0; b < batch; b++) {
-            model.emb.row(tokens[b], x, b * c);
-            Ops.layerNorm(x, b * c, c, model.ln0W, model.ln0B, x, b * c);
-        }
-        for (int layer = 0; layer < model.layers; layer++) {
-            timeMix(layer, states, batch);
-            channelMix(layer, states, batch);
-        }
-        if (logits != null) {
-            for (int b = 0; b < batch; b++) {
-                Ops.layerNorm(x, b * c, c, model.lnOutW, model.lnOutB, xn, b * c);
-            }
-            model.head.mul(xn, 0, c, logits, 0, model.vocab, batch);
-        }
-    }
-
-    private void checkBatch(RwkvState[] states, int[] tokens, int batch, float[] logits) {
         if (batch < 1 || batch > states.length || batch > tokens.length) {
             throw new IllegalArgumentException("batch " + batch + " with " + states.length + " states and "
                     + tokens.length + " tokens");
         }
-        if (logits != null && logits.length < (long) batch * model.vocab) {
-            throw new IllegalArgumentException("logits buffer of " + logits.length + " floats, need "
-                    + (long) batch * model.vocab);
-        }
-        int size = model.stateSize();
+        checkLength("logits", logits, (long) batch * model.vocab);
         for (int b = 0; b < batch; b++) {
-            if (tokens[b] < 0 || tokens[b] >= model.vocab) {
-                throw new IllegalArgumentException("token " + tokens[b] + " outside the vocabulary [0, "
-                        + model.vocab + ")");
+            checkToken(tokens[b]);
+            checkState(states[b]);
+        }
+        forward(states, tokens, 0, batch);
+        if (logits != null) {
+            for (int b = 0; b < batch; b++) {
+                Ops.layerNorm(x, b * c, c, model.lnOutW, model.lnOutB, xn, b * c);
             }
-            if (states[b].size() != size) {
-                throw new IllegalArgumentException("state of " + states[b].size() + " floats, this model's has " + size);
+            mul(model.head, xn, 0, c, logits, 0, model.vocab, batch);
+        }
+    }
+
+    /**
+     * Sequence mode: advances {@code state} by {@code tokens[off .. off+len)}, with the result of
+     * {@code len} single {@link #step}s but the projections done as matrix products over the tokens.
+     *
+     * @param logProbs  unless null, receives {@code len - 1} values: at i, the natural log-probability of
+     *                  {@code tokens[off+i+1]} given the state and {@code tokens[off .. off+i]} (what
+     *                  {@link LogProbs#of} gives on the logits after token i)
+     * @param lastLogits unless null, receives the logits after the last token (vocab floats)
+     *
+     * <p>The head, the largest matrix, runs only where asked: over all rows but the last for log-probs,
+     * over the last row for the logits, not at all when both are null (prompt prefill).
+     */
+    public void stepSequence(RwkvState state, int[] tokens, int off, int len, float[] logProbs, float[] lastLogits) {
+        if (len < 1 || off < 0 || off > tokens.length - len) {
+            throw new IllegalArgumentException("tokens [" + off + ", " + off + "+" + len + ") of an array of "
+                    + tokens.length);
+        }
+        checkLength("log-probs", logProbs, len - 1);
+        checkLength("logits", lastLogits, model.vocab);
+        checkState(state);
+        for (int i = 0; i < len; i++) {
+            checkToken(tokens[off + i]);
+        }
+        try {
+            for (int start = 0; start < len; start += SEQUENCE_CHUNK) {
+                int n = Math.min(SEQUENCE_CHUNK, len - start);
+                Arrays.fill(sequenceStates, 0, n, state);
+                forward(sequenceStates, tokens, off + start, n);
+                int predicting = Math.min(n, len - 1 - start); // rows whose next token is known
+                if (logProbs != null && predicting > 0) {
+                    logProbHead(predicting, tokens, off + start + 1, logProbs, start);
+                }
+                if (lastLogits != null && start + n == len) {
+                    Ops.layerNorm(x, (n - 1) * c, c, model.lnOutW, model.lnOutB, xn, 0);
+                    mul(model.head, xn, 0, c, lastLogits, 0, model.vocab, 1);
+                }
+            }
+        } finally {
+            Arrays.fill(sequenceStates, null);
+        }
+    }
+
+    /**
+     * Weight bytes one {@link #stepBatch} of {@code batch} rows reads: every matrix once (the head only
+     * with logits), one embedding row per row. Over memory bandwidth this bounds the step's speed.
+     */
+    public long weightBytesPerBatch(int batch, boolean logits) {
+        return layerAndTopBytes() + (logits ? model.head.bytes() : 0) + batch * embeddingRowBytes();
+    }
+
+    /** Weight bytes one {@link #stepSequence} of {@code len} tokens reads (the layers once per chunk). */
+    public long weightBytesPerSequence(int len, boolean logProbs, boolean lastLogits) {
+        long chunks = (len + SEQUENCE_CHUNK - 1) / SEQUENCE_CHUNK;
+        long headPasses = lastLogits ? 1 : 0;
+        if (logProbs && len > 1) {
+            int perPass = Math.max(1, Math.min(SEQUENCE_CHUNK, HEAD_LOGIT_FLOATS / model.vocab));
+            for (int start = 0; start < len; start += SEQUENCE_CHUNK) {
+                int predicting = Math.min(SEQUENCE_CHUNK, len - 1 - start);
+                headPasses += predicting > 0 ? (predicting + perPass - 1) / perPass : 0;
             }
         }
+        return chunks * layerAndTopBytes() + headPasses * model.head.bytes() + len * embeddingRowBytes();
+    }
+
+    private long embeddingRowBytes() {
+        return model.emb.bytes() / model.vocab;
+    }
+
+    /** Every tensor but the embedding and the head. */
+    private long layerAndTopBytes() {
+        return model.weightBytesPerToken() - embeddingRowBytes() - model.head.bytes();
+    }
+
+    /**
+     * For rows {@code [0, rows)} of the residual stream: the log-probability of {@code targets[tOff + r]}
+     * into {@code dst[dOff + r]}, running the head over as many rows at a time as the logit buffer holds.
+     */
+    private void logProbHead(int rows, int[] targets, int tOff, float[] dst, int dOff) {
+        int vocab = model.vocab;
+        int perPass = Math.max(1, Math.min(SEQUENCE_CHUNK, HEAD_LOGIT_FLOATS / vocab));
+        if (headLogits == null) {
+            headLogits = new float[perPass * vocab];
+        }
+        for (int r0 = 0; r0 < rows; r0 += perPass) {
+            int n = Math.min(perPass, rows - r0);
+            for (int r = 0; r < n; r++) {
+                Ops.layerNorm(x, (r0 + r) * c, c, model.lnOutW, model.lnOutB, xn, r * c);
+            }
+            mul(model.head, xn, 0, c, headLogits, 0, vocab, n);
+            for (int r = 0; r < n; r++) {
+                dst[dOff + r0 + r] = (float) LogProbs.of(headLogits, r * vocab, vocab, targets[tOff + r0 + r]);
+            }
+        }
+    }
+
+    /**
+     * The layers over {@code rows} rows: row r embeds {@code tokens[tOff + r]} and advances
+     * {@code rowStates[r]}; the final residual stream is left in {@link #x}. Rows naming the same state
+     * are applied in row order.
+     */
+    private void forward(RwkvState[] rowStates, int[] tokens, int tOff, int rows) {
+        ensureCapacity(rows);
+        for (int b = 0; b < rows; b++) {
+            model.emb.row(tokens[tOff + b], x, b * c);
+            Ops.layerNorm(x, b * c, c, model.ln0W, model.ln0B, x, b * c);
+        }
+        for (int layer = 0; layer < model.layers; layer++) {
+            timeMix(layer, rowStates, rows);
+            channelMix(layer, rowStates, rows);
+        }
+    }
+
+    private void checkLength(String what, float[] buffer, long needed) {
+        if (buffer != null && buffer.length < needed) {
+            throw new IllegalArgumentException(what + " buffer of " + buffer.length + " floats, need " + needed);
+        }
+    }
+
+    private void checkToken(int token) {
+        if (token < 0 || token >= model.vocab) {
+            throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + model.vocab + ")");
+        }
+    }
+
+    private void checkState(RwkvState state) {
+        if (state.size() != model.stateSize()) {
+            throw new IllegalArgumentException("state of " + state.size() + " floats, this model's has "
+                    + model.stateSize());
+        }
+    }
+
+    /** {@code result = w · in} for {@code rows} packed rows, split over this evaluator's threads. */
+    protected final void mul(Matrix w, float[] in, float[] result, int rows) {
+        threads.mul(w, in, 0, w.cols(), result, 0, w.rows(), rows);
+    }
+
+    /** {@link Matrix#mul(float[], int, int, float[], int, int, int)}, split over this evaluator's threads. */
+    protected final void mul(Matrix w, float[] in, int inOff, int inStride, float[] result, int outOff,
+                             int outStride, int rows) {
+        threads.mul(w, in, inOff, inStride, result, outOff, outStride, rows);
     }
 
     /** Grows the scratch buffers to hold {@code batch} rows. */
@@ -168,13 +325,13 @@ public abstract class RwkvEvaluator {
             }
         }
         int f = m.key.rows();
-        m.key.mul(xk, 0, c, hidden, 0, f, batch);
+        mul(m.key, xk, 0, c, hidden, 0, f, batch);
         for (int i = 0, n = batch * f; i < n; i++) {
             hidden[i] = Ops.squaredRelu(hidden[i]);
         }
-        m.value.mul(hidden, 0, f, out, 0, c, batch);
+        mul(m.value, hidden, 0, f, out, 0, c, batch);
         if (m.receptance != null) {
-            m.receptance.mul(xr, 0, c, gate, 0, c, batch);
+            mul(m.receptance, xr, 0, c, gate, 0, c, batch);
             for (int i = 0, n = batch * c; i < n; i++) {
                 out[i] = Ops.sigmoid(gate[i]) * out[i];
             }

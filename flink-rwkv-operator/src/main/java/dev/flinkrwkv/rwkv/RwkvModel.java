@@ -88,8 +88,16 @@ public abstract class RwkvModel {
         }
     }
 
-    /** A new evaluator with its own scratch buffers (not thread-safe; one per thread). */
-    public abstract RwkvEvaluator newEvaluator();
+    /** A new single-threaded evaluator with its own scratch buffers (not thread-safe; one per thread). */
+    public final RwkvEvaluator newEvaluator() {
+        return newEvaluator(1);
+    }
+
+    /**
+     * A new evaluator whose matrix products are split over {@code threads} threads (the caller's and
+     * {@code threads - 1} workers it starts; {@link RwkvEvaluator#close()} stops them).
+     */
+    public abstract RwkvEvaluator newEvaluator(int threads);
 
     /** Number of C-vectors per layer in the state: 5 for v4, 2 + head size otherwise. */
     protected abstract int stateVectorsPerLayer();

@@ -7,13 +7,23 @@ import dev.flinkrwkv.rwkv.RwkvState;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 
 /**
- * {@code bench}: single-stream tokens per second (warm-up excluded, median of several runs) and the weight
- * bytes read per token, hence the achieved weight bandwidth.
+ * {@code bench}: tokens per second of batched steps (B keys, one token each, with logits) and of sequence
+ * mode (one key, T tokens, log-probs of each), with the weight bytes each call reads and hence the
+ * achieved weight bandwidth, set against this machine's measured memory copy bandwidth: a single stream
+ * reads every weight once per token, so that bandwidth over the bytes per token is its speed limit.
+ *
+ * <p>Each measurement is warmed up first (the JIT compiles the hot loops), then timed over at least
+ * {@code --seconds} and two calls.
  */
 public final class BenchCommand implements Command {
+    /** Bytes copied per measurement of the memory bandwidth: far beyond any cache. */
+    private static final int COPY_BYTES = 256 << 20;
+
     @Override
     public String name() {
         return "bench";
@@ -21,49 +31,161 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "single-stream tokens/s and weight bytes read per token";
+        return "tokens/s of batched steps and sequence mode against the memory-bandwidth limit";
     }
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--runs 5] [--seconds 1]";
+        return "--model MODEL.bin [--batch 1,8,64,256] [--seq 16,256] [--threads 1] [--seconds 2]";
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         RwkvModel m = RwkvModel.load(args.path("model"));
-        int runs = args.integer("runs", 5);
-        double seconds = args.number("seconds", 1.0);
-        if (runs < 1 || seconds <= 0) {
-            throw new UsageException("--runs must be >= 1 and --seconds > 0");
+        List<Integer> batches = sizes(args, "batch", "1,8,64,256");
+        List<Integer> seqs = sizes(args, "seq", "16,256");
+        int threads = args.integer("threads", 1);
+        double seconds = args.number("seconds", 2.0);
+        if (threads < 1 || seconds <= 0) {
+            throw new UsageException("--threads must be >= 1 and --seconds > 0");
         }
-        RwkvEvaluator ev = m.newEvaluator();
-        RwkvState state = m.initialState();
-        float[] logits = new float[m.vocab()];
-        // warm-up: let the JIT compile the hot loops, and size the runs to about --seconds each
-        long t0 = System.nanoTime();
-        int warm = 0;
-        while (System.nanoTime() - t0 < 1_000_000_000L || warm < 32) {
-            ev.step(state, warm % m.vocab(), logits);
-            warm++;
-        }
-        double perToken = (System.nanoTime() - t0) / 1e9 / warm;
-        int tokens = (int) Math.max(16, Math.min(1_000_000, seconds / perToken));
-        double[] rates = new double[runs];
-        for (int r = 0; r < runs; r++) {
-            long s = System.nanoTime();
-            for (int i = 0; i < tokens; i++) {
-                ev.step(state, (i * 31 + r) % m.vocab(), logits);
+        double copyGbs = copyBandwidth(threads);
+        out.printf("model %s: RWKV %s, %d layers x %d, vocabulary %d; kernel %s, %d thread%s%n",
+                m.file().path().getFileName(), m.version(), m.layers(), m.embed(), m.vocab(),
+                MatMulKernel.get().name(), threads, threads == 1 ? "" : "s");
+        out.printf("memory copy bandwidth (%d thread%s, read+write): %.2f GB/s; single-stream limit %.1f tokens/s%n",
+                threads, threads == 1 ? "" : "s", copyGbs, copyGbs * 1e9 / m.weightBytesPerToken());
+        out.printf("%-6s %6s %12s %18s %10s %9s %10s%n", "mode", "size", "tokens/s", "weight bytes/call", "GB/s",
+                "of limit", "CPU share");
+        try (RwkvEvaluator ev = m.newEvaluator(threads)) {
+            for (int b : batches) {
+                Row r = batch(ev, b, seconds);
+                print(out, "batch", b, r, ev.weightBytesPerBatch(b, true), copyGbs);
             }
-            rates[r] = tokens / ((System.nanoTime() - s) / 1e9);
+            for (int t : seqs) {
+                Row r = sequence(ev, t, seconds);
+                print(out, "seq", t, r, ev.weightBytesPerSequence(t, true, false), copyGbs);
+            }
         }
-        Arrays.sort(rates);
-        double median = rates[runs / 2];
-        long bytes = m.weightBytesPerToken();
-        out.printf("model %s: RWKV %s, %d layers x %d, kernel %s, 1 thread%n", m.file().path().getFileName(),
-                m.version(), m.layers(), m.embed(), MatMulKernel.get().name());
-        out.printf("%-10s %14s %18s %12s%n", "batch", "tokens/s", "weight bytes/step", "GB/s");
-        out.printf("%-10d %14.1f %18d %12.2f%n", 1, median, bytes, median * bytes / 1e9);
         return 0;
+    }
+
+    private static List<Integer> sizes(Args args, String option, String def) throws UsageException {
+        List<String> given = args.strings(option);
+        List<Integer> out = new ArrayList<>();
+        for (String s : given.isEmpty() ? List.of(def.split(",")) : given) {
+            try {
+                int v = Integer.parseInt(s);
+                if (v < 1) {
+                    throw new NumberFormatException();
+                }
+                out.add(v);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + option + " takes positive integers separated by commas, not '" + s + "'");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One measurement: calls per second, tokens per call, and the CPU share: process CPU time over wall
+     * time x threads. Below 100% the cores were shared with other work (or the threads waited), and the
+     * figures understate what idle cores would give.
+     */
+    private static final class Row {
+        final double callsPerSecond;
+        final int tokensPerCall;
+        final double cpuShare;
+
+        Row(double callsPerSecond, int tokensPerCall, double cpuShare) {
+            this.callsPerSecond = callsPerSecond;
+            this.tokensPerCall = tokensPerCall;
+            this.cpuShare = cpuShare;
+        }
+    }
+
+    private static void print(PrintStream out, String mode, int size, Row r, long bytesPerCall, double copyGbs) {
+        double gbs = r.callsPerSecond * bytesPerCall / 1e9;
+        out.printf("%-6s %6d %12.1f %18d %10.2f %8.0f%% %9.0f%%%n", mode, size, r.callsPerSecond * r.tokensPerCall,
+                bytesPerCall, gbs, 100 * gbs / copyGbs, 100 * r.cpuShare);
+    }
+
+    private static Row batch(RwkvEvaluator ev, int batch, double seconds) {
+        RwkvModel m = ev.model();
+        RwkvState[] states = new RwkvState[batch];
+        for (int b = 0; b < batch; b++) {
+            states[b] = m.initialState();
+        }
+        int[] tokens = new Random(batch).ints(batch, 0, m.vocab()).toArray();
+        float[] logits = new float[batch * m.vocab()];
+        return time(() -> ev.stepBatch(states, tokens, batch, logits), batch, ev.threads(), seconds);
+    }
+
+    private static Row sequence(RwkvEvaluator ev, int len, double seconds) {
+        RwkvModel m = ev.model();
+        RwkvState state = m.initialState();
+        int[] tokens = new Random(len).ints(len, 0, m.vocab()).toArray();
+        float[] logProbs = new float[len - 1];
+        return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, ev.threads(), seconds);
+    }
+
+    /** Warm-up (about a third of the time, at least 2 calls), then calls for at least {@code seconds}. */
+    private static Row time(Runnable call, int tokensPerCall, int threads, double seconds) {
+        long warmUntil = System.nanoTime() + (long) (seconds / 3 * 1e9);
+        for (int i = 0; i < 2 || System.nanoTime() < warmUntil; i++) {
+            call.run();
+        }
+        long cpu = processCpuNanos();
+        long start = System.nanoTime();
+        long until = start + (long) (seconds * 1e9);
+        int calls = 0;
+        long now;
+        do {
+            call.run();
+            calls++;
+            now = System.nanoTime();
+        } while (calls < 2 || now < until);
+        double cpuShare = (processCpuNanos() - cpu) / (double) (now - start) / threads;
+        return new Row(calls / ((now - start) / 1e9), tokensPerCall, cpuShare);
+    }
+
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
+    }
+
+    /**
+     * Memory copy bandwidth, counting bytes read plus bytes written: {@code threads} threads each copying
+     * its share of {@value #COPY_BYTES} bytes with {@link System#arraycopy}; the best of 5 rounds.
+     */
+    static double copyBandwidth(int threads) {
+        int each = COPY_BYTES / 8 / threads;
+        long[][] src = new long[threads][each];
+        long[][] dst = new long[threads][each];
+        for (long[] a : src) {
+            java.util.Arrays.fill(a, 1);
+        }
+        double best = 0;
+        for (int round = 0; round < 5; round++) {
+            Thread[] ts = new Thread[threads];
+            long start = System.nanoTime();
+            for (int t = 0; t < threads; t++) {
+                int i = t;
+                ts[t] = new Thread(() -> System.arraycopy(src[i], 0, dst[i], 0, each));
+                ts[t].start();
+            }
+            for (Thread t : ts) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+            double s = (System.nanoTime() - start) / 1e9;
+            best = Math.max(best, 2.0 * each * 8 * threads / s / 1e9);
+        }
+        return best;
     }
 }

@@ -1,0 +1,165 @@
+package dev.flinkrwkv.math;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Splits the output rows of each {@link Matrix} product over a fixed number of threads: the calling
+ * thread and {@code threads - 1} daemon workers started once, here. Each product's rows are cut into
+ * equal contiguous ranges (multiples of 4 rows, the vector kernel's tile), so every thread reads its own
+ * share of the weights once.
+ *
+ * <p>A call allocates nothing: the product is published in fields, a generation counter releases the
+ * workers (which spin briefly, then park), and a countdown tells the caller that all parts are done.
+ * Products too small to repay the hand-off (under {@value #MIN_WORK} multiply-adds, or fewer rows than
+ * threads) run on the caller alone. Calls are serialized, so one instance serves one evaluator at a time;
+ * {@link #close()} stops the workers. {@code new MatMulThreads(1)} starts no thread and adds no cost.
+ */
+public final class MatMulThreads implements AutoCloseable {
+    /** Products with fewer multiply-adds than this (about 0.1 ms of work) are not split. */
+    static final long MIN_WORK = 1L << 18;
+    /** Spins before parking: short, because the cores are shared and the hand-off is per product. */
+    private static final int SPINS = 2_000;
+    private static final int ROW_ALIGN = 4;
+
+    private final int threads;
+    private final Thread[] workers;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile long generation;
+    private volatile boolean closed;
+    private volatile Thread caller;
+    private volatile Throwable failure;
+
+    // the product in flight, published by the volatile write of generation
+    private MatMulKernel kernel;
+    private Matrix m;
+    private float[] x, y;
+    private int xOff, xStride, yOff, yStride, batch;
+
+    public MatMulThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("thread count " + threads + " must be at least 1");
+        }
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int part = i + 1;
+            Thread t = new Thread(() -> work(part), "rwkv-matmul-" + part);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    /** The number of threads a product is split over, the caller's included. */
+    public int threads() {
+        return threads;
+    }
+
+    /** {@link Matrix#mul(float[], int, int, float[], int, int, int)} with the rows split over the threads. */
+    public void mul(Matrix w, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride, int batch) {
+        MatMulKernel k = MatMulKernel.get();
+        int rows = w.rows();
+        if (threads == 1 || rows < threads * ROW_ALIGN || (long) rows * w.cols() * batch < MIN_WORK) {
+            k.mul(w, x, xOff, xStride, y, yOff, yStride, batch, 0, rows);
+            return;
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("matrix threads closed");
+            }
+            this.kernel = k;
+            this.m = w;
+            this.x = x;
+            this.xOff = xOff;
+            this.xStride = xStride;
+            this.y = y;
+            this.yOff = yOff;
+            this.yStride = yStride;
+            this.batch = batch;
+            this.caller = Thread.currentThread();
+            pending.set(workers.length);
+            generation = generation + 1;
+            for (Thread t : workers) {
+                LockSupport.unpark(t);
+            }
+            Throwable mine = null;
+            try {
+                part(0);
+            } catch (Throwable e) {
+                mine = e;
+            }
+            for (int spins = 0; pending.get() != 0; spins++) {
+                if (spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            this.x = null;
+            this.y = null;
+            this.m = null;
+            Throwable theirs = failure;
+            failure = null;
+            rethrow(mine != null ? mine : theirs);
+        }
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t instanceof RuntimeException) {
+            throw (RuntimeException) t;
+        }
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        if (t != null) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Computes this thread's share of the published product. */
+    private void part(int index) {
+        int rows = m.rows();
+        int units = (rows + ROW_ALIGN - 1) / ROW_ALIGN;
+        int r0 = Math.min(rows, (int) ((long) units * index / threads) * ROW_ALIGN);
+        int r1 = Math.min(rows, (int) ((long) units * (index + 1) / threads) * ROW_ALIGN);
+        if (r0 < r1) {
+            kernel.mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
+        }
+    }
+
+    private void work(int index) {
+        long seen = 0;
+        while (true) {
+            long g;
+            for (int spins = 0; (g = generation) == seen; spins++) {
+                if (closed) {
+                    return;
+                }
+                if (spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            seen = g;
+            try {
+                part(index);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
+        }
+    }
+
+    /** Stops the workers (they finish nothing further; a later {@link #mul} on a split product fails). */
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+    }
+}

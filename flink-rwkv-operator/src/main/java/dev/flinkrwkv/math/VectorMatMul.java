@@ -1,0 +1,519 @@
+package dev.flinkrwkv.math;
+
+import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.model.TensorType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The {@code jdk.incubator.vector} kernel: 8-lane (256-bit) float vectors with fused multiply-add. This
+ * class is only loaded when the incubator module is present (see {@link MatMulKernel#get()}), so the
+ * plain-Java path works without {@code --add-modules jdk.incubator.vector}.
+ *
+ * <p>Weights are decoded in registers, 8 values at a time, straight from the mapped little-endian bytes:
+ * FP32 as is, FP16 by moving the half's exponent and mantissa into float position (exact, subnormals and
+ * infinities included), quantized blocks as {@code q*d} or {@code q*d + m} with the same float32
+ * roundings as {@link dev.flinkrwkv.model.Dequantize}, so every path sees exactly the scalar weights.
+ *
+ * <ul>
+ *   <li>Batch 1 (single stream, memory bound): each row is decoded and multiplied in one pass, no scratch.
+ *   <li>Batch &gt; 1 (compute bound): {@value #TILE} rows are decoded once into a small per-thread scratch
+ *       (it stays in L1/L2), then a 4-row x 2-input register tile computes 8 dot products per load of
+ *       4 weight vectors and 2 input vectors.
+ * </ul>
+ * Every dot product is accumulated the same way in every path (one vector accumulator over the 8-value
+ * steps, lanes reduced, then the scalar tail), so a row of a batch gets the same bits as the same row
+ * computed alone: a batch of B keys equals B single steps.
+ */
+final class VectorMatMul extends MatMulKernel {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    private static final int L = 8;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Rows decoded together for the batched tile. */
+    static final int TILE = 4;
+    /** 0, 1, .., 7: lane j of part p of a block holds value 8p + j, whose Q5 high bit is bit 8p + j of qh. */
+    private static final IntVector LANE = IntVector.zero(I).addIndex(1);
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    VectorMatMul() {
+        if (FloatVector.SPECIES_PREFERRED.length() < L) {
+            throw new UnsupportedOperationException("the CPU's preferred float vector has "
+                    + FloatVector.SPECIES_PREFERRED.length() + " lanes; this kernel needs 8 (AVX2 or wider)");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + F.vectorBitSize();
+    }
+
+    @Override
+    public void mul(Matrix m, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
+                    int batch, int r0, int r1) {
+        TensorType type = m.type();
+        ByteBuffer data = m.data();
+        long rowBytes = m.rowBytes();
+        int k = m.cols();
+        if (batch == 1) {
+            int n = r0;
+            int rb = Math.toIntExact(rowBytes);
+            for (; fourRowsAtOnce(type) && n + TILE <= r1; n += TILE) {
+                dot4Rows(type, data, Math.toIntExact(n * rowBytes), rb, k, x, xOff, y, yOff + n);
+            }
+            for (; n < r1; n++) {
+                y[yOff + n] = dotRow(type, data, Math.toIntExact(n * rowBytes), k, x, xOff);
+            }
+            return;
+        }
+        float[] w = scratch(TILE * k);
+        int n = r0;
+        for (; n + TILE <= r1; n += TILE) {
+            for (int t = 0; t < TILE; t++) {
+                decodeRow(type, data, Math.toIntExact((n + t) * rowBytes), k, w, t * k);
+            }
+            int b = 0;
+            for (; b + 2 <= batch; b += 2) {
+                tile4x2(w, k, x, xOff + b * xStride, xOff + (b + 1) * xStride, y, yOff + b * yStride + n,
+                        yOff + (b + 1) * yStride + n);
+            }
+            for (; b < batch; b++) {
+                int yo = yOff + b * yStride + n;
+                for (int t = 0; t < TILE; t++) {
+                    y[yo + t] = dot(w, t * k, x, xOff + b * xStride, k);
+                }
+            }
+        }
+        for (; n < r1; n++) {
+            decodeRow(type, data, Math.toIntExact(n * rowBytes), k, w, 0);
+            for (int b = 0; b < batch; b++) {
+                y[yOff + b * yStride + n] = dot(w, 0, x, xOff + b * xStride, k);
+            }
+        }
+    }
+
+    private static float[] scratch(int size) {
+        float[] w = SCRATCH.get();
+        if (w.length < size) {
+            w = new float[size];
+            SCRATCH.set(w);
+        }
+        return w;
+    }
+
+    // ---- dot products over decoded rows: one accumulator per (row, input), then the scalar tail
+
+    static float dot(float[] w, int wo, float[] x, int xo, int k) {
+        int vk = k - k % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            acc = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += w[wo + i] * x[xo + i];
+        }
+        return s;
+    }
+
+    /** Four decoded rows (at 0, k, 2k, 3k of {@code w}) times two inputs: eight dot products. */
+    private static void tile4x2(float[] w, int k, float[] x, int x0, int x1, float[] y, int y0, int y1) {
+        int vk = k - k % L;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector w0 = FloatVector.fromArray(F, w, i);
+            a00 = w0.fma(v0, a00);
+            a01 = w0.fma(v1, a01);
+            FloatVector w1 = FloatVector.fromArray(F, w, k + i);
+            a10 = w1.fma(v0, a10);
+            a11 = w1.fma(v1, a11);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * k + i);
+            a20 = w2.fma(v0, a20);
+            a21 = w2.fma(v1, a21);
+            FloatVector w3 = FloatVector.fromArray(F, w, 3 * k + i);
+            a30 = w3.fma(v0, a30);
+            a31 = w3.fma(v1, a31);
+        }
+        y[y0] = finish(a00, w, 0, x, x0, vk, k);
+        y[y1] = finish(a01, w, 0, x, x1, vk, k);
+        y[y0 + 1] = finish(a10, w, k, x, x0, vk, k);
+        y[y1 + 1] = finish(a11, w, k, x, x1, vk, k);
+        y[y0 + 2] = finish(a20, w, 2 * k, x, x0, vk, k);
+        y[y1 + 2] = finish(a21, w, 2 * k, x, x1, vk, k);
+        y[y0 + 3] = finish(a30, w, 3 * k, x, x0, vk, k);
+        y[y1 + 3] = finish(a31, w, 3 * k, x, x1, vk, k);
+    }
+
+    private static float finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int vk, int k) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += w[wo + i] * x[xo + i];
+        }
+        return s;
+    }
+
+    // ---- one row decoded and multiplied in one pass (batch 1); one method per type keeps each
+    //      compiled unit small enough for C2 to keep every vector in registers
+
+    static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo) {
+        switch (type) {
+            case FP32:
+                return dotRowFp32(d, p, k, x, xo);
+            case FP16:
+                return dotRowFp16(d, p, k, x, xo);
+            case Q8_0:
+                return dotRowQ80(d, p, k, x, xo);
+            case Q4_0:
+                return dotRowQ40(d, p, k, x, xo);
+            case Q4_1:
+                return dotRowQ41(d, p, k, x, xo);
+            case Q5_0:
+                return dotRowQ50(d, p, k, x, xo);
+            case Q5_1:
+                return dotRowQ51(d, p, k, x, xo);
+            default:
+                throw new IllegalArgumentException("unsupported type " + type);
+        }
+    }
+
+    private static float dotRowFp32(ByteBuffer d, int p, int k, float[] x, int xo) {
+        int vk = k - k % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += d.getFloat(p + 4 * i) * x[xo + i];
+        }
+        return s;
+    }
+
+    private static float dotRowFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
+        int vk = k - k % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            acc = half8(d, p + 2 * i).fma(FloatVector.fromArray(F, x, xo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = vk; i < k; i++) {
+            s += Half.toFloat(d.getShort(p + 2 * i)) * x[xo + i];
+        }
+        return s;
+    }
+
+    private static float dotRowQ80(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 34) {
+            float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
+            for (int part = 0; part < 4; part++) {
+                acc = q8(qs, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ40(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 18) {
+            float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q4(qs, part, 8))
+                        .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ41(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 20) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q4(qs, part, 0))
+                        .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ50(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 22) {
+            float sc = Half.toFloat(d.getShort(p));
+            int qh = d.getInt(p + 2);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q5(qs, qh, part, 16))
+                        .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotRowQ51(ByteBuffer d, int p, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 24) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            int qh = d.getInt(p + 4);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
+            for (int part = 0; part < 4; part++) {
+                acc = floats(q5(qs, qh, part, 0))
+                        .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- four rows decoded and multiplied in one pass (batch 1)
+
+    /**
+     * Rows {@code n..n+3} (at byte {@code p}, {@code rb} bytes apart) times one input: four independent
+     * accumulator chains hide the multiply-add latency, and each row is summed exactly as {@link #dot}
+     * and {@link #tile4x2} sum it. Only for FP32 and Q8_0, whose decoding is light enough for four rows'
+     * vectors to stay in registers; with the heavier decoders C2 runs out of registers (and boxes
+     * vectors), so those types take one row at a time (see {@link #fourRowsAtOnce}).
+     */
+    static void dot4Rows(TensorType type, ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
+        switch (type) {
+            case FP32:
+                dot4Fp32(d, p, rb, k, x, xo, y, yo);
+                return;
+            case Q8_0:
+                dot4Q80(d, p, rb, k, x, xo, y, yo);
+                return;
+            default:
+                throw new IllegalArgumentException("no four-row product for " + type);
+        }
+    }
+
+    static boolean fourRowsAtOnce(TensorType type) {
+        return type == TensorType.FP32 || type == TensorType.Q8_0;
+    }
+
+    private static void dot4Q80(ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int i = 0; i < k; i += 32, p += 34) {
+            float s0 = Half.toFloat(d.getShort(p));
+            ByteVector q0 = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
+            float s1 = Half.toFloat(d.getShort(p + rb));
+            ByteVector q1 = ByteVector.fromByteBuffer(B32, d, p + rb + 2, LE);
+            float s2 = Half.toFloat(d.getShort(p + 2 * rb));
+            ByteVector q2 = ByteVector.fromByteBuffer(B32, d, p + 2 * rb + 2, LE);
+            float s3 = Half.toFloat(d.getShort(p + 3 * rb));
+            ByteVector q3 = ByteVector.fromByteBuffer(B32, d, p + 3 * rb + 2, LE);
+            for (int part = 0; part < 4; part++) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + i + 8 * part);
+                a0 = q8(q0, part, s0).fma(v, a0);
+                a1 = q8(q1, part, s1).fma(v, a1);
+                a2 = q8(q2, part, s2).fma(v, a2);
+                a3 = q8(q3, part, s3).fma(v, a3);
+            }
+        }
+        y[yo + 0] = a0.reduceLanes(VectorOperators.ADD);
+        y[yo + 1] = a1.reduceLanes(VectorOperators.ADD);
+        y[yo + 2] = a2.reduceLanes(VectorOperators.ADD);
+        y[yo + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void dot4Fp32(ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
+        int vk = k - k % L;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int i = 0; i < vk; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            a0 = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(v, a0);
+            a1 = FloatVector.fromByteBuffer(F, d, p + rb + 4 * i, LE).fma(v, a1);
+            a2 = FloatVector.fromByteBuffer(F, d, p + 2 * rb + 4 * i, LE).fma(v, a2);
+            a3 = FloatVector.fromByteBuffer(F, d, p + 3 * rb + 4 * i, LE).fma(v, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int j = vk; j < k; j++) {
+            float xj = x[xo + j];
+            s0 += d.getFloat(p + 4 * j) * xj;
+            s1 += d.getFloat(p + rb + 4 * j) * xj;
+            s2 += d.getFloat(p + 2 * rb + 4 * j) * xj;
+            s3 += d.getFloat(p + 3 * rb + 4 * j) * xj;
+        }
+        y[yo + 0] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+    }
+
+    // ---- one row decoded into floats (batch > 1)
+
+    static void decodeRow(TensorType type, ByteBuffer d, int p, int k, float[] w, int wo) {
+        switch (type) {
+            case FP32:
+                decodeRowFp32(d, p, k, w, wo);
+                return;
+            case FP16:
+                decodeRowFp16(d, p, k, w, wo);
+                return;
+            case Q8_0:
+                decodeRowQ80(d, p, k, w, wo);
+                return;
+            case Q4_0:
+                decodeRowQ40(d, p, k, w, wo);
+                return;
+            case Q4_1:
+                decodeRowQ41(d, p, k, w, wo);
+                return;
+            case Q5_0:
+                decodeRowQ50(d, p, k, w, wo);
+                return;
+            case Q5_1:
+                decodeRowQ51(d, p, k, w, wo);
+                return;
+            default:
+                throw new IllegalArgumentException("unsupported type " + type);
+        }
+    }
+
+    private static void decodeRowFp32(ByteBuffer d, int p, int k, float[] w, int wo) {
+        int vk = k - k % L;
+        for (int i = 0; i < vk; i += L) {
+            FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).intoArray(w, wo + i);
+        }
+        for (int i = vk; i < k; i++) {
+            w[wo + i] = d.getFloat(p + 4 * i);
+        }
+    }
+
+    private static void decodeRowFp16(ByteBuffer d, int p, int k, float[] w, int wo) {
+        int vk = k - k % L;
+        for (int i = 0; i < vk; i += L) {
+            half8(d, p + 2 * i).intoArray(w, wo + i);
+        }
+        for (int i = vk; i < k; i++) {
+            w[wo + i] = Half.toFloat(d.getShort(p + 2 * i));
+        }
+    }
+
+    private static void decodeRowQ80(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 34) {
+            float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
+            for (int part = 0; part < 4; part++) {
+                q8(qs, part, sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ40(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 18) {
+            float sc = Half.toFloat(d.getShort(p));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
+            for (int part = 0; part < 4; part++) {
+                floats(q4(qs, part, 8))
+                        .mul(sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ41(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 20) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
+            for (int part = 0; part < 4; part++) {
+                floats(q4(qs, part, 0))
+                        .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ50(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 22) {
+            float sc = Half.toFloat(d.getShort(p));
+            int qh = d.getInt(p + 2);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
+            for (int part = 0; part < 4; part++) {
+                floats(q5(qs, qh, part, 16))
+                        .mul(sc).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    private static void decodeRowQ51(ByteBuffer d, int p, int k, float[] w, int wo) {
+        for (int i = 0; i < k; i += 32, p += 24) {
+            float sc = Half.toFloat(d.getShort(p));
+            float mn = Half.toFloat(d.getShort(p + 2));
+            int qh = d.getInt(p + 4);
+            ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
+            for (int part = 0; part < 4; part++) {
+                floats(q5(qs, qh, part, 0))
+                        .mul(sc).add(mn).intoArray(w, wo + i + 8 * part);
+            }
+        }
+    }
+
+    // ---- decoders of 8 values
+
+    /**
+     * Eight halves at byte {@code p} as floats. The half's exponent+mantissa shifted into float position
+     * and multiplied by 2^112 rebiases the exponent (15 to 127) and turns half subnormals into the right
+     * float normals, both exactly; exponent 31 (infinity, NaN) is moved to 255 instead; the sign is put back.
+     */
+    private static FloatVector half8(ByteBuffer d, int p) {
+        IntVector h = (IntVector) ShortVector.fromByteBuffer(S, d, p, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector magnitude = h.and(0x7FFF);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
+        IntVector bits = finite.blend(shifted.add(0x70000000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private static FloatVector floats(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Part {@code part} (values 8*part ..) of a Q8_0 block's 32 quants {@code qs}: {@code q*d}. */
+    private static FloatVector q8(ByteVector qs, int part, float scale) {
+        return ((FloatVector) qs.convertShape(VectorOperators.B2F, F, part)).mul(scale);
+    }
+
+    /**
+     * The 4-bit values of part {@code part} of a block's 16 bytes of nibbles {@code qs}, minus
+     * {@code offset}: parts 0 and 1 are the low nibbles of bytes 0-7 and 8-15, parts 2 and 3 their high nibbles.
+     */
+    private static IntVector q4(ByteVector qs, int part, int offset) {
+        IntVector b = (IntVector) qs.convertShape(VectorOperators.B2I, I, part & 1);
+        IntVector nibble = part < 2 ? b.and(0x0F) : b.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+        return offset == 0 ? nibble : nibble.sub(offset);
+    }
+
+    /** As {@link #q4} with the fifth bit of value e taken from bit e of {@code qh}. */
+    private static IntVector q5(ByteVector qs, int qh, int part, int offset) {
+        IntVector high = IntVector.broadcast(I, qh >>> (8 * part)).lanewise(VectorOperators.LSHR, LANE)
+                .and(1).lanewise(VectorOperators.LSHL, 4);
+        IntVector q = q4(qs, part, 0).or(high);
+        return offset == 0 ? q : q.sub(offset);
+    }
+}

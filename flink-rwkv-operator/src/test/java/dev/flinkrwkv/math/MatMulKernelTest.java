@@ -1,0 +1,119 @@
+package dev.flinkrwkv.math;
+
+import dev.flinkrwkv.model.Dequantize;
+import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.model.TensorType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Vector API kernel against the plain-Java one on every storage type: the same weights decoded
+ * (bit for bit), the same products (to float rounding), and a batch row equal to the same row alone.
+ */
+class MatMulKernelTest {
+    static final MatMulKernel SCALAR = MatMulKernel.scalar();
+    static final MatMulKernel VECTOR = MatMulKernel.vector();
+
+    @Test
+    void vectorKernelIsAvailableAndChosenInTests() {
+        assertNotNull(VECTOR, "the tests run with --add-modules jdk.incubator.vector on an AVX2 CPU");
+        assertEquals(VECTOR, MatMulKernel.get());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TensorType.class)
+    void vectorDecodingEqualsScalarBitForBit(TensorType type) {
+        Random rnd = new Random(type.ordinal());
+        int cols = type.isQuantized() ? 256 : 259;
+        Matrix m = RandomWeights.matrix(type, 3, cols, rnd);
+        for (int r = 0; r < 3; r++) {
+            float[] expected = new float[cols];
+            float[] actual = new float[cols + 5];
+            Dequantize.row(type, m.data(), r * m.rowBytes(), cols, expected, 0);
+            VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
+            for (int i = 0; i < cols; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[5 + i]),
+                        type + " row " + r + " value " + i);
+            }
+        }
+    }
+
+    @Test
+    void everyHalfIsDecodedExactly() {
+        ByteBuffer b = ByteBuffer.allocate(2 * 65536).order(ByteOrder.LITTLE_ENDIAN);
+        for (int h = 0; h < 65536; h++) {
+            b.putShort(2 * h, (short) h);
+        }
+        float[] out = new float[65536];
+        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, out, 0);
+        for (int h = 0; h < 65536; h++) {
+            float expected = Half.toFloat((short) h);
+            if (Float.isNaN(expected)) {
+                assertTrue(Float.isNaN(out[h]), "half " + Integer.toHexString(h));
+            } else {
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[h]),
+                        "half " + Integer.toHexString(h));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TensorType.class)
+    void vectorProductsEqualScalarProducts(TensorType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        int[] colsChoices = type.isQuantized() ? new int[] {32, 96, 768} : new int[] {5, 37, 64, 768};
+        for (int cols : colsChoices) {
+            for (int rows : new int[] {1, 6, 13}) {
+                Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+                for (int batch : new int[] {1, 2, 3, 5}) {
+                    int xStride = cols + 3, yStride = rows + 2;
+                    float[] x = RandomWeights.floats(2 + batch * xStride, rnd);
+                    float[] ys = new float[1 + batch * yStride];
+                    float[] yv = new float[1 + batch * yStride];
+                    SCALAR.mul(m, x, 2, xStride, ys, 1, yStride, batch, 0, rows);
+                    VECTOR.mul(m, x, 2, xStride, yv, 1, yStride, batch, 0, rows);
+                    for (int b = 0; b < batch; b++) {
+                        for (int n = 0; n < rows; n++) {
+                            int at = 1 + b * yStride + n;
+                            float[] w = new float[cols];
+                            m.row(n, w, 0);
+                            double scale = 0;
+                            for (int i = 0; i < cols; i++) {
+                                scale += Math.abs(w[i] * x[2 + b * xStride + i]);
+                            }
+                            assertEquals(ys[at], yv[at], 1e-6 * scale + 1e-30,
+                                    type + " " + rows + "x" + cols + " batch " + batch + " entry " + b + " row " + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TensorType.class)
+    void aBatchRowEqualsTheSameRowAlone(TensorType type) {
+        Random rnd = new Random(200 + type.ordinal());
+        int rows = 11, cols = type.isQuantized() ? 160 : 171, batch = 7;
+        Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+        float[] x = RandomWeights.floats(batch * cols, rnd);
+        float[] y = new float[batch * rows];
+        VECTOR.mul(m, x, 0, cols, y, 0, rows, batch, 0, rows);
+        for (int b = 0; b < batch; b++) {
+            float[] alone = new float[rows];
+            VECTOR.mul(m, x, b * cols, cols, alone, 0, rows, 1, 0, rows);
+            float[] inBatch = java.util.Arrays.copyOfRange(y, b * rows, (b + 1) * rows);
+            assertArrayEquals(alone, inBatch, type + " entry " + b);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package dev.flinkrwkv.rwkv;
+
+import dev.flinkrwkv.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fast paths give what single steps give: a batch of B keys equals B single steps, a sequence of T
+ * tokens equals T single steps (log-probs, last logits and state), several threads equal one; and a
+ * warm evaluator allocates nothing per step.
+ */
+class BatchAndSequenceTest {
+    static final double TOLERANCE = 1e-5;
+
+    static List<Path> models() throws IOException {
+        return SharedData.allModels();
+    }
+
+    /** Every version in the float types and the most used quantized one. */
+    static List<Path> sequenceModels() throws IOException {
+        return SharedData.allModels().stream()
+                .filter(p -> SharedData.stem(p).matches(".*-(FP32|FP16|Q8_0)"))
+                .collect(Collectors.toList());
+    }
+
+    /** A state advanced by a random history of 0 to 4 tokens, so that batch entries differ. */
+    static RwkvState randomState(RwkvModel m, RwkvEvaluator ev, Random rnd) {
+        RwkvState s = m.initialState();
+        for (int i = rnd.nextInt(5); i > 0; i--) {
+            ev.step(s, rnd.nextInt(m.vocab()), null);
+        }
+        return s;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void aBatchEqualsSingleSteps(Path model) throws IOException {
+        RwkvModel m = RwkvModel.load(model);
+        RwkvEvaluator ev = m.newEvaluator();
+        int vocab = m.vocab();
+        Random rnd = new Random(SharedData.stem(model).hashCode());
+        for (int batch : new int[] {1, 3, 64}) {
+            RwkvState[] states = new RwkvState[batch];
+            RwkvState[] singles = new RwkvState[batch];
+            int[] tokens = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                states[b] = randomState(m, ev, rnd);
+                singles[b] = states[b].copy();
+                tokens[b] = rnd.nextInt(vocab);
+            }
+            float[] logits = new float[batch * vocab];
+            for (int round = 0; round < 2; round++) { // twice: the second from states the batch advanced
+                ev.stepBatch(states, tokens, batch, logits);
+                float[] single = new float[vocab];
+                for (int b = 0; b < batch; b++) {
+                    ev.step(singles[b], tokens[b], single);
+                    assertClose(single, 0, logits, b * vocab, vocab, "logits, batch " + batch + " entry " + b);
+                    assertClose(singles[b].data(), 0, states[b].data(), 0, m.stateSize(),
+                            "state, batch " + batch + " entry " + b);
+                    tokens[b] = rnd.nextInt(vocab);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sequenceModels")
+    void aSequenceEqualsSingleSteps(Path model) throws IOException {
+        RwkvModel m = RwkvModel.load(model);
+        RwkvEvaluator ev = m.newEvaluator();
+        int vocab = m.vocab();
+        Random rnd = new Random(SharedData.stem(model).hashCode());
+        for (int len : new int[] {1, 17, 512}) {
+            RwkvState start = randomState(m, ev, rnd);
+            int off = 3;
+            int[] tokens = new int[off + len + 2];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = rnd.nextInt(vocab);
+            }
+            // T single steps
+            RwkvState single = start.copy();
+            float[] logits = new float[vocab];
+            float[] expectedLp = new float[len - 1];
+            for (int i = 0; i < len; i++) {
+                if (i > 0) {
+                    expectedLp[i - 1] = (float) LogProbs.of(logits, 0, vocab, tokens[off + i]);
+                }
+                ev.step(single, tokens[off + i], logits);
+            }
+            // one sequence call, with both outputs, then with neither (state only)
+            RwkvState seq = start.copy();
+            float[] lp = new float[len - 1];
+            float[] last = new float[vocab];
+            ev.stepSequence(seq, tokens, off, len, lp, last);
+            assertClose(expectedLp, 0, lp, 0, len - 1, "log-probs, length " + len);
+            assertClose(logits, 0, last, 0, vocab, "last logits, length " + len);
+            assertClose(single.data(), 0, seq.data(), 0, m.stateSize(), "state, length " + len);
+            RwkvState stateOnly = start.copy();
+            ev.stepSequence(stateOnly, tokens, off, len, null, null);
+            assertArrayEquals(seq.data(), stateOnly.data(), "state without outputs, length " + len);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sequenceModels")
+    void twoThreadsGiveTheBitsOfOne(Path model) throws IOException {
+        RwkvModel m = RwkvModel.load(model);
+        int batch = 64, vocab = m.vocab();
+        Random rnd = new Random(7);
+        int[] tokens = rnd.ints(batch, 0, vocab).toArray();
+        float[][] logits = new float[2][batch * vocab];
+        RwkvState[][] states = new RwkvState[2][batch];
+        for (int t = 1; t <= 2; t++) {
+            try (RwkvEvaluator ev = m.newEvaluator(t)) {
+                assertEquals(t, ev.threads());
+                for (int b = 0; b < batch; b++) {
+                    states[t - 1][b] = m.initialState();
+                }
+                for (int round = 0; round < 3; round++) {
+                    ev.stepBatch(states[t - 1], tokens, batch, logits[t - 1]);
+                }
+            }
+        }
+        assertArrayEquals(logits[0], logits[1]);
+        for (int b = 0; b < batch; b++) {
+            assertArrayEquals(states[0][b].data(), states[1][b].data(), "state " + b);
+        }
+    }
+
+    @Test
+    void sequenceArgumentsAreChecked() throws IOException {
+        RwkvModel m = RwkvModel.load(sequenceModels().get(0));
+        RwkvEvaluator ev = m.newEvaluator();
+        RwkvState s = m.initialState();
+        int[] tokens = {1, 2, 3};
+        assertThrows(IllegalArgumentException.class, () -> ev.stepSequence(s, tokens, 1, 3, null, null));
+        assertThrows(IllegalArgumentException.class, () -> ev.stepSequence(s, tokens, 0, 0, null, null));
+        assertThrows(IllegalArgumentException.class, () -> ev.stepSequence(s, tokens, 0, 3, new float[1], null));
+        assertThrows(IllegalArgumentException.class, () -> ev.stepSequence(s, tokens, 0, 3, null, new float[1]));
+        assertThrows(IllegalArgumentException.class,
+                () -> ev.stepSequence(s, new int[] {m.vocab()}, 0, 1, null, null));
+        assertArrayEquals(m.initialState().data(), s.data(), "a refused call leaves the state alone");
+    }
+
+    @Test
+    void aWarmEvaluatorAllocatesNothingPerStep() throws IOException {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (Path model : sequenceModels()) {
+            RwkvModel m = RwkvModel.load(model);
+            RwkvEvaluator ev = m.newEvaluator();
+            int batch = 8, len = 17;
+            RwkvState[] states = new RwkvState[batch];
+            for (int b = 0; b < batch; b++) {
+                states[b] = m.initialState();
+            }
+            int[] tokens = new Random(1).ints(len, 0, m.vocab()).toArray();
+            float[] logits = new float[batch * m.vocab()];
+            float[] lp = new float[len - 1];
+            Runnable work = () -> {
+                ev.step(states[0], tokens[0], logits);
+                ev.stepBatch(states, tokens, batch, logits);
+                ev.stepSequence(states[1], tokens, 0, len, lp, logits);
+            };
+            for (int i = 0; i < 100; i++) {
+                work.run(); // warm-up: buffers grown, hot loops compiled (vectors kept in registers)
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20; i++) {
+                work.run();
+            }
+            long perIteration = (mx.getCurrentThreadAllocatedBytes() - before) / 20;
+            System.out.printf("%s: %d bytes allocated per step + batch + sequence%n", SharedData.stem(model), perIteration);
+            assertTrue(perIteration < 64, SharedData.stem(model) + ": " + perIteration + " bytes per iteration");
+        }
+    }
+
+    static void assertClose(float[] expected, int eOff, float[] actual, int aOff, int n, String what) {
+        double max = 0;
+        for (int i = 0; i < n; i++) {
+            float e = expected[eOff + i], a = actual[aOff + i];
+            // v4's max-exponent slots start at -1e30; compare those relatively
+            double d = Math.abs((double) e - a) / Math.max(1, Math.abs((double) e));
+            max = Math.max(max, d);
+        }
+        assertTrue(max <= TOLERANCE, what + ": max |diff| " + max);
+    }
+}
