@@ -45,6 +45,13 @@ final class TestRecords {
         return m;
     }
 
+    /** The given records grouped by key, each key's in id order. */
+    static Map<String, List<Long>> byKey(java.util.Collection<Long> ids, int keys) {
+        Map<String, List<Long>> m = new LinkedHashMap<>();
+        ids.stream().sorted().forEach(i -> m.computeIfAbsent(key(i, keys), k -> new ArrayList<>()).add(i));
+        return m;
+    }
+
     private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
