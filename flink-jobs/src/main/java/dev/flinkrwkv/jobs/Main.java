@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
+import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 
 import java.io.PrintStream;
@@ -26,6 +27,7 @@ public final class Main {
                 new InfoCommand(),
                 new EvalCommand(),
                 new BenchCommand(),
+                new OperatorBenchCommand(),
         }) {
             m.put(c.name(), c);
         }
