@@ -58,6 +58,7 @@ public final class OperatorBenchCommand implements Command {
             throw new UsageException("--batch, --tokens, --rounds must be >= 1, --checkpoint-seconds > 0");
         }
         Path dir = args.has("dir") ? args.path("dir") : Files.createTempDirectory("rwkv-operator-bench");
+        double rate = args.number("rate", 0);
         double bare = bareTokensPerSecond(m, batch);
         out.printf("model %s: RWKV %s, %d layers x %d, state %d floats (%d KB stored as %s)%n",
                 model.getFileName(), m.version(), m.layers(), m.embed(), m.stateSize(),
@@ -67,7 +68,6 @@ public final class OperatorBenchCommand implements Command {
                 batch, cpSeconds, residentMb, rate > 0 ? rate + " records/s" : "unlimited", bare);
         out.printf("%-8s %10s %12s %8s %6s %14s %14s %12s%n", "keys", "tokens", "operator t/s", "ratio",
                 "cps", "last full MB", "last incr MB", "last cp ms");
-        double rate = args.number("rate", 0);
         OperatorBench bench = new OperatorBench(model.toString(), batch, tokens, residentMb << 20, precision,
                 Duration.ofMillis((long) (cpSeconds * 1000)), dir, rate);
         for (String k : args.string("keys", "10000,100000").split(",")) {
