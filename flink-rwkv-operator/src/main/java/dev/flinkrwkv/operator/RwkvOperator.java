@@ -41,8 +41,9 @@ import java.util.List;
  *       record, emits its results, and writes every changed resident state to keyed state. Nothing buffered
  *       and nothing resident is missing from a checkpoint, and no buffered record needs operator state of
  *       its own: a key's stored state is exactly the state after the records whose results were emitted
- *       before the barrier. The same happens at end of input ({@link #finish}); watermarks also flush first,
- *       so results are never late relative to a forwarded watermark.</li>
+ *       before the barrier. The same happens at end of input ({@link #finish}); a watermark that arrives
+ *       while records are buffered is held until they are flushed, so results are never late relative to
+ *       a forwarded watermark.</li>
  *   <li>Results are a pure function of (model, the key's records in order, options): a batch row does not
  *       depend on the other rows, and 16-bit state storage is applied to resident states too. A replay after
  *       a failure therefore emits the same results, and an exactly-once sink shows them once.</li>
@@ -81,6 +82,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private transient boolean copyOnAccess;
     private transient OperatorMetrics metrics;
     private transient StreamRecord<RwkvResult> reuse;
+    private transient Watermark heldWatermark;
 
     public RwkvOperator(RwkvOperatorConfig<IN> config) {
         this.config = config;
@@ -170,10 +172,18 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         }
     }
 
+    /**
+     * A watermark that arrives while records are buffered is held until they are flushed (at the latest
+     * after {@code maxBatchDelay}), so results are never late relative to a forwarded watermark, and frequent
+     * watermarks do not cut batches short.
+     */
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        flush();
-        super.processWatermark(mark);
+        if (buffered == 0) {
+            super.processWatermark(mark);
+        } else {
+            heldWatermark = mark;
+        }
     }
 
     @Override
@@ -212,6 +222,11 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
             metrics.evicted(before - resident.size(), written);
             return 0;
         });
+        if (heldWatermark != null) {
+            Watermark w = heldWatermark;
+            heldWatermark = null;
+            super.processWatermark(w);
+        }
     }
 
     /** The key's state, resident from now on and marked changed (it is about to be). */
