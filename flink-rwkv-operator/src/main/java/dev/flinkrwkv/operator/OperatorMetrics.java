@@ -9,7 +9,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import java.util.function.LongSupplier;
 
 /**
- * The operator's metrics, in its metric group under {@code rwkv}: {@code tokens} and {@code tokensPerSecond},
+ * The operator's metrics, in its metric group under {@code rwkv}: {@code tokens} (of the records scored) and
+ * {@code tokensPerSecond},
  * {@code records}, {@code recordsPerBatch} (histogram), {@code residentStates}, {@code residentBytes},
  * {@code writeBacks} (total), {@code writeBacksLastCheckpoint}, {@code evictions}, {@code evaluatorNanos}
  * (total time in the model) and {@code batchMillis} (histogram of a batch's model time).
@@ -49,6 +50,11 @@ final class OperatorMetrics {
 
     void evicted(int count, int written) {
         evictions.inc(count);
+        writeBacks.inc(written);
+    }
+
+    /** States written back outside a checkpoint (at the end of input). */
+    void wroteBack(int written) {
         writeBacks.inc(written);
     }
 

@@ -77,6 +77,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private transient ResidentStates resident;
     private transient LinkedHashMap<Object, Lane> buffer;
     private transient int buffered;
+    private transient long bufferedTokens;
     private transient long bufferSince;
     private transient boolean timerArmed;
     private transient boolean copyOnAccess;
@@ -131,6 +132,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         checkTokens(tokens, key, tag);
         long ts = element.hasTimestamp() ? element.getTimestamp() : PendingRecord.NO_TIMESTAMP;
         buffer.computeIfAbsent(key, Lane::new).records.add(new PendingRecord(key, tokens, tag, ts));
+        bufferedTokens += tokens.length;
         if (buffered++ == 0) {
             bufferSince = now();
             armTimer(bufferSince + config.maxBatchDelay().toMillis());
@@ -196,7 +198,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     @Override
     public void finish() throws Exception {
         flush();
-        withKeyRestored(() -> resident.writeBackDirty(this::write));
+        metrics.wroteBack(withKeyRestored(() -> resident.writeBackDirty(this::write)));
         super.finish();
     }
 
@@ -207,16 +209,18 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         }
         List<Lane> lanes = new ArrayList<>(buffer.values());
         int records = buffered;
+        long tokens = bufferedTokens;
         buffer.clear();
         buffered = 0;
+        bufferedTokens = 0;
         withKeyRestored(() -> {
             long time = now();
             for (Lane lane : lanes) {
                 lane.attach(residentState(lane.key, time));
             }
             long t0 = System.nanoTime();
-            long steps = scorer.score(lanes, this::emit);
-            metrics.batch(records, steps, System.nanoTime() - t0);
+            scorer.score(lanes, this::emit);
+            metrics.batch(records, tokens, System.nanoTime() - t0);
             int before = resident.size();
             int written = resident.evictBeyond(config.maxResidentBytes(), this::write);
             metrics.evicted(before - resident.size(), written);

@@ -5,7 +5,14 @@ import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.state.StatePrecision;
 
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -39,8 +46,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link #baseline}) and the bare evaluator's results ({@link #reference}).
  */
 class RwkvOperatorTest {
+    private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
 
     private static final int KEYS = 1200;
@@ -56,6 +66,7 @@ class RwkvOperatorTest {
     static Path tmp;
 
     private static final Map<String, List<String>> BASELINES = new HashMap<>();
+    private static final Map<String, JobID> BASELINE_JOBS = new HashMap<>();
     private static final Map<String, List<RwkvResult>> REFERENCES = new HashMap<>();
     private static String savepoint;
     private static List<String> beforeSavepoint;
@@ -98,6 +109,7 @@ class RwkvOperatorTest {
             j.count = records(model);
             j.checkpointMs = 500;
             BASELINES.put(model, j.run(newDir()));
+            BASELINE_JOBS.put(model, TestJob.lastJob);
         }
         return BASELINES.get(model);
     }
@@ -114,6 +126,45 @@ class RwkvOperatorTest {
     @ValueSource(strings = {V4, V7})
     void resultsEqualTheBareEvaluatorPerKeyInOrder(String model) throws Exception {
         ResultLines.assertMatches(reference(model), baseline(model));
+    }
+
+    /** The sum over the subtasks of a metric of the RWKV operator in a job. */
+    private static long metricSum(JobID job, String name) {
+        long sum = 0;
+        int found = 0;
+        for (Map.Entry<String, Metric> e : METRICS.findMetrics(job, name).entrySet()) {
+            if (!e.getKey().contains("RWKV") || !e.getKey().endsWith("." + name)) {
+                continue;
+            }
+            Metric m = e.getValue();
+            sum += m instanceof Counter ? ((Counter) m).getCount()
+                    : m instanceof Histogram ? ((Histogram) m).getCount()
+                    : ((Number) ((Gauge<?>) m).getValue()).longValue();
+            found++;
+        }
+        assertEquals(2, found, name + " of both subtasks");
+        return sum;
+    }
+
+    @Test
+    void metricsCountTokensRecordsBatchesAndWriteBacks() throws Exception {
+        baseline(V4);
+        JobID job = BASELINE_JOBS.get(V4);
+        long tokens = 0;
+        for (long i = 0; i < RECORDS; i++) {
+            tokens += TestRecords.tokens(i).length;
+        }
+        assertEquals(tokens, metricSum(job, "rwkv.tokens"));
+        assertEquals(RECORDS, metricSum(job, "rwkv.records"));
+        assertTrue(metricSum(job, "rwkv.recordsPerBatch") > 0, "batches");
+        // every key's state was written to keyed state at least once (before a barrier or at the end)
+        long keys = TestRecords.byKey(0, RECORDS, KEYS).size();
+        long writeBacks = metricSum(job, "rwkv.writeBacks");
+        assertTrue(writeBacks >= keys, writeBacks + " write-backs for " + keys + " keys");
+        assertTrue(metricSum(job, "rwkv.evaluatorNanos") > 0, "evaluator time");
+        assertTrue(metricSum(job, "rwkv.residentStates") > 0, "resident states");
+        metricSum(job, "rwkv.residentBytes");
+        metricSum(job, "rwkv.writeBacksLastCheckpoint");
     }
 
     @Test

@@ -62,6 +62,9 @@ final class TestJob {
 
     private static final Map<String, Queue<String>> COLLECTED = new ConcurrentHashMap<>();
 
+    /** The job started last. */
+    static volatile org.apache.flink.api.common.JobID lastJob;
+
     static final AtomicInteger FAILURES = new AtomicInteger();
     static final AtomicInteger CHECKPOINTS = new AtomicInteger();
     private static volatile boolean checkpointSinceStart;
@@ -107,7 +110,9 @@ final class TestJob {
                             .withRollingPolicy(OnCheckpointRollingPolicy.build()).build())
                     .uid("sink");
         }
-        return env.executeAsync("rwkv operator test");
+        JobClient client = env.executeAsync("rwkv operator test");
+        lastJob = client.getJobID();
+        return client;
     }
 
     /** Runs the job to its end. */
