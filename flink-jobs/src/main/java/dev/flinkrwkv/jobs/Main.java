@@ -9,6 +9,7 @@ import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
+import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
@@ -36,6 +37,7 @@ public final class Main {
                 new FitCommand(),
                 new LogBenchmarkCommand(),
                 new EvalLogsCommand(),
+                new OperatorBenchCommand(),
         }) {
             m.put(c.name(), c);
         }

@@ -1,0 +1,218 @@
+package dev.flinkrwkv.operator;
+
+import dev.flinkrwkv.rwkv.LogProbs;
+import dev.flinkrwkv.rwkv.RwkvEvaluator;
+import dev.flinkrwkv.rwkv.RwkvModel;
+import dev.flinkrwkv.rwkv.RwkvState;
+import dev.flinkrwkv.state.StatePrecision;
+
+import java.util.List;
+
+/**
+ * Scores a batch of lanes (one per key, each with its buffered records) in lock-step: every batched model
+ * step takes the next token of every lane that still has one, so all keys share one pass over the weights,
+ * while each key's records are fed strictly in order through that key's state.
+ *
+ * <p>A lane's step for token {@code i} of a record feeds the previous token (the key's pending token for
+ * {@code i = 0}) and reads the log-probability of token {@code i} from the logits; after a record the last
+ * token becomes the pending token (see {@link dev.flinkrwkv.state.KeyState}). If next-token outputs are
+ * asked for, one more step feeds the pending token to a scratch copy of the state, leaving the key's state
+ * as it was. With a 16-bit {@link StatePrecision} the state is rounded after each record, so results never
+ * depend on whether a state was kept in memory or stored in between.
+ *
+ * <p>Results are a pure function of the model, the key's records and the options: a lane's row of the
+ * batched step does not depend on the other rows (the scorer test checks bit-equality across batch sizes),
+ * so how records happen to be batched never changes an output. That is what makes replays exact.
+ *
+ * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
+ */
+final class LockstepScorer {
+    /** Receives each finished record's result, in per-key order. */
+    interface Emitter {
+        void emit(PendingRecord record, RwkvResult result) throws Exception;
+    }
+
+    private static final double LN2 = Math.log(2);
+
+    private final RwkvModel model;
+    private final RwkvEvaluator evaluator;
+    private final int vocab;
+    private final StatePrecision precision;
+    private final boolean emitLogProbs;
+    private final boolean emitTopK;
+    private final boolean emitLogits;
+    private final boolean needsNext;
+    private final int topK;
+
+    private RwkvState[] states = new RwkvState[0];
+    private int[] tokens = new int[0];
+    private Lane[] slots = new Lane[0];
+    private float[][] scratch = new float[0][];
+    private RwkvState[] scratchStates = new RwkvState[0];
+    private float[] logits = new float[0];
+
+    LockstepScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
+        this.model = model;
+        this.evaluator = model.newEvaluator();
+        this.vocab = model.vocab();
+        this.precision = config.statePrecision();
+        this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
+        this.emitTopK = config.emits(ScoreOutput.TOP_K);
+        this.emitLogits = config.emits(ScoreOutput.LAST_LOGITS);
+        this.needsNext = config.needsNextToken();
+        this.topK = Math.min(config.topK(), vocab);
+    }
+
+    /**
+     * Scores every record of every lane (each lane's state attached) and emits the results.
+     *
+     * @return the number of lane-steps taken (tokens fed, next-token steps included)
+     */
+    long score(List<Lane> lanes, Emitter out) throws Exception {
+        ensureCapacity(lanes.size());
+        long work = 0;
+        while (true) {
+            int n = 0;
+            for (int i = 0, m = lanes.size(); i < m; i++) {
+                Lane lane = lanes.get(i);
+                if (prepare(lane, out)) {
+                    slots[n] = lane;
+                    if (lane.tokensDone) { // the next-token step, on a scratch copy
+                        System.arraycopy(lane.state.data(), 0, scratch[n], 0, scratch[n].length);
+                        states[n] = scratchStates[n];
+                    } else {
+                        states[n] = lane.rwkv;
+                    }
+                    tokens[n] = lane.pos == 0 || lane.tokensDone
+                            ? lane.state.pendingToken() : lane.current().tokens[lane.pos - 1];
+                    n++;
+                }
+            }
+            if (n == 0) {
+                break;
+            }
+            evaluator.stepBatch(states, tokens, n, logits);
+            work += n;
+            for (int b = 0; b < n; b++) {
+                consume(slots[b], b * vocab);
+                slots[b] = null;
+                states[b] = null;
+            }
+        }
+        return work;
+    }
+
+    /** Emits what is finished; true when the lane needs a step for its current record. */
+    private boolean prepare(Lane lane, Emitter out) throws Exception {
+        while (!lane.done()) {
+            PendingRecord r = lane.current();
+            int n = r.tokens.length;
+            if (lane.pos < n) {
+                return true;
+            }
+            if (!lane.tokensDone) {
+                foldRecord(lane, r);
+            }
+            if (needsNext && !lane.nextDone) {
+                return true;
+            }
+            out.emit(r, lane.result);
+            lane.advance();
+        }
+        return false;
+    }
+
+    /** All of a record's tokens are scored: update the key's pending token and counters, build the result. */
+    private void foldRecord(Lane lane, PendingRecord r) {
+        int n = r.tokens.length;
+        if (n > 0) {
+            lane.state.setPendingToken(r.tokens[n - 1]);
+        }
+        // every record, even an empty one: a stored state must equal the resident one (rounding is idempotent)
+        precision.roundInPlace(lane.state.data());
+        lane.seq = lane.state.records();
+        lane.state.countRecord(n);
+        lane.tokensDone = true;
+        RwkvResult res = new RwkvResult();
+        res.setKey(String.valueOf(r.key));
+        res.setSeq(lane.seq);
+        res.setTag(r.tag);
+        res.setTokens(n);
+        res.setMeanBits(n > 0 ? -lane.sumLogProb / n / LN2 : Double.NaN);
+        if (emitLogProbs) {
+            res.setLogProbs(lane.logProbs != null ? lane.logProbs : new float[0]);
+        }
+        lane.result = res;
+    }
+
+    private void consume(Lane lane, int off) {
+        if (!lane.tokensDone) {
+            int[] t = lane.current().tokens;
+            double lp = LogProbs.of(logits, off, vocab, t[lane.pos]);
+            lane.sumLogProb += lp;
+            if (emitLogProbs) {
+                if (lane.logProbs == null) {
+                    lane.logProbs = new float[t.length];
+                }
+                lane.logProbs[lane.pos] = (float) lp;
+            }
+            lane.pos++;
+        } else {
+            if (emitTopK) {
+                setTopK(lane.result, off);
+            }
+            if (emitLogits) {
+                float[] l = new float[vocab];
+                System.arraycopy(logits, off, l, 0, vocab);
+                lane.result.setLogits(l);
+            }
+            lane.nextDone = true;
+        }
+    }
+
+    /** The k largest logits (ties: lower token first) as tokens and log-probabilities. */
+    private void setTopK(RwkvResult res, int off) {
+        int[] top = new int[topK];
+        float[] lp = new float[topK];
+        double lse = LogProbs.logSumExp(logits, off, vocab);
+        int filled = 0;
+        for (int t = 0; t < vocab; t++) {
+            float v = logits[off + t];
+            if (filled == topK && v <= logits[off + top[filled - 1]]) {
+                continue;
+            }
+            int at = filled == topK ? topK - 1 : filled++;
+            while (at > 0 && logits[off + top[at - 1]] < v) {
+                top[at] = top[at - 1];
+                at--;
+            }
+            top[at] = t;
+        }
+        for (int i = 0; i < topK; i++) {
+            lp[i] = (float) (logits[off + top[i]] - lse);
+        }
+        res.setTopTokens(top);
+        res.setTopLogProbs(lp);
+    }
+
+    private void ensureCapacity(int lanes) {
+        if (lanes <= slots.length) {
+            return;
+        }
+        int n = Math.max(lanes, slots.length * 2);
+        states = new RwkvState[n];
+        tokens = new int[n];
+        slots = new Lane[n];
+        logits = new float[n * vocab];
+        if (needsNext) {
+            float[][] s = new float[n][];
+            RwkvState[] ss = new RwkvState[n];
+            for (int i = 0; i < n; i++) {
+                s[i] = i < scratch.length ? scratch[i] : new float[model.stateSize()];
+                ss[i] = RwkvState.wrap(s[i]);
+            }
+            scratch = s;
+            scratchStates = ss;
+        }
+    }
+}

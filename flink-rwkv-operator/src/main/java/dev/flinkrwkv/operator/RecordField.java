@@ -1,0 +1,9 @@
+package dev.flinkrwkv.operator;
+
+import java.io.Serializable;
+
+/** Takes a text field (the record's text, or the tag copied to its result) out of an input record. */
+@FunctionalInterface
+public interface RecordField<IN> extends Serializable {
+    String get(IN record);
+}

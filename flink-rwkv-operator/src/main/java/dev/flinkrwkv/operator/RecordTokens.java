@@ -1,0 +1,9 @@
+package dev.flinkrwkv.operator;
+
+import java.io.Serializable;
+
+/** Takes a record's token ids (in order) out of an input record. Must be serializable (a lambda will do). */
+@FunctionalInterface
+public interface RecordTokens<IN> extends Serializable {
+    int[] tokens(IN record);
+}

@@ -1,0 +1,266 @@
+package dev.flinkrwkv.operator;
+
+import dev.flinkrwkv.state.StatePrecision;
+import dev.flinkrwkv.tokenize.ByteTokenizer;
+import dev.flinkrwkv.tokenize.Tokenizer;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything the keyed RWKV operator needs: the model, how a record gives its tokens, what to emit, batch
+ * and memory limits, and the state options. Immutable and serializable; made with {@link #builder()}:
+ * <pre>{@code
+ * RwkvOperatorConfig<LogLine> cfg = RwkvOperatorConfig.<LogLine>builder()
+ *         .model("/models/rwkv7-0.1B.bin")
+ *         .text(LogLine::message)            // bytes for vocabulary 256; .tokens(...) for token ids
+ *         .tag(LogLine::id)
+ *         .emit(ScoreOutput.TOP_K).topK(5)
+ *         .maxBatchSize(64).maxBatchDelay(Duration.ofMillis(20))
+ *         .idleStateTtl(Duration.ofDays(7))
+ *         .build();
+ * DataStream<RwkvResult> scores = RwkvStreams.score(lines.keyBy(LogLine::host), cfg);
+ * }</pre>
+ */
+public final class RwkvOperatorConfig<IN> implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String modelPath;
+    private final RecordTokens<IN> tokens;
+    private final RecordField<IN> tag;
+    private final Set<ScoreOutput> outputs;
+    private final int topK;
+    private final int maxBatchSize;
+    private final Duration maxBatchDelay;
+    private final long maxResidentBytes;
+    private final StatePrecision statePrecision;
+    private final Duration idleStateTtl;
+    private final boolean resetStatesOnModelChange;
+    private final int startToken;
+    private final int tokenizerVocab;
+
+    private RwkvOperatorConfig(Builder<IN> b) {
+        this.modelPath = b.modelPath;
+        this.tokens = b.tokens;
+        this.tag = b.tag;
+        this.outputs = b.outputs.isEmpty() ? EnumSet.noneOf(ScoreOutput.class) : EnumSet.copyOf(b.outputs);
+        this.topK = b.topK;
+        this.maxBatchSize = b.maxBatchSize;
+        this.maxBatchDelay = b.maxBatchDelay;
+        this.maxResidentBytes = b.maxResidentBytes;
+        this.statePrecision = b.statePrecision;
+        this.idleStateTtl = b.idleStateTtl;
+        this.resetStatesOnModelChange = b.resetStatesOnModelChange;
+        this.startToken = b.startToken;
+        this.tokenizerVocab = b.tokenizerVocab;
+    }
+
+    public static <IN> Builder<IN> builder() {
+        return new Builder<>();
+    }
+
+    public String modelPath() {
+        return modelPath;
+    }
+
+    public RecordTokens<IN> tokens() {
+        return tokens;
+    }
+
+    /** The tag function, or null. */
+    public RecordField<IN> tag() {
+        return tag;
+    }
+
+    public boolean emits(ScoreOutput o) {
+        return outputs.contains(o);
+    }
+
+    /** Whether any output needs the next-token distribution after a record. */
+    public boolean needsNextToken() {
+        return emits(ScoreOutput.TOP_K) || emits(ScoreOutput.LAST_LOGITS);
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    public Duration maxBatchDelay() {
+        return maxBatchDelay;
+    }
+
+    public long maxResidentBytes() {
+        return maxResidentBytes;
+    }
+
+    public StatePrecision statePrecision() {
+        return statePrecision;
+    }
+
+    /** Idle time after which a key starts afresh, or null for never. */
+    public Duration idleStateTtl() {
+        return idleStateTtl;
+    }
+
+    public boolean resetStatesOnModelChange() {
+        return resetStatesOnModelChange;
+    }
+
+    public int startToken() {
+        return startToken;
+    }
+
+    /** The tokenizer's vocabulary when records are text (checked against the model's), else 0. */
+    int tokenizerVocab() {
+        return tokenizerVocab;
+    }
+
+    /** Builds a {@link RwkvOperatorConfig}; {@link #model} and one of {@link #tokens}/{@link #text} are required. */
+    public static final class Builder<IN> {
+        private String modelPath;
+        private RecordTokens<IN> tokens;
+        private RecordField<IN> tag;
+        private final Set<ScoreOutput> outputs = EnumSet.noneOf(ScoreOutput.class);
+        private int topK = 5;
+        private int maxBatchSize = 64;
+        private Duration maxBatchDelay = Duration.ofMillis(50);
+        private long maxResidentBytes = 256L << 20;
+        private StatePrecision statePrecision = StatePrecision.FLOAT32;
+        private Duration idleStateTtl;
+        private boolean resetStatesOnModelChange;
+        private int startToken;
+        private int tokenizerVocab;
+
+        private Builder() {}
+
+        /** The rwkv.cpp model file; every task manager must be able to read it at this path. */
+        public Builder<IN> model(String path) {
+            this.modelPath = Objects.requireNonNull(path, "model path");
+            return this;
+        }
+
+        /** Records carry token ids. */
+        public Builder<IN> tokens(RecordTokens<IN> tokens) {
+            this.tokens = Objects.requireNonNull(tokens, "tokens");
+            this.tokenizerVocab = 0;
+            return this;
+        }
+
+        /** Records carry text, tokenized by {@code tokenizer}. */
+        public Builder<IN> text(RecordField<IN> text, Tokenizer tokenizer) {
+            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(tokenizer, "tokenizer");
+            this.tokens = r -> tokenizer.encode(text.get(r));
+            this.tokenizerVocab = tokenizer.vocab();
+            return this;
+        }
+
+        /** Records carry text, as UTF-8 bytes (models with vocabulary 256). */
+        public Builder<IN> text(RecordField<IN> text) {
+            return text(text, new ByteTokenizer());
+        }
+
+        /** Copies a field of each record into its result's tag (an id, say). */
+        public Builder<IN> tag(RecordField<IN> tag) {
+            this.tag = tag;
+            return this;
+        }
+
+        /** Adds optional outputs (the mean surprisal is always emitted). */
+        public Builder<IN> emit(ScoreOutput... what) {
+            for (ScoreOutput o : what) {
+                outputs.add(Objects.requireNonNull(o));
+            }
+            return this;
+        }
+
+        /** k for {@link ScoreOutput#TOP_K} (default 5). */
+        public Builder<IN> topK(int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("top-k must be at least 1, got " + k);
+            }
+            this.topK = k;
+            return this;
+        }
+
+        /** Records buffered before they are evaluated together (default 64). */
+        public Builder<IN> maxBatchSize(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("batch size must be at least 1, got " + n);
+            }
+            this.maxBatchSize = n;
+            return this;
+        }
+
+        /** The longest a record waits in the buffer (default 50 ms). */
+        public Builder<IN> maxBatchDelay(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("batch delay must not be negative, got " + d);
+            }
+            this.maxBatchDelay = d;
+            return this;
+        }
+
+        /**
+         * Bytes of key states kept in memory between batches (default 256 MiB); the least recently used are
+         * written to keyed state and dropped beyond it. 0 writes every state back after each batch.
+         */
+        public Builder<IN> maxResidentBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("resident bytes must not be negative, got " + bytes);
+            }
+            this.maxResidentBytes = bytes;
+            return this;
+        }
+
+        /** How states are stored in keyed state (default {@link StatePrecision#FLOAT32}). */
+        public Builder<IN> statePrecision(StatePrecision p) {
+            this.statePrecision = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** A key idle this long (processing time) starts again from the initial state (default: never). */
+        public Builder<IN> idleStateTtl(Duration ttl) {
+            if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
+                throw new IllegalArgumentException("idle state TTL must be positive, got " + ttl);
+            }
+            this.idleStateTtl = ttl;
+            return this;
+        }
+
+        /**
+         * On restore from a checkpoint taken with another model: start its keys afresh instead of failing
+         * (default false: fail, naming both models).
+         */
+        public Builder<IN> resetStatesOnModelChange(boolean reset) {
+            this.resetStatesOnModelChange = reset;
+            return this;
+        }
+
+        /** The token a new key's history starts with (default 0, the end-of-text token). */
+        public Builder<IN> startToken(int token) {
+            if (token < 0) {
+                throw new IllegalArgumentException("start token must not be negative, got " + token);
+            }
+            this.startToken = token;
+            return this;
+        }
+
+        public RwkvOperatorConfig<IN> build() {
+            if (modelPath == null) {
+                throw new IllegalStateException("no model: call model(path)");
+            }
+            if (tokens == null) {
+                throw new IllegalStateException("no tokens: call tokens(...) or text(...)");
+            }
+            return new RwkvOperatorConfig<>(this);
+        }
+    }
+}

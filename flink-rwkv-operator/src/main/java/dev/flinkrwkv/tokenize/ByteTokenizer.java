@@ -1,0 +1,26 @@
+package dev.flinkrwkv.tokenize;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The tokenizer of byte-level models (vocabulary 256): a text's UTF-8 bytes are its tokens, so every text
+ * has an encoding and no table is needed.
+ */
+public final class ByteTokenizer implements Tokenizer {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int[] encode(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int[] tokens = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            tokens[i] = bytes[i] & 0xFF;
+        }
+        return tokens;
+    }
+
+    @Override
+    public int vocab() {
+        return 256;
+    }
+}
