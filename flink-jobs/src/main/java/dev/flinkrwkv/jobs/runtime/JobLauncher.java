@@ -6,6 +6,7 @@ import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.io.Input;
 import dev.flinkrwkv.jobs.io.Output;
+import dev.flinkrwkv.jobs.kafka.CommittedTail;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
  * Runs a {@link Pipeline} as a job, the same way for every job:
@@ -42,6 +44,16 @@ public final class JobLauncher {
     private JobLauncher() {}
 
     public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out) throws IOException {
+        run(o, pipeline, out, null);
+    }
+
+    /**
+     * {@link #run(JobOptions, Pipeline, PrintStream)}, and with a Kafka output, each output record's value is
+     * handed to {@code committedOutput} once it is committed (as a read_committed consumer sees it), while
+     * the job runs; null for none.
+     */
+    public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out, Consumer<byte[]> committedOutput)
+            throws IOException {
         JobProgress.reset();
         EmbeddedKafka embedded = null;
         String bs = o.bootstrapServers();
@@ -92,7 +104,10 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
-            execute(env, onCluster, o, bs, out);
+            try (CommittedTail tail = committedOutput != null && o.outputTopic() != null
+                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput) : null) {
+                execute(env, onCluster, o, bs, out);
+            }
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
                     JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
             if (o.printOutput() > 0 && o.outputTopic() != null) {

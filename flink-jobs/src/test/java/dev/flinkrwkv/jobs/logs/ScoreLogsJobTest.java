@@ -52,7 +52,7 @@ class ScoreLogsJobTest {
     /**
      * The streamed scores of BGL lines (several keys, batched across keys at parallelism 2) equal what
      * eval-logs computes offline with {@link RwkvLineScorer} and the same detector, line for line and
-     * field for field.
+     * field for field; {@code --print-flagged} prints each flagged line once.
      */
     @Test
     void scoresEqualTheOfflineScorersOnBglLines(@TempDir Path tmp) throws IOException {
@@ -63,7 +63,7 @@ class ScoreLogsJobTest {
         JobRuns.Result r = JobRuns.main("score-logs", "--model", MODEL.toString(), "--input", file.toString(),
                 "--bootstrap-servers", bs, "--output-topic", "eq-out", "--dead-letter-topic", "eq-dlq",
                 "--key-pattern", BGL_KEY, "--default-key", "other", "--warmup", "5", "--threshold", "1.5",
-                "--batch-size", "16", "--web-ui-port", "-1", "--parallelism", "2",
+                "--batch-size", "16", "--print-flagged", "--web-ui-port", "-1", "--parallelism", "2",
                 "--checkpoint-dir", tmp.resolve("cp").toString(), "--checkpoint-interval-ms", "500");
         assertEquals(0, r.exit(), r.err() + r.out());
         assertTrue(r.out().contains("done: 200 records in, 0 dead letters, 200 out"), r.out());
@@ -106,6 +106,8 @@ class ScoreLogsJobTest {
             }
         }
         assertTrue(flagged > 0, "no line flagged: the flag was not compared");
+        // --print-flagged showed each flagged line once, as committed
+        assertEquals(flagged, r.out().lines().filter(l -> l.startsWith("flagged: {") && l.contains("\"flagged\":true")).count(), r.out());
     }
 
     /**
