@@ -139,7 +139,7 @@ class ScoreLogsJobTest {
         FailureInjection.reset();
         JobRuns.launch("score-logs", job, JobRuns.concat(common, "--output-topic", "fi-clean-out", "--dead-letter-topic",
                 "fi-clean-dlq", "--group-id", "clean", "--transactional-id-prefix", "clean", "--checkpoint-dir", tmp.resolve("cp1").toString()));
-        JobRuns.launch("score-logs", FailureInjection.failingOnce(job, 5), JobRuns.concat(common, "--output-topic", "fi-failed-out",
+        JobRuns.launch("score-logs", FailureInjection.failingOnce(job, 25), JobRuns.concat(common, "--output-topic", "fi-failed-out",
                 "--dead-letter-topic", "fi-failed-dlq", "--group-id", "failed", "--transactional-id-prefix", "failed",
                 "--checkpoint-dir", tmp.resolve("cp2").toString()));
         assertTrue(FailureInjection.FAILED.get(), "no failure was injected");
