@@ -10,7 +10,6 @@ import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
-import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -34,7 +33,6 @@ public final class Main {
                 new QuantizeCommand(),
                 new InitModelCommand(),
                 new FitCommand(),
-                new LogBenchmarkCommand(),
                 new EvalLogsCommand(),
         }) {
             m.put(c.name(), c);
