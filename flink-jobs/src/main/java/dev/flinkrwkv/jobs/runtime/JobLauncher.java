@@ -4,6 +4,7 @@ import dev.flinkrwkv.jobs.format.DeadLetter;
 import dev.flinkrwkv.jobs.format.ParseFunction;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
+import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.io.Input;
 import dev.flinkrwkv.jobs.io.Output;
 import dev.flinkrwkv.jobs.kafka.CommittedTail;
@@ -169,7 +170,14 @@ public final class JobLauncher {
             lines.add(java.util.Arrays.copyOfRange(bytes, start, nl));
             start = nl + 1;
         }
-        KafkaTopics.produce(bs, o.inputTopic(), lines);
+        // Each line under its record key (as the job will parse it; none for a line the job rejects), so that
+        // a key's lines land in one partition in file order and the job sees them in that order.
+        List<byte[]> keys = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, lines.get(i)));
+            keys.add(r.isOk() ? r.record().key.getBytes(StandardCharsets.UTF_8) : null);
+        }
+        KafkaTopics.produce(bs, o.inputTopic(), keys, lines);
         out.printf("fed %,d lines of %s into topic %s%n", lines.size(), o.feedFile(), o.inputTopic());
     }
 
