@@ -39,8 +39,9 @@ import java.util.stream.Stream;
 
 /**
  * The operator tests' job: records {@code 0..count} from a data generator (parallelism 1, optionally
- * throttled per checkpoint, through a failure-injecting map), keyed by {@link TestRecords#key}, scored (or, when the config generates, continued) by
- * the RWKV operator (scoring, or generating when the config says so) at the given parallelism, written as lines by a FileSink (exactly once: files commit on
+ * throttled per checkpoint, through a failure-injecting map), keyed by {@link TestRecords#key}, scored (or,
+ * when the config generates, continued) by the RWKV operator at the given parallelism, written as lines by
+ * a FileSink (exactly once: files commit on
  * checkpoints). RocksDB with incremental checkpoints; restarts from the last checkpoint on failure.
  */
 final class TestJob {
