@@ -32,9 +32,6 @@ import java.util.List;
  * per token.
  */
 final class LockstepGenerator implements LaneEvaluator {
-    static final String STOP_SEQUENCE = "stop_sequence";
-    static final String MAX_TOKENS = "max_tokens";
-
     private static final double LN2 = Math.log(2);
 
     private final RwkvEvaluator evaluator;
@@ -121,9 +118,9 @@ final class LockstepGenerator implements LaneEvaluator {
         lane.state.setRng(rng.state());
         lane.generated[lane.generatedCount++] = token;
         if (options.stopLength(lane.generated, lane.generatedCount) > 0) {
-            finish(lane, STOP_SEQUENCE);
+            finish(lane, RwkvResult.STOP_SEQUENCE);
         } else if (lane.generatedCount == options.maxNewTokens()) {
-            finish(lane, MAX_TOKENS);
+            finish(lane, RwkvResult.MAX_TOKENS);
         }
     }
 

@@ -12,6 +12,11 @@ import java.util.Objects;
  * (round-trip) text form, handy for text sinks and for comparing runs.
  */
 public class RwkvResult {
+    /** {@link #getStop()} when generation ended at a stop sequence. */
+    public static final String STOP_SEQUENCE = "stop_sequence";
+    /** {@link #getStop()} when generation ended at the token limit. */
+    public static final String MAX_TOKENS = "max_tokens";
+
     private String key;
     private long seq;
     private String tag;
@@ -116,7 +121,7 @@ public class RwkvResult {
         this.generated = generated;
     }
 
-    /** Generation only: why it ended, {@code stop_sequence} or {@code max_tokens}; else null. */
+    /** Generation only: why it ended, {@link #STOP_SEQUENCE} or {@link #MAX_TOKENS}; else null. */
     public String getStop() {
         return stop;
     }

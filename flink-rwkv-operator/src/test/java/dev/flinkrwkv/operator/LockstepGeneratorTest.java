@@ -56,7 +56,7 @@ class LockstepGeneratorTest {
         GenerateOptions free = GenerateOptions.defaults().maxNewTokens(12)
                 .sampler(SamplerOptions.temperature(1.5)).seed(3);
         RwkvResult first = runInBatches(m, free, StatePrecision.FLOAT32, 64).get(0);
-        assertEquals(LockstepGenerator.MAX_TOKENS, first.getStop());
+        assertEquals(RwkvResult.MAX_TOKENS, first.getStop());
         int[] g = first.getGenerated();
         assertEquals(12, g.length);
         // stop at two tokens that were generated: generation ends right after their first occurrence
@@ -66,7 +66,7 @@ class LockstepGeneratorTest {
             end++;
         }
         RwkvResult stopped = runInBatches(m, free.stopAt(999_999).stopAt(stop), StatePrecision.FLOAT32, 64).get(0);
-        assertEquals(LockstepGenerator.STOP_SEQUENCE, stopped.getStop());
+        assertEquals(RwkvResult.STOP_SEQUENCE, stopped.getStop());
         assertArrayEquals(Arrays.copyOf(g, end), stopped.getGenerated());
         assertEquals(first.getMeanBits(), stopped.getMeanBits());
         assertTrue(end <= 6);

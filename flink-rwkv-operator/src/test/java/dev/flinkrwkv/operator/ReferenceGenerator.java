@@ -49,11 +49,11 @@ final class ReferenceGenerator {
                     pending = sampler.sample(logits, 0, v, rng);
                     gen[n++] = pending;
                     if (options.stopLength(gen, n) > 0) {
-                        stop = LockstepGenerator.STOP_SEQUENCE;
+                        stop = RwkvResult.STOP_SEQUENCE;
                         break;
                     }
                     if (n == options.maxNewTokens()) {
-                        stop = LockstepGenerator.MAX_TOKENS;
+                        stop = RwkvResult.MAX_TOKENS;
                         break;
                     }
                 }
