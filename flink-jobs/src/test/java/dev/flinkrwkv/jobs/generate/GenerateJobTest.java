@@ -121,6 +121,73 @@ class GenerateJobTest {
         }
     }
 
+    @Test
+    void plainLinesOfOneSessionContinueTheConversation(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("prompts.txt");
+        List<String> prompts = List.of("Hi there", "and again", "", "once more");
+        java.nio.file.Files.write(in, prompts, StandardCharsets.UTF_8);
+        Path outDir = tmp.resolve("out");
+        int rc = dev.flinkrwkv.jobs.Main.run(new String[] {"generate", "--model", MODEL, "--input", in.toString(),
+                        "--output-dir", outDir.toString(), "--checkpoint-dir", tmp.resolve("cp").toString(),
+                        "--web-ui-port", "-1", "--parallelism", "1", "--greedy", "--max-tokens", "6"},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(0, rc);
+        List<String> lines = new ArrayList<>();
+        try (var files = java.nio.file.Files.list(outDir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("part")).toList()) {
+                lines.addAll(java.nio.file.Files.readAllLines(f));
+            }
+        }
+        // the plain way: one conversation, greedy, each prompt read after the previous generated text
+        dev.flinkrwkv.rwkv.RwkvModel m = dev.flinkrwkv.rwkv.RwkvModel.load(Path.of(MODEL));
+        dev.flinkrwkv.rwkv.RwkvEvaluator ev = m.newEvaluator();
+        dev.flinkrwkv.rwkv.RwkvState state = m.initialState();
+        float[] logits = new float[m.vocab()];
+        int pending = 0;
+        List<String> expected = new ArrayList<>();
+        for (String p : prompts) {
+            if (p.isEmpty()) {
+                continue; // a dead letter
+            }
+            for (byte b : p.getBytes(StandardCharsets.UTF_8)) {
+                ev.step(state, pending, logits);
+                pending = b & 0xFF;
+            }
+            byte[] gen = new byte[6];
+            for (int i = 0; i < gen.length; i++) {
+                ev.step(state, pending, logits);
+                pending = dev.flinkrwkv.sample.Sampler.argmax(logits, 0, m.vocab());
+                gen[i] = (byte) pending;
+            }
+            expected.add(new String(gen, StandardCharsets.UTF_8));
+        }
+        assertEquals(3, lines.size(), lines.toString());
+        for (int i = 0; i < 3; i++) {
+            JsonNode g = JSON.readTree(lines.get(i));
+            assertEquals("default", g.get("key").asText());
+            assertEquals(expected.get(i), g.get("text").asText(), lines.get(i));
+            assertEquals("max_tokens", g.get("stop").asText());
+        }
+        List<String> dead = java.nio.file.Files.readAllLines(java.nio.file.Files.list(tmp.resolve("out-dead-letters"))
+                .filter(f -> f.getFileName().toString().startsWith("part")).findFirst().orElseThrow());
+        assertEquals(1, dead.size());
+        assertTrue(dead.get(0).contains("\"EMPTY\""), dead.get(0));
+    }
+
+    @Test
+    void badSamplingOptionsAreUsageErrors() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = dev.flinkrwkv.jobs.Main.run(new String[] {"generate", "--model", MODEL, "--temperature", "-1"},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("temperature must be 0 (greedy) or positive"), err.toString());
+        assertEquals(2, dev.flinkrwkv.jobs.Main.run(new String[] {"generate", "--model", MODEL, "--max-tokens", "0"},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    }
+
     private static Map<String, List<String>> perKey(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<String, List<String>> m = new TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
