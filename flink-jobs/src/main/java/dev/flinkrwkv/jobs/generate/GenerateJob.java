@@ -1,6 +1,7 @@
 package dev.flinkrwkv.jobs.generate;
 
 import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.runtime.JobProgress;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.GenerateOptions;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
@@ -83,6 +84,7 @@ public final class GenerateJob implements Pipeline<Tuple2<String, String>> {
         public Tuple2<String, String> map(RwkvResult r) {
             String[] at = r.getTag().split("/", 3);
             int[] g = r.getGenerated();
+            JobProgress.TOKENS.add(r.getTokens() + g.length); // for the progress line's tokens/s
             Generation.Stop stop = RwkvResult.STOP_SEQUENCE.equals(r.getStop())
                     ? Generation.Stop.STOP_SEQUENCE : Generation.Stop.MAX_TOKENS;
             int shown = g.length - (stop == Generation.Stop.STOP_SEQUENCE ? options.stopLength(g, g.length) : 0);
