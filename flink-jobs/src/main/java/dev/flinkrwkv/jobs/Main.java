@@ -13,6 +13,7 @@ import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.generate.GenerateCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -40,6 +41,7 @@ public final class Main {
                 new OperatorBenchCommand(),
                 new ScoreLogsCommand(),
                 new EnrichCommand(),
+                new GenerateCommand(),
         }) {
             m.put(c.name(), c);
         }
