@@ -11,6 +11,7 @@ import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.demo.DemoCommand;
 import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
 import java.io.PrintStream;
@@ -38,6 +39,7 @@ public final class Main {
                 new LogBenchmarkCommand(),
                 new EvalLogsCommand(),
                 new OperatorBenchCommand(),
+                new DemoCommand(),
         }) {
             m.put(c.name(), c);
         }
