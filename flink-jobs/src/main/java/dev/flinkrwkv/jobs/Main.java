@@ -12,7 +12,6 @@ import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
-import dev.flinkrwkv.jobs.logbench.LogBenchmarkCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -36,7 +35,6 @@ public final class Main {
                 new QuantizeCommand(),
                 new InitModelCommand(),
                 new FitCommand(),
-                new LogBenchmarkCommand(),
                 new EvalLogsCommand(),
                 new OperatorBenchCommand(),
                 new DemoCommand(),

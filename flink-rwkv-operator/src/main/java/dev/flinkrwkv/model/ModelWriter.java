@@ -77,7 +77,21 @@ public final class ModelWriter implements Closeable {
         Path temp;
         FileChannel ch;
         try {
-            temp = Files.createTempFile(dir, "." + abs.getFileName(), ".partial");
+            // Not Files.createTempFile: that makes the file owner-only (0600), and a model must stay readable
+            // by whoever reads models (a cluster's user), as any file the user's umask allows.
+            temp = null;
+            for (int attempt = 0; temp == null; attempt++) {
+                long id = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+                Path candidate = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(id) + ".partial");
+                try {
+                    Files.createFile(candidate);
+                    temp = candidate;
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    if (attempt > 100) {
+                        throw e;
+                    }
+                }
+            }
             ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         } catch (IOException e) {
             throw new IOException("cannot write " + path + " (" + e + ")", e);

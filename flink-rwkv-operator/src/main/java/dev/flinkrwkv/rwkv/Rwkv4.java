@@ -16,7 +16,6 @@ final class Rwkv4 extends RwkvModel {
     final float[][] mixK, mixV, mixR;
     final float[][] timeFirst;  // u, the bonus of the current token
     final float[][] timeDecay;  // w, stored in the file as -exp(decay)
-    final Matrix[] key, value, receptance, output;
 
     Rwkv4(Weights w) throws ModelFormatException {
         super(w, RwkvVersion.V4);
@@ -26,10 +25,6 @@ final class Rwkv4 extends RwkvModel {
         mixR = new float[layers][];
         timeFirst = new float[layers][];
         timeDecay = new float[layers][];
-        key = new Matrix[layers];
-        value = new Matrix[layers];
-        receptance = new Matrix[layers];
-        output = new Matrix[layers];
         for (int i = 0; i < layers; i++) {
             String p = prefix(i) + "att.";
             mixK[i] = w.vector(p + "time_mix_k", c);
@@ -37,10 +32,6 @@ final class Rwkv4 extends RwkvModel {
             mixR[i] = w.vector(p + "time_mix_r", c);
             timeFirst[i] = w.vector(p + "time_first", c);
             timeDecay[i] = w.vector(p + "time_decay", c);
-            key[i] = w.matrix(p + "key.weight", c, c);
-            value[i] = w.matrix(p + "value.weight", c, c);
-            receptance[i] = w.matrix(p + "receptance.weight", c, c);
-            output[i] = w.matrix(p + "output.weight", c, c);
             channelMix[i] = ChannelMix.load(w, i, c, "time_mix_k", "time_mix_r", true);
         }
     }

@@ -4,45 +4,30 @@ import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.RwkvVersion;
-import dev.flinkrwkv.model.Tensor;
 
 /**
  * RWKV-5 ("Eagle"), 5.1 and 5.2: multi-head matrix-valued state ({@link Wkv5}), group norm of the heads'
  * outputs, and in 5.2 a silu gate and per-channel (rather than per-head) decay and bonus.
  */
-final class Rwkv5 extends RwkvModel {
-    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+final class Rwkv5 extends MultiHeadModel {
     static final float GROUP_NORM_EPS = 1e-5f;
 
-    final int heads, headSize;
     final float[][] mixK, mixV, mixR, mixG; // mixG null in 5.1
     final float[][] bonus;  // u per channel (5.1: exp(first) per head, broadcast)
     final float[][] decay;  // w per channel, the file holds exp(-exp(decay))
-    final float[][] lnXW, lnXB;
-    final Matrix[] key, value, receptance, output, gateW; // gateW null in 5.1
+    final Matrix[] gateW; // null in 5.1
 
     Rwkv5(Weights w, RwkvVersion version) throws ModelFormatException {
-        super(w, version);
+        super(w, version, w.tensor("blocks.0.att.time_decay"), w.tensor("blocks.0.att.time_decay").ne(2),
+                GROUP_NORM_EPS);
         int c = embed;
         boolean v52 = version == RwkvVersion.V5_2;
-        Tensor td = w.tensor("blocks.0.att.time_decay");
-        heads = td.ne(2);
-        if (heads < 1 || c % heads != 0) {
-            throw w.shape(td, "[1, S, H] with H dividing the embedding size " + c);
-        }
-        headSize = c / heads;
         mixK = new float[layers][];
         mixV = new float[layers][];
         mixR = new float[layers][];
         mixG = v52 ? new float[layers][] : null;
         bonus = new float[layers][];
         decay = new float[layers][];
-        lnXW = new float[layers][];
-        lnXB = new float[layers][];
-        key = new Matrix[layers];
-        value = new Matrix[layers];
-        receptance = new Matrix[layers];
-        output = new Matrix[layers];
         gateW = v52 ? new Matrix[layers] : null;
         for (int i = 0; i < layers; i++) {
             String p = prefix(i) + "att.";
@@ -58,12 +43,6 @@ final class Rwkv5 extends RwkvModel {
                 bonus[i] = perHead(w.values(p + "time_first", 1, 1, heads));
                 decay[i] = perHead(w.values(p + "time_decay", 1, 1, heads));
             }
-            lnXW[i] = w.vector(p + "ln_x.weight", c);
-            lnXB[i] = w.vector(p + "ln_x.bias", c);
-            key[i] = w.matrix(p + "key.weight", c, c);
-            value[i] = w.matrix(p + "value.weight", c, c);
-            receptance[i] = w.matrix(p + "receptance.weight", c, c);
-            output[i] = w.matrix(p + "output.weight", c, c);
             channelMix[i] = ChannelMix.load(w, i, c, "time_mix_k", "time_mix_r", true);
         }
     }
@@ -75,16 +54,6 @@ final class Rwkv5 extends RwkvModel {
             out[i] = h[i / headSize];
         }
         return out;
-    }
-
-    @Override
-    protected int stateVectorsPerLayer() {
-        return 2 + headSize;
-    }
-
-    @Override
-    public int heads() {
-        return heads;
     }
 
     @Override
@@ -135,7 +104,7 @@ final class Rwkv5 extends RwkvModel {
             for (int b = 0; b < batch; b++) {
                 int o = b * c;
                 Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, o);
-                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+                m.groupNorm(y, o, layer);
             }
             if (gated) {
                 for (int i = 0, n = batch * c; i < n; i++) {

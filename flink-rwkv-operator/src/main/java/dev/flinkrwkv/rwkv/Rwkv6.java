@@ -11,13 +11,12 @@ import dev.flinkrwkv.model.Tensor;
  * gives each of w, k, v, r, g its own interpolation) and a data-dependent decay (a low-rank correction
  * to the per-channel decay, taken through {@code exp(-exp(.))} every token).
  */
-final class Rwkv6 extends RwkvModel {
-    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+final class Rwkv6 extends MultiHeadModel {
     static final float GROUP_NORM_EPS = 64e-5f;
     /** Order of the five maa LoRA outputs (not the v7 order). */
     static final int W = 0, K = 1, V = 2, R = 3, G = 4;
 
-    final int heads, headSize, maaRank, decayRank;
+    final int maaRank, decayRank;
     final float[][] maaX;
     final float[][][] maa;          // [layer][w,k,v,r,g][C]
     final Matrix[] maaW1;           // C -> 5*maaRank
@@ -25,18 +24,12 @@ final class Rwkv6 extends RwkvModel {
     final float[][] decayBase;      // raw decay per channel
     final Matrix[] decayW1, decayW2; // C -> decayRank -> C
     final float[][] bonus;
-    final float[][] lnXW, lnXB;
-    final Matrix[] key, value, receptance, output, gateW;
+    final Matrix[] gateW;
 
     Rwkv6(Weights w) throws ModelFormatException {
-        super(w, RwkvVersion.V6);
+        super(w, RwkvVersion.V6, w.tensor("blocks.0.att.time_decay"), w.tensor("blocks.0.att.time_decay").ne(2),
+                GROUP_NORM_EPS);
         int c = embed;
-        Tensor td = w.tensor("blocks.0.att.time_decay");
-        heads = td.ne(2);
-        if (heads < 1 || c % heads != 0) {
-            throw w.shape(td, "[1, S, H] with H dividing the embedding size " + c);
-        }
-        headSize = c / heads;
         int maaRows = w.rowsOf("blocks.0.att.time_maa_w1", c);
         if (maaRows % 5 != 0) {
             throw w.shape(w.tensor("blocks.0.att.time_maa_w1"), "[" + c + ", 5*D]");
@@ -51,12 +44,6 @@ final class Rwkv6 extends RwkvModel {
         decayW1 = new Matrix[layers];
         decayW2 = new Matrix[layers];
         bonus = new float[layers][];
-        lnXW = new float[layers][];
-        lnXB = new float[layers][];
-        key = new Matrix[layers];
-        value = new Matrix[layers];
-        receptance = new Matrix[layers];
-        output = new Matrix[layers];
         gateW = new Matrix[layers];
         String[] names = {"w", "k", "v", "r", "g"};
         for (int i = 0; i < layers; i++) {
@@ -77,25 +64,9 @@ final class Rwkv6 extends RwkvModel {
             decayW1[i] = w.matrix(p + "time_decay_w1", c, decayRank);
             decayW2[i] = w.matrix(p + "time_decay_w2", decayRank, c);
             bonus[i] = w.values(p + "time_faaaa", 1, headSize, heads);
-            lnXW[i] = w.vector(p + "ln_x.weight", c);
-            lnXB[i] = w.vector(p + "ln_x.bias", c);
-            key[i] = w.matrix(p + "key.weight", c, c);
-            value[i] = w.matrix(p + "value.weight", c, c);
-            receptance[i] = w.matrix(p + "receptance.weight", c, c);
-            output[i] = w.matrix(p + "output.weight", c, c);
             gateW[i] = w.matrix(p + "gate.weight", c, c);
             channelMix[i] = ChannelMix.load(w, i, c, "time_maa_k", "time_maa_r", false);
         }
-    }
-
-    @Override
-    protected int stateVectorsPerLayer() {
-        return 2 + headSize;
-    }
-
-    @Override
-    public int heads() {
-        return heads;
     }
 
     @Override
@@ -180,7 +151,7 @@ final class Rwkv6 extends RwkvModel {
             for (int b = 0; b < batch; b++) {
                 int o = b * c;
                 Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, o);
-                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+                m.groupNorm(y, o, layer);
             }
             for (int i = 0, n = batch * c; i < n; i++) {
                 y[i] = y[i] * gate[i];

@@ -4,7 +4,6 @@ import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.RwkvVersion;
-import dev.flinkrwkv.model.Tensor;
 
 /**
  * RWKV-7 ("Goose"): the generalized delta rule. Each head's state {@code St[i][j]} (i = value channel,
@@ -13,29 +12,20 @@ import dev.flinkrwkv.model.Tensor;
  * state. Low-rank projections give the decay w, the learning rate a, the gate g and, from layer 1 on, a
  * mix of the value toward the first layer's value ("value residual").
  */
-final class Rwkv7 extends RwkvModel {
-    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+final class Rwkv7 extends MultiHeadModel {
     static final float GROUP_NORM_EPS = 64e-5f;
     /** e^-0.5 as rwkv.cpp writes it: the decay is exp(-0.606531 * sigmoid(.)). */
     static final float DECAY_SCALE = -0.606531f;
     /** Slab order of att.x_rwkvag. */
     static final int R = 0, W = 1, K = 2, V = 3, A = 4, G = 5;
 
-    final int heads, headSize;
     final float[][][] mix;     // [layer][r,w,k,v,a,g][C]
-    final float[][] w0, a0, v0, kK, kA, rK, lnXW, lnXB;
+    final float[][] w0, a0, v0, kK, kA, rK;
     final Matrix[] w1, w2, a1, a2, g1, g2, v1, v2; // v1, v2 null in layer 0
-    final Matrix[] key, value, receptance, output;
 
     Rwkv7(Weights w) throws ModelFormatException {
-        super(w, RwkvVersion.V7);
+        super(w, RwkvVersion.V7, w.tensor("blocks.0.att.r_k"), w.tensor("blocks.0.att.r_k").ne(1), GROUP_NORM_EPS);
         int c = embed;
-        Tensor rk = w.tensor("blocks.0.att.r_k");
-        heads = rk.ne(1);
-        if (heads < 1 || c % heads != 0 || rk.ne(0) != c / heads) {
-            throw w.shape(rk, "[S, H] with S*H = " + c);
-        }
-        headSize = c / heads;
         int dw = w.rowsOf("blocks.0.att.w1", c);
         int da = w.rowsOf("blocks.0.att.a1", c);
         int dg = w.rowsOf("blocks.0.att.g1", c);
@@ -46,8 +36,6 @@ final class Rwkv7 extends RwkvModel {
         kK = new float[layers][];
         kA = new float[layers][];
         rK = new float[layers][];
-        lnXW = new float[layers][];
-        lnXB = new float[layers][];
         w1 = new Matrix[layers];
         w2 = new Matrix[layers];
         a1 = new Matrix[layers];
@@ -56,10 +44,6 @@ final class Rwkv7 extends RwkvModel {
         g2 = new Matrix[layers];
         v1 = new Matrix[layers];
         v2 = new Matrix[layers];
-        key = new Matrix[layers];
-        value = new Matrix[layers];
-        receptance = new Matrix[layers];
-        output = new Matrix[layers];
         for (int i = 0; i < layers; i++) {
             String p = prefix(i) + "att.";
             float[] m6 = w.values(p + "x_rwkvag", c, 1, 6);
@@ -71,8 +55,6 @@ final class Rwkv7 extends RwkvModel {
             kK[i] = w.vector(p + "k_k", c);
             kA[i] = w.vector(p + "k_a", c);
             rK[i] = w.values(p + "r_k", headSize, heads);
-            lnXW[i] = w.vector(p + "ln_x.weight", c);
-            lnXB[i] = w.vector(p + "ln_x.bias", c);
             w1[i] = w.matrix(p + "w1", c, dw);
             w2[i] = w.matrix(p + "w2", dw, c);
             a1[i] = w.matrix(p + "a1", c, da);
@@ -85,22 +67,8 @@ final class Rwkv7 extends RwkvModel {
                 v1[i] = w.matrix(p + "v1", c, dv);
                 v2[i] = w.matrix(p + "v2", dv, c);
             }
-            key[i] = w.matrix(p + "key.weight", c, c);
-            value[i] = w.matrix(p + "value.weight", c, c);
-            receptance[i] = w.matrix(p + "receptance.weight", c, c);
-            output[i] = w.matrix(p + "output.weight", c, c);
             channelMix[i] = ChannelMix.load(w, i, c, "x_k", null, false);
         }
-    }
-
-    @Override
-    protected int stateVectorsPerLayer() {
-        return 2 + headSize;
-    }
-
-    @Override
-    public int heads() {
-        return heads;
     }
 
     int maxLoraRank() {
@@ -239,7 +207,7 @@ final class Rwkv7 extends RwkvModel {
                         y[ho + i] = yi;
                     }
                 }
-                Ops.groupNorm(y, o, c, m.heads, GROUP_NORM_EPS, m.lnXW[layer], m.lnXB[layer]);
+                m.groupNorm(y, o, layer);
                 for (int h = 0; h < m.heads; h++) {
                     int ho = o + h * s;
                     float rho = 0f;

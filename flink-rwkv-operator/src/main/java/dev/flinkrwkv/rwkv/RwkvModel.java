@@ -35,6 +35,11 @@ public abstract class RwkvModel {
     protected final float[][] ln1W;
     protected final float[][] ln1B;
     protected final ChannelMix[] channelMix;
+    /** The time mix's four C x C projections, named alike in every version. */
+    protected final Matrix[] receptance;
+    protected final Matrix[] key;
+    protected final Matrix[] value;
+    protected final Matrix[] output;
 
     protected RwkvModel(Weights w, RwkvVersion version) throws ModelFormatException {
         this.file = w.file();
@@ -52,9 +57,18 @@ public abstract class RwkvModel {
         this.ln1W = new float[layers][];
         this.ln1B = new float[layers][];
         this.channelMix = new ChannelMix[layers];
+        this.receptance = new Matrix[layers];
+        this.key = new Matrix[layers];
+        this.value = new Matrix[layers];
+        this.output = new Matrix[layers];
         for (int i = 0; i < layers; i++) {
-            ln1W[i] = w.vector(prefix(i) + "ln1.weight", c);
-            ln1B[i] = w.vector(prefix(i) + "ln1.bias", c);
+            String p = prefix(i);
+            ln1W[i] = w.vector(p + "ln1.weight", c);
+            ln1B[i] = w.vector(p + "ln1.bias", c);
+            receptance[i] = w.matrix(p + "att.receptance.weight", c, c);
+            key[i] = w.matrix(p + "att.key.weight", c, c);
+            value[i] = w.matrix(p + "att.value.weight", c, c);
+            output[i] = w.matrix(p + "att.output.weight", c, c);
         }
     }
 

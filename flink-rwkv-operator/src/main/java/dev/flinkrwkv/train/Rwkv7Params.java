@@ -1,5 +1,12 @@
 package dev.flinkrwkv.train;
 
+import dev.flinkrwkv.model.ModelWriter;
+import dev.flinkrwkv.model.Quantize;
+import dev.flinkrwkv.model.Quantizer;
+import dev.flinkrwkv.model.TensorType;
+
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -115,6 +122,50 @@ public final class Rwkv7Params {
     /** Every tensor, in the order the model file lists them. */
     public List<ParamTensor> tensors() {
         return tensors;
+    }
+
+    /**
+     * Writes the parameters as an rwkv.cpp model file of storage type {@code type}, through the shared
+     * {@link ModelWriter} (header version 101, the target type's code, tensors in file order). Each tensor
+     * gets the type {@link Quantizer#storageFor} gives it, and its rows are rounded to float and encoded by
+     * {@link Quantize}, exactly the steps {@link Quantizer#convert} takes on the FP32 file: a quantized model
+     * written here equals the FP32 one quantized afterwards, byte for byte, without the FP32 file.
+     */
+    public void write(Path file, TensorType type) throws IOException {
+        checkStorable(type);
+        try (ModelWriter w = ModelWriter.create(file, 101, shape.vocab(), shape.embed(), shape.layers(), type.code)) {
+            float[] row = new float[0];
+            for (ParamTensor t : tensors) {
+                int cols = t.ne()[0];
+                TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type);
+                if (row.length < cols) {
+                    row = new float[cols];
+                }
+                float[] buf = row;
+                w.write(t.name(), to, t.ne(), (r, out) -> {
+                    int from = t.offset() + r * cols;
+                    for (int i = 0; i < cols; i++) {
+                        buf[i] = (float) values[from + i];
+                    }
+                    Quantize.row(to, buf, 0, cols, out);
+                });
+            }
+            w.finish();
+        }
+    }
+
+    /**
+     * Fails, naming the tensor, when a tensor that {@code type} would quantize has rows that do not fill
+     * whole blocks (e.g. an embedding of 48 for 32-value blocks): a check a run can make before training.
+     */
+    public void checkStorable(TensorType type) {
+        for (ParamTensor t : tensors) {
+            TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type);
+            if (t.ne()[0] % to.blockElements != 0) {
+                throw new IllegalArgumentException("the model cannot be stored as " + type + ": tensor '" + t.name()
+                        + "' has rows of " + t.ne()[0] + " values, not a multiple of " + to.blockElements);
+            }
+        }
     }
 
     /**

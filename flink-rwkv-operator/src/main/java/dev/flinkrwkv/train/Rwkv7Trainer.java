@@ -1,5 +1,7 @@
 package dev.flinkrwkv.train;
 
+import dev.flinkrwkv.model.TensorType;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -253,7 +255,12 @@ public final class Rwkv7Trainer implements AutoCloseable {
 
     /** Writes the model as an rwkv.cpp FP32 file. */
     public void writeModel(Path file) throws IOException {
-        ModelFileWriter.writeFp32(model, file);
+        writeModel(file, TensorType.FP32);
+    }
+
+    /** Writes the model as an rwkv.cpp file of storage type {@code type} (see {@link Rwkv7Params#write}). */
+    public void writeModel(Path file, TensorType type) throws IOException {
+        model.write(file, type);
     }
 
     Adam adam() {

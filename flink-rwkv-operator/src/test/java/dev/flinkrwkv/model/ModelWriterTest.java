@@ -86,6 +86,15 @@ class ModelWriterTest {
     }
 
     @Test
+    void theFileGetsTheUsualPermissionsNotOwnerOnly() throws IOException {
+        Path ordinary = Files.createFile(dir.resolve("ordinary"));
+        Path model = dir.resolve("perm.bin");
+        ModelWriter.write(model, 101, 4, 32, 1, 0, List.of(new ModelWriter.Record("x", TensorType.FP32, new int[] {1},
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN))));
+        assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(model));
+    }
+
+    @Test
     void aFailedWriteLeavesNoFile() throws IOException {
         Path out = dir.resolve("failed.bin");
         assertThrows(IOException.class, () -> {

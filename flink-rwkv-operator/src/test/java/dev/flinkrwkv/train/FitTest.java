@@ -1,5 +1,8 @@
 package dev.flinkrwkv.train;
 
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.Quantizer;
+import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.rwkv.LogProbs;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -103,6 +107,38 @@ class FitTest {
         System.out.printf("engine vs trainer: max per-byte loss difference %.2e nats, state %.2e%n", worst, worstState);
         assertTrue(worst < 1e-4, "per-byte loss differs by " + worst);
         assertTrue(worstState < 1e-3, "final state differs by " + worstState);
+    }
+
+    @Test
+    void aQuantizedModelIsTheFp32FileQuantizedAndScoresCloseToIt(@TempDir Path dir) throws IOException {
+        Path fp32 = dir.resolve("fitted.bin"), direct = dir.resolve("fitted-q8.bin"), converted = dir.resolve("conv-q8.bin");
+        fitted.writeModel(fp32);
+        fitted.writeModel(direct, TensorType.Q8_0);
+        Quantizer.convert(fp32, converted, TensorType.Q8_0);
+        assertArrayEquals(Files.readAllBytes(converted), Files.readAllBytes(direct));
+
+        ModelFile q = ModelFile.open(direct);
+        assertEquals(TensorType.Q8_0.code, q.mainTypeCode());
+        assertEquals(TensorType.Q8_0, q.tensor("blocks.0.att.key.weight").type());
+        assertEquals(TensorType.FP32, q.tensor("emb.weight").type());
+        double fp32Bits = engineBits(fp32), q8Bits = engineBits(direct);
+        System.out.printf("held-out through the engine: FP32 %.4f, Q8_0 %.4f bits per byte%n", fp32Bits, q8Bits);
+        assertTrue(Math.abs(q8Bits - fp32Bits) < 0.05, "Q8_0 " + q8Bits + " vs FP32 " + fp32Bits);
+    }
+
+    /** Mean next-byte loss over the held-out text, in bits, through the inference engine. */
+    private static double engineBits(Path file) throws IOException {
+        RwkvModel engine = RwkvModel.load(file);
+        byte[] text = data.heldOut();
+        RwkvEvaluator ev = engine.newEvaluator();
+        RwkvState state = engine.initialState();
+        float[] logits = new float[256];
+        double nats = 0;
+        for (int i = 0; i + 1 < text.length; i++) {
+            ev.step(state, text[i] & 0xFF, logits);
+            nats -= LogProbs.of(logits, 0, 256, text[i + 1] & 0xFF);
+        }
+        return nats / (text.length - 1) / Math.log(2);
     }
 
     @Test

@@ -23,6 +23,10 @@ import java.util.Locale;
  * {@code eval-logs}: scores a labelled log file (BGL format) with the RWKV model and two baselines, the
  * same per-line aggregation and baseline as score-logs, and prints AUROC and average precision over the
  * evaluated part; optionally writes an HTML page with the plots.
+ *
+ * <p>{@code --write-train FILE} also saves the normal lines of the warm-up part (the lines before the
+ * evaluated part, labels cut off, anomalies left out) for {@code fit}: a model fitted to them has seen
+ * nothing of the evaluated lines and no labelled anomaly.
  */
 public final class EvalLogsCommand implements Command {
     @Override
@@ -40,7 +44,7 @@ public final class EvalLogsCommand implements Command {
         return "--input BGL.log [--model MODEL.bin] [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
-                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html]";
+                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
     }
 
     @Override
@@ -65,6 +69,12 @@ public final class EvalLogsCommand implements Command {
         if (evalFrom >= log.size()) {
             throw new UsageException("nothing left to evaluate with --train-fraction " + trainFraction);
         }
+        if (args.has("write-train")) {
+            Path train = args.path("write-train");
+            byte[] text = log.head(evalFrom).normalText();
+            java.nio.file.Files.write(train, text);
+            out.printf(Locale.ROOT, "wrote the normal lines of lines 1-%d (%,d bytes) to %s%n", evalFrom, text.length, train);
+        }
         err.printf(Locale.ROOT, "%s: %d lines (%d anomalies), %d distinct keys; evaluating lines %d-%d%n", input,
                 log.size(), log.anomalies(), java.util.Arrays.stream(keys).distinct().count(), evalFrom + 1, log.size());
 
@@ -83,6 +93,10 @@ public final class EvalLogsCommand implements Command {
             }
             out.printf(Locale.ROOT, "%-8s %12.4f %10.4f %13.4f %10.4f %8d %8.1f%n", r.scorer(), r.aurocMeanBits(),
                     r.apMeanBits(), r.aurocScore(), r.apScore(), flagged, r.seconds());
+        }
+        out.printf(Locale.ROOT, "%-8s %16s %19s%n", "scorer", "bits/B(normal)", "bits/B(anomalous)");
+        for (LogEvaluation.Result r : results) {
+            out.printf(Locale.ROOT, "%-8s %16.3f %19.3f%n", r.scorer(), r.normalBitsPerToken(), r.anomalousBitsPerToken());
         }
         int evalAnomalies = 0;
         for (int i = evalFrom; i < log.size(); i++) {

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.cli;
 
+import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;
 import dev.flinkrwkv.train.Rwkv7Shape;
 import dev.flinkrwkv.train.Rwkv7Trainer;
@@ -16,7 +17,9 @@ import java.util.Locale;
 
 /**
  * {@code fit}: trains a small byte-level RWKV-7 on the user's own text on the CPU and writes it as an
- * rwkv.cpp FP32 model file that {@code eval} and the operator load like any other.
+ * rwkv.cpp model file that {@code eval} and the operator load like any other: FP32, or with {@code --type}
+ * any other storage type, encoded as {@code quantize} would encode the FP32 file (the trainer writes through
+ * the shared model writer and quantizer rules; checkpoints keep full precision).
  *
  * <p>The run is bounded by {@code --steps} (reproducible: same seed, data, options and thread count give
  * the same model) and/or {@code --minutes} (the learning-rate decay then follows the clock). A checkpoint
@@ -31,7 +34,7 @@ public final class FitCommand implements Command {
 
     @Override
     public String summary() {
-        return "train a small byte-level RWKV-7 on your own text (CPU), write an rwkv.cpp FP32 model";
+        return "train a small byte-level RWKV-7 on your own text (CPU), write an rwkv.cpp model (FP32 or quantized)";
     }
 
     @Override
@@ -40,7 +43,7 @@ public final class FitCommand implements Command {
                 + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
                 + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
                 + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
-                + " [--type FP32]";
+                + " [--type FP32|FP16|Q8_0|Q5_1|Q5_0|Q4_1|Q4_0]";
     }
 
     @Override
@@ -57,10 +60,11 @@ public final class FitCommand implements Command {
         if (version != 7) {
             throw new UsageException("fit trains RWKV version 7 only (version " + version + " is not supported)");
         }
-        String type = args.string("type", "FP32");
-        if (!type.equalsIgnoreCase("FP32")) {
-            throw new UsageException("fit writes FP32 models only for now (--type " + type
-                    + "): quantized output needs the model quantizer, which this build does not have yet");
+        TensorType type;
+        try {
+            type = TensorType.parse(args.string("type", "FP32"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--type: " + e.getMessage());
         }
         long steps = args.longValue("steps", 0);
         double minutes = args.number("minutes", 0);
@@ -102,14 +106,19 @@ public final class FitCommand implements Command {
             trainer = Rwkv7Trainer.create(shape, args.longValue("seed", 1), data, settings);
         }
         try (trainer) {
+            try {
+                trainer.model().checkStorable(type); // before training, not after
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage() + " (choose --embed and --head-size accordingly)");
+            }
             return fit(trainer, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
-                    checkpointEvery, checkpoint, outPath);
+                    checkpointEvery, checkpoint, outPath, type);
         }
     }
 
     private static int fit(Rwkv7Trainer t, TrainingData data, PrintStream out, long steps, double minutes,
                            LearningRateSchedule schedule, double clip, int logEvery, int evalEvery, int evalBytes,
-                           int checkpointEvery, Path checkpoint, Path outPath) throws IOException {
+                           int checkpointEvery, Path checkpoint, Path outPath, TensorType type) throws IOException {
         Rwkv7Shape sh = t.model().shape();
         Rwkv7Trainer.Settings st = t.settings();
         out.printf(Locale.ROOT, "RWKV-7 %d layers x %d (%d heads of %d, FFN %d), %,d parameters; context %d,"
@@ -163,12 +172,12 @@ public final class FitCommand implements Command {
         }
         long elapsed = base + (System.nanoTime() - start);
         t.saveCheckpoint(checkpoint, elapsed);
-        t.writeModel(outPath);
+        t.writeModel(outPath, type);
         if (hasHeldOut) {
             heldOut = t.evaluate(data.heldOut(), evalBytes);
         }
-        out.printf(Locale.ROOT, "done: %d steps in %s, held-out %s; model %s (FP32), checkpoint %s%n", t.steps(),
-                duration(elapsed / 1e9), bits(heldOut), outPath, checkpoint);
+        out.printf(Locale.ROOT, "done: %d steps in %s, held-out %s; model %s (%s), checkpoint %s%n", t.steps(),
+                duration(elapsed / 1e9), bits(heldOut), outPath, type, checkpoint);
         return 0;
     }
 

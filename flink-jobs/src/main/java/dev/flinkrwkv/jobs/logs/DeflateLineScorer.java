@@ -11,6 +11,12 @@ import java.util.zip.Deflater;
  * ones compress to back-references and cost little; new content costs literal bits. Reported as the total
  * over the line's bytes (no per-byte detail). The constant cost of ending a deflate block is included in
  * every line alike.
+ *
+ * <p>Why the window slides over the key's own history rather than being a fixed dictionary of the
+ * label-filtered training lines (the former {@code bench-logs} variant): it follows the {@link LineScorer}
+ * contract that every scorer in the table shares (online, unsupervised, per key, as a live detector must
+ * work without labels), so its numbers compare with the RWKV and n-gram rows under one protocol, and it
+ * adapts when the normal traffic drifts, where a frozen 32 KiB dictionary of the first half stops matching.
  */
 public final class DeflateLineScorer implements LineScorer {
     private static final int WINDOW = 32 * 1024;

@@ -102,6 +102,21 @@ public final class LabelledLog {
         return categories[i];
     }
 
+    /**
+     * The normal lines' texts, each followed by {@code \n} (labels and CRs gone, anomalies left out): what
+     * a model is fitted to before it scores the rest of the file (eval-logs {@code --write-train}).
+     */
+    public byte[] normalText() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < texts.size(); i++) {
+            if (!anomalous[i]) {
+                out.writeBytes(texts.get(i));
+                out.write('\n');
+            }
+        }
+        return out.toByteArray();
+    }
+
     public int anomalies() {
         int n = 0;
         for (boolean a : anomalous) {

@@ -12,14 +12,16 @@ import java.util.function.IntConsumer;
  * history), then through the same {@link AnomalyDetector} as score-logs (its own baseline). The first
  * {@code evalFrom} lines of the file only warm the scorers and baselines up; AUROC and average precision
  * are computed over the rest, for two scores: the raw mean surprisal (bits per token) and the
- * standardized score.
+ * standardized score; so are the bits per token over all normal and over all anomalous evaluated lines (each
+ * line weighted by its tokens), the compression a fitted model reaches on the traffic it should find normal.
  */
 public final class LogEvaluation {
     private LogEvaluation() {}
 
     /** One scorer's result: a {@link LineScore} per line of the file, and the metrics over the evaluated part. */
     public record Result(String scorer, LineScore[] scores, double aurocMeanBits, double apMeanBits,
-                         double aurocScore, double apScore, double seconds) {}
+                         double aurocScore, double apScore, double seconds, double normalBitsPerToken,
+                         double anomalousBitsPerToken) {}
 
     /**
      * @param keys the key of each line (same length as the log)
@@ -63,13 +65,20 @@ public final class LogEvaluation {
         double[] meanBits = new double[n];
         double[] z = new double[n];
         boolean[] labels = new boolean[n];
+        double[] bits = new double[2];   // [normal, anomalous]
+        long[] tokens = new long[2];
         for (int i = 0; i < n; i++) {
-            meanBits[i] = scores[evalFrom + i].meanBits;
-            z[i] = scores[evalFrom + i].score;
+            LineScore s = scores[evalFrom + i];
+            meanBits[i] = s.meanBits;
+            z[i] = s.score;
             labels[i] = log.anomalous(evalFrom + i);
+            int c = labels[i] ? 1 : 0;
+            bits[c] += s.meanBits * s.tokens;
+            tokens[c] += s.tokens;
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Result(scorer.name(), scores, RankMetrics.auroc(meanBits, labels), RankMetrics.averagePrecision(meanBits, labels),
-                RankMetrics.auroc(z, labels), RankMetrics.averagePrecision(z, labels), seconds);
+                RankMetrics.auroc(z, labels), RankMetrics.averagePrecision(z, labels), seconds,
+                tokens[0] == 0 ? Double.NaN : bits[0] / tokens[0], tokens[1] == 0 ? Double.NaN : bits[1] / tokens[1]);
     }
 }

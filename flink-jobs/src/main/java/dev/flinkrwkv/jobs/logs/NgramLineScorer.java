@@ -13,6 +13,13 @@ import java.util.function.IntConsumer;
  * number of distinct bytes seen after {@code h}, and {@code h'} is {@code h} without its oldest byte (a
  * context never seen falls back to {@code h'} entirely). Counts are updated after each byte is scored, so the
  * model learns online from everything before the current byte.
+ *
+ * <p>Why online counts rather than a model fitted once to the label-filtered training lines (the former
+ * {@code bench-logs} variant, otherwise the same Witten-Bell estimator): a live detector has no labels, so
+ * learning from the stream as it comes is the baseline a deployed RWKV detector must beat; it is the
+ * protocol the other scorers follow ({@link LineScorer}), per key, and it needs no separate training pass.
+ * The counts are keyed by context and byte in hash maps, so memory grows with the distinct n-grams, which
+ * in logs stay few.
  */
 public final class NgramLineScorer implements LineScorer {
     public static final int DEFAULT_ORDER = 4;

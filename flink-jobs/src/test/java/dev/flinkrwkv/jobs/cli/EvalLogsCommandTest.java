@@ -37,6 +37,26 @@ class EvalLogsCommandTest {
     }
 
     @Test
+    void writeTrainSavesTheNormalLinesBeforeTheEvaluatedPartWithoutLabels(@TempDir Path tmp) throws Exception {
+        Path train = tmp.resolve("train.txt");
+        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "deflate", "--lines", "400",
+                "--train-fraction", "0.5", "--write-train", train.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("lines 1-200"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("deflate\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d{3}")), r.out());
+        // The same lines straight from the file: the first 200, label '-' and the space after it cut, CR LF gone.
+        StringBuilder want = new StringBuilder();
+        for (String line : Files.readAllLines(Shared.bgl(), StandardCharsets.ISO_8859_1).subList(0, 200)) {
+            if (line.startsWith("- ")) {
+                want.append(line.substring(2).replace("\r", "")).append('\n');
+            }
+        }
+        String got = Files.readString(train, StandardCharsets.ISO_8859_1);
+        assertEquals(want.toString(), got);
+        assertTrue(!got.contains("\r") && got.length() > 0);
+    }
+
+    @Test
     void userMistakesGetOneClearLine(@TempDir Path tmp) {
         Result bad = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "gzip");
         assertEquals(2, bad.code());

@@ -1,6 +1,8 @@
 package dev.flinkrwkv.jobs.cli;
 
 import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,6 +75,23 @@ class FitCommandTest {
     }
 
     @Test
+    void fitTypeQ8WritesAQuantizedModelThatEvalLoadsAndScores() throws IOException {
+        Path input = text();
+        Path q8 = dir.resolve("q8.bin");
+        Result r = run(fitArgs(input, q8, 10, "--type", "q8_0"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(Q8_0)"), r.out());
+        ModelFile file = ModelFile.open(q8);
+        assertEquals(TensorType.Q8_0.code, file.mainTypeCode());
+        assertEquals(TensorType.Q8_0, file.tensor("blocks.0.ffn.key.weight").type());
+
+        Path lp = dir.resolve("lp.f32");
+        Result e = run("eval", "--model", q8.toString(), "--input", input.toString(), "--logprobs", lp.toString());
+        assertEquals(0, e.code(), e.err());
+        assertEquals(4L * (Files.size(input) - 1), Files.size(lp));
+    }
+
+    @Test
     void resumeContinuesFromTheCheckpoint() throws IOException {
         Path input = text();
         Path model = dir.resolve("m.bin");
@@ -96,5 +115,13 @@ class FitCommandTest {
                 dir.resolve("z.bin").toString(), "--steps", "1");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("not a readable file"), missing.err());
+        Result badType = run(fitArgs(input, dir.resolve("t.bin"), 1, "--type", "Q3_K"));
+        assertEquals(2, badType.code());
+        assertTrue(badType.err().contains("unknown storage type"), badType.err());
+        Result partialBlocks = run("fit", "--input", input.toString(), "--out", dir.resolve("u.bin").toString(),
+                "--steps", "1", "--embed", "48", "--head-size", "16", "--type", "Q4_0");
+        assertEquals(2, partialBlocks.code());
+        assertTrue(partialBlocks.err().contains("not a multiple of 32"), partialBlocks.err());
+        assertTrue(!Files.exists(dir.resolve("u.bin")));
     }
 }

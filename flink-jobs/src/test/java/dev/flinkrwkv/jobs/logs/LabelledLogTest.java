@@ -26,6 +26,8 @@ class LabelledLogTest {
         assertEquals("113 R02 x", new String(log.text(2), StandardCharsets.US_ASCII));
         assertEquals(1, log.anomalies());
         assertEquals(2, log.head(2).size());
+        assertEquals("111 R02 RAS KERNEL INFO ok\n113 R02 x\n", new String(log.normalText(), StandardCharsets.US_ASCII));
+        assertEquals("111 R02 RAS KERNEL INFO ok\n", new String(log.head(2).normalText(), StandardCharsets.US_ASCII));
     }
 
     @Test

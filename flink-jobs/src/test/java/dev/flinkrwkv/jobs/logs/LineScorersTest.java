@@ -72,6 +72,22 @@ class LineScorersTest {
     }
 
     @Test
+    void afterAPeriodOfNormalLinesAFamiliarLineCostsLittleAndANovelOneALot() {
+        List<byte[]> lines = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            lines.add(("node " + i % 9 + " cache parity error corrected").getBytes(StandardCharsets.US_ASCII));
+        }
+        lines.add("node 4 cache parity error corrected".getBytes(StandardCharsets.US_ASCII));
+        lines.add("kernel panic: unable to mount root fs".getBytes(StandardCharsets.US_ASCII));
+        LineSurprisal[] deflate = new DeflateLineScorer().score(lines, n -> { });
+        assertTrue(deflate[200].meanBits() < deflate[201].meanBits(),
+                "deflate: familiar " + deflate[200].meanBits() + ", novel " + deflate[201].meanBits());
+        LineSurprisal[] ngram = new NgramLineScorer(5).score(lines, n -> { });
+        assertTrue(ngram[200].meanBits() < 0.5, "n-gram: familiar " + ngram[200].meanBits());
+        assertTrue(ngram[201].meanBits() > 4, "n-gram: novel " + ngram[201].meanBits());
+    }
+
+    @Test
     void ngramProbabilitiesSumToOne() {
         NgramLineScorer.Counts c = new NgramLineScorer.Counts(4);
         byte[] text = "abracadabra\nabracadabra\ncadabra\n".getBytes(StandardCharsets.US_ASCII);
@@ -113,6 +129,15 @@ class LineScorersTest {
                 assertEquals(i + 1, r.scores()[i].offset);
                 assertTrue(Double.isFinite(r.scores()[i].meanBits) && r.scores()[i].meanBits > 0);
             }
+            double[] bits = new double[2];
+            long[] tokens = new long[2];
+            for (int i = 20; i < 40; i++) {
+                int c = log.anomalous(i) ? 1 : 0;
+                bits[c] += r.scores()[i].meanBits * r.scores()[i].tokens;
+                tokens[c] += r.scores()[i].tokens;
+            }
+            assertEquals(bits[0] / tokens[0], r.normalBitsPerToken(), 1e-9);
+            assertEquals(bits[1] / tokens[1], r.anomalousBitsPerToken(), 1e-9);
             for (double v : new double[] {r.aurocMeanBits(), r.apMeanBits(), r.aurocScore(), r.apScore()}) {
                 assertTrue(v >= 0 && v <= 1, s.name() + ": " + v);
             }

@@ -41,6 +41,8 @@ class RankMetricsTest {
         assertEquals(0.25, RankMetrics.auroc(s, y), 1e-12);
         // Threshold 1: R=.5, P=.5; threshold 0: R=1, P=2/3 -> .25 + .5*2/3.
         assertEquals(0.25 + 1.0 / 3, RankMetrics.averagePrecision(s, y), 1e-12);
+        // Pairs (anomaly, normal): (0.5,0.5) tie, (0.5,0.1) win, (0.3,0.5) loss, (0.3,0.1) win -> 2.5 / 4.
+        assertEquals(0.625, RankMetrics.auroc(new double[] {0.5, 0.5, 0.1, 0.3}, labels(0, 1, 0, 1)), 1e-12);
     }
 
     @Test
