@@ -32,6 +32,8 @@ final class DemoReport {
     private final int missing;
     private final int flagged;
     private final int flaggedAnomalies;
+    private final double normalBitsPerToken;
+    private final double anomalousBitsPerToken;
 
     /**
      * @param labels each line's truth
@@ -43,14 +45,23 @@ final class DemoReport {
         int miss = 0;
         int fl = 0;
         int flA = 0;
+        double[] bits = new double[2];   // [normal, anomalous], each line weighted by its tokens
+        long[] tokens = new long[2];
         for (int i = 0; i < scores.length; i++) {
             if (scores[i] == null) {
                 miss++;
-            } else if (scores[i].flagged) {
+                continue;
+            }
+            int c = labels.get(i).anomalous() ? 1 : 0;
+            bits[c] += scores[i].meanBits * scores[i].tokens;
+            tokens[c] += scores[i].tokens;
+            if (scores[i].flagged) {
                 fl++;
-                flA += labels.get(i).anomalous() ? 1 : 0;
+                flA += c;
             }
         }
+        normalBitsPerToken = tokens[0] == 0 ? Double.NaN : bits[0] / tokens[0];
+        anomalousBitsPerToken = tokens[1] == 0 ? Double.NaN : bits[1] / tokens[1];
         missing = miss;
         flagged = fl;
         flaggedAnomalies = flA;
@@ -67,7 +78,7 @@ final class DemoReport {
         }
         Row all = rows.get(0);
         result = new LogEvaluation.Result("rwkv (score-logs)", plotted, all.aurocMeanBits, all.apMeanBits,
-                all.aurocScore, all.apScore, seconds);
+                all.aurocScore, all.apScore, seconds, normalBitsPerToken, anomalousBitsPerToken);
     }
 
     private static LineScore unflagged(LineScore s) {
@@ -114,6 +125,8 @@ final class DemoReport {
     void print(PrintStream out) {
         out.printf(Locale.ROOT, "%d lines scored (%d without a score), %d flagged, %d of them labelled anomalies%n",
                 log.size() - missing, missing, flagged, flaggedAnomalies);
+        out.printf(Locale.ROOT, "bits per token: %.3f over normal lines, %.3f over anomalous lines%n",
+                normalBitsPerToken, anomalousBitsPerToken);
         out.printf(Locale.ROOT, "%-14s %9s %7s %18s %15s %14s %11s%n", "anomalies", "anomalous", "normal",
                 "AUROC (mean bits)", "AP (mean bits)", "AUROC (score)", "AP (score)");
         for (Row r : rows) {
