@@ -60,7 +60,7 @@ public final class DemoCommand implements Command {
     public String usage() {
         return "[--lines 2000] [--rate 20] [--fit-minutes 1.5 | --fit-steps N] [--train-lines 20000]"
                 + " [--anomaly-rate 0.03] [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
-                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120]";
+                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1 (default none)]";
     }
 
     @Override
