@@ -133,11 +133,11 @@ public final class DemoCommand implements Command {
             long t0 = System.nanoTime();
             try (ScoreWatcher watcher = new ScoreWatcher(bs, OUTPUT_TOPIC, lines,
                          (s, i) -> printIfFlagged(out, i, stream.get(i), s)).start();
-                 ScoreLogsRun job2 = ScoreLogsRun.start(job, model, args.number("threshold", 3), out);
+                 ScoreLogsRun scoring = ScoreLogsRun.start(job, model, args.number("threshold", 3), out);
                  LiveFeed feed = new LiveFeed(bs, INPUT_TOPIC, stream, rate).start()) {
-                awaitScores(watcher, feed, job2, lines, stallSeconds, out);
+                awaitScores(watcher, feed, scoring, lines, stallSeconds, out);
                 streamSeconds = (System.nanoTime() - t0) / 1e9;
-                job2.stop();
+                scoring.stop();
                 watcher.close();
                 for (int i = 0; i < lines; i++) {
                     scores[i] = watcher.score(i);

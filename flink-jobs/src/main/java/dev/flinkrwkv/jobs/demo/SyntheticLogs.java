@@ -22,10 +22,10 @@ import java.util.SplittableRandom;
  * <p><b>Normal traffic.</b> Four hosts each run a web front end; a <em>session</em> on a host is a short
  * fixed sequence of lines from several services (gateway, auth, a database or cache, payments), for example
  * {@code request -> token verified -> query -> response}. The lines are filled-in templates with variable
- * fields: request ids, client IPs, user names, paths with ids, durations, sizes, row counts. A host logs
- * one session at a time (its lines are consecutive within the host), while sessions of different hosts
- * interleave in time, as in a merged log. Some background lines (health checks, cache evictions, GC) come
- * between sessions. Every line starts with an ISO timestamp and the host, so score-logs can key by host
+ * fields: request ids, client IPs, user names, paths with ids, durations, sizes, row counts. Events
+ * (sessions, and background lines: health checks, cache evictions, GC, slow-query warnings) follow one
+ * another on randomly chosen hosts, so the merged log alternates hosts while each host's own history,
+ * which score-logs keys on, is an unbroken sequence of its sessions. Every line starts with an ISO timestamp and the host, so score-logs can key by host
  * ({@link #KEY_PATTERN}).
  *
  * <p><b>Anomalies</b>, injected in place of a normal event with probability {@code anomalyRate}, split
