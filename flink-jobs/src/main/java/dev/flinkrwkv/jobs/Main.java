@@ -12,6 +12,7 @@ import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
+import dev.flinkrwkv.jobs.generate.GenerateCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -38,6 +39,7 @@ public final class Main {
                 new EvalLogsCommand(),
                 new OperatorBenchCommand(),
                 new DemoCommand(),
+                new GenerateCommand(),
         }) {
             m.put(c.name(), c);
         }

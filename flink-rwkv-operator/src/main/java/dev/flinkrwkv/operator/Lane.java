@@ -26,6 +26,9 @@ final class Lane {
     double sumLogProb;
     float[] logProbs;
     RwkvResult result;
+    // generation: the tokens generated so far for the current record
+    int[] generated;
+    int generatedCount;
 
     Lane(Object key) {
         this.key = key;
@@ -49,6 +52,8 @@ final class Lane {
         sumLogProb = 0;
         logProbs = null;
         result = null;
+        generated = null;
+        generatedCount = 0;
     }
 
     boolean done() {

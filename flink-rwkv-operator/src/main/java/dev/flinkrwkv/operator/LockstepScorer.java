@@ -26,12 +26,7 @@ import java.util.List;
  *
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
-final class LockstepScorer {
-    /** Receives each finished record's result, in per-key order. */
-    interface Emitter {
-        void emit(PendingRecord record, RwkvResult result) throws Exception;
-    }
-
+final class LockstepScorer implements LaneEvaluator {
     private static final double LN2 = Math.log(2);
 
     private final RwkvModel model;
@@ -68,7 +63,8 @@ final class LockstepScorer {
      *
      * @return the number of lane-steps taken (tokens fed, next-token steps included)
      */
-    long score(List<Lane> lanes, Emitter out) throws Exception {
+    @Override
+    public long evaluate(List<Lane> lanes, Emitter out) throws Exception {
         ensureCapacity(lanes.size());
         long work = 0;
         while (true) {

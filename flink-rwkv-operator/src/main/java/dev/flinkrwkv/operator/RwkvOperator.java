@@ -1,6 +1,7 @@
 package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.rwkv.RwkvModel;
+import dev.flinkrwkv.sample.SplitMix64;
 import dev.flinkrwkv.state.KeyState;
 import dev.flinkrwkv.state.RwkvStateSerializer;
 
@@ -63,6 +64,13 @@ import java.util.List;
  * state unused for that long is dropped; the key starts again from the initial state. Since states are
  * written at most once per checkpoint interval, a key expires between TTL and TTL plus one interval after
  * its last record. Expiry follows wall-clock time, so unlike everything else it is not replay-exact.
+ *
+ * <h2>Generation</h2>
+ * With {@link RwkvOperatorConfig#generate()} set ({@link RwkvStreams#generate}) the batch is evaluated by
+ * {@link LockstepGenerator} instead, and each key also has a random generator state, a {@code long} in a
+ * value state of its own ({@code rwkv-rng}), read and written with the key's model state (so it is in the
+ * same checkpoints) and starting from a hash of the seed and the key. Keeping it apart from the model
+ * state leaves the scoring operator's state, serializer and savepoints exactly as they were.
  */
 public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         implements OneInputStreamOperator<IN, RwkvResult> {
@@ -71,8 +79,10 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private final RwkvOperatorConfig<IN> config;
 
     private transient RwkvModel model;
-    private transient LockstepScorer scorer;
+    private transient LaneEvaluator evaluator;
     private transient ValueState<KeyState> stored;
+    /** The keys' random generator states; only when generating. */
+    private transient ValueState<Long> storedRng;
     private transient RwkvStateSerializer serializer;
     private transient ResidentStates resident;
     private transient LinkedHashMap<Object, Lane> buffer;
@@ -105,22 +115,31 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
                 + model.stateSize() + " state floats";
         serializer = new RwkvStateSerializer(model.file().fingerprint(), layout, model.stateSize(),
                 config.statePrecision(), config.startToken(), config.resetStatesOnModelChange());
-        ValueStateDescriptor<KeyState> desc = new ValueStateDescriptor<>("rwkv-state", serializer);
+        stored = getPartitionedState(withTtl(new ValueStateDescriptor<>("rwkv-state", serializer)));
+        if (config.generate() != null) {
+            for (int[] stop : config.generate().stopSequences()) {
+                checkVocabulary(stop, "stop sequence " + java.util.Arrays.toString(stop));
+            }
+            storedRng = getPartitionedState(withTtl(new ValueStateDescriptor<>("rwkv-rng", Long.class)));
+        }
+        // RocksDB (de)serializes on every access; the heap backend hands out its own objects, which the
+        // operator then must not change in place
+        copyOnAccess = !getKeyedStateBackend().isSafeToReuseKVState();
+        evaluator = config.generate() != null ? new LockstepGenerator(model, config) : new LockstepScorer(model, config);
+        resident = new ResidentStates(4L * model.stateSize() + 64);
+        buffer = new LinkedHashMap<>();
+        reuse = new StreamRecord<>(null);
+        metrics = new OperatorMetrics(getMetricGroup(), () -> resident.size(), () -> resident.bytes());
+    }
+
+    private <T> ValueStateDescriptor<T> withTtl(ValueStateDescriptor<T> desc) {
         if (config.idleStateTtl() != null) {
             desc.enableTimeToLive(StateTtlConfig.newBuilder(config.idleStateTtl())
                     .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                     .build());
         }
-        stored = getPartitionedState(desc);
-        // RocksDB (de)serializes on every access; the heap backend hands out its own objects, which the
-        // operator then must not change in place
-        copyOnAccess = !getKeyedStateBackend().isSafeToReuseKVState();
-        scorer = new LockstepScorer(model, config);
-        resident = new ResidentStates(4L * model.stateSize() + 64);
-        buffer = new LinkedHashMap<>();
-        reuse = new StreamRecord<>(null);
-        metrics = new OperatorMetrics(getMetricGroup(), () -> resident.size(), () -> resident.bytes());
+        return desc;
     }
 
     @Override
@@ -143,12 +162,16 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     }
 
     private void checkTokens(int[] tokens, Object key, String tag) {
+        checkVocabulary(tokens, "record of key " + key + " (tag " + tag + ")");
+    }
+
+    private void checkVocabulary(int[] tokens, String what) {
         if (tokens == null) {
-            throw new IllegalArgumentException("record of key " + key + " (tag " + tag + ") has no tokens (null)");
+            throw new IllegalArgumentException(what + " has no tokens (null)");
         }
         for (int t : tokens) {
             if (t < 0 || t >= model.vocab()) {
-                throw new IllegalArgumentException("record of key " + key + " (tag " + tag + ") has token " + t
+                throw new IllegalArgumentException(what + " has token " + t
                         + ", outside the vocabulary [0, " + model.vocab() + ") of " + config.modelPath());
             }
         }
@@ -219,7 +242,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
                 lane.attach(residentState(lane.key, time));
             }
             long t0 = System.nanoTime();
-            scorer.score(lanes, this::emit);
+            evaluator.evaluate(lanes, this::emit);
             metrics.batch(records, tokens, System.nanoTime() - t0);
             int before = resident.size();
             int written = resident.evictBeyond(config.maxResidentBytes(), this::write);
@@ -237,15 +260,21 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private KeyState residentState(Object key, long time) throws Exception {
         ResidentStates.Entry e = resident.get(key);
         if (e != null && expired(e, time)) {
-            e.state = fresh(KeyState.initial(config.startToken(), serializer.fingerprint()));
+            e.state = fresh(initial(key));
         }
         if (e == null) {
             setCurrentKey(key);
             KeyState s = stored.value();
             if (s == null) {
-                s = KeyState.initial(config.startToken(), serializer.fingerprint());
-            } else if (copyOnAccess) {
-                s = s.copy();
+                s = initial(key);
+            } else {
+                if (copyOnAccess) {
+                    s = s.copy();
+                }
+                if (storedRng != null) {
+                    Long rng = storedRng.value();
+                    s.setRng(rng != null ? rng : initialRng(key));
+                }
             }
             e = new ResidentStates.Entry(fresh(s));
             resident.put(key, e);
@@ -253,6 +282,17 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         e.dirty = true;
         e.lastUsed = time;
         return e.state;
+    }
+
+    /** A key that starts afresh (its random generator from the seed and the key). */
+    private KeyState initial(Object key) {
+        KeyState s = KeyState.initial(config.startToken(), serializer.fingerprint());
+        s.setRng(initialRng(key));
+        return s;
+    }
+
+    private long initialRng(Object key) {
+        return config.generate() != null ? SplitMix64.seedFor(config.generate().seed(), String.valueOf(key)) : 0;
     }
 
     private boolean expired(ResidentStates.Entry e, long time) {
@@ -270,6 +310,9 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private void write(Object key, KeyState s) throws Exception {
         setCurrentKey(key);
         stored.update(copyOnAccess ? s.copy() : s);
+        if (storedRng != null) {
+            storedRng.update(s.rng());
+        }
     }
 
     private void emit(PendingRecord r, RwkvResult result) {

@@ -41,6 +41,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     private final boolean resetStatesOnModelChange;
     private final int startToken;
     private final int tokenizerVocab;
+    private final GenerateOptions generate;
 
     private RwkvOperatorConfig(Builder<IN> b) {
         this.modelPath = b.modelPath;
@@ -56,6 +57,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         this.resetStatesOnModelChange = b.resetStatesOnModelChange;
         this.startToken = b.startToken;
         this.tokenizerVocab = b.tokenizerVocab;
+        this.generate = b.generate;
     }
 
     public static <IN> Builder<IN> builder() {
@@ -117,6 +119,11 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return startToken;
     }
 
+    /** What to generate after each record, or null when scoring. */
+    public GenerateOptions generate() {
+        return generate;
+    }
+
     /** The tokenizer's vocabulary when records are text (checked against the model's), else 0. */
     int tokenizerVocab() {
         return tokenizerVocab;
@@ -137,6 +144,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         private boolean resetStatesOnModelChange;
         private int startToken;
         private int tokenizerVocab;
+        private GenerateOptions generate;
 
         private Builder() {}
 
@@ -250,6 +258,15 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
                 throw new IllegalArgumentException("start token must not be negative, got " + token);
             }
             this.startToken = token;
+            return this;
+        }
+
+        /**
+         * Generate a continuation after each record (a prompt) instead of only scoring it; used by
+         * {@link RwkvStreams#generate}. Score outputs ({@link #emit}) do not apply then.
+         */
+        public Builder<IN> generate(GenerateOptions options) {
+            this.generate = Objects.requireNonNull(options, "generate options");
             return this;
         }
 

@@ -12,6 +12,11 @@ import java.util.Objects;
  * (round-trip) text form, handy for text sinks and for comparing runs.
  */
 public class RwkvResult {
+    /** {@link #getStop()} when generation ended at a stop sequence. */
+    public static final String STOP_SEQUENCE = "stop_sequence";
+    /** {@link #getStop()} when generation ended at the token limit. */
+    public static final String MAX_TOKENS = "max_tokens";
+
     private String key;
     private long seq;
     private String tag;
@@ -21,6 +26,8 @@ public class RwkvResult {
     private int[] topTokens;
     private float[] topLogProbs;
     private float[] logits;
+    private int[] generated;
+    private String stop;
 
     public RwkvResult() {}
 
@@ -105,6 +112,24 @@ public class RwkvResult {
         this.logits = logits;
     }
 
+    /** Generation only: the generated tokens, a stop sequence that ended them included; else null. */
+    public int[] getGenerated() {
+        return generated;
+    }
+
+    public void setGenerated(int[] generated) {
+        this.generated = generated;
+    }
+
+    /** Generation only: why it ended, {@link #STOP_SEQUENCE} or {@link #MAX_TOKENS}; else null. */
+    public String getStop() {
+        return stop;
+    }
+
+    public void setStop(String stop) {
+        this.stop = stop;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof RwkvResult)) {
@@ -114,7 +139,8 @@ public class RwkvResult {
         return seq == r.seq && tokens == r.tokens && Double.compare(meanBits, r.meanBits) == 0
                 && Objects.equals(key, r.key) && Objects.equals(tag, r.tag) && Arrays.equals(logProbs, r.logProbs)
                 && Arrays.equals(topTokens, r.topTokens) && Arrays.equals(topLogProbs, r.topLogProbs)
-                && Arrays.equals(logits, r.logits);
+                && Arrays.equals(logits, r.logits) && Arrays.equals(generated, r.generated)
+                && Objects.equals(stop, r.stop);
     }
 
     @Override
@@ -122,7 +148,10 @@ public class RwkvResult {
         return Objects.hash(key, seq, tag, tokens, meanBits);
     }
 
-    /** {@code key seq tag tokens meanBits [lp=...] [top=...] [logits=...]}, space-separated, exact. */
+    /**
+     * {@code key seq tag tokens meanBits [lp=...] [top=...] [logits=...] [gen=... stop=...]}, space-separated,
+     * exact.
+     */
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder();
@@ -137,6 +166,9 @@ public class RwkvResult {
         }
         if (logits != null) {
             b.append(" logits=").append(Arrays.toString(logits).replace(" ", ""));
+        }
+        if (generated != null) {
+            b.append(" gen=").append(Arrays.toString(generated).replace(" ", "")).append(" stop=").append(stop);
         }
         return b.toString();
     }

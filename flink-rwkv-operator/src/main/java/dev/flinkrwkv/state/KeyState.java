@@ -17,12 +17,17 @@ import java.util.Objects;
  * model whose state this is; it is not stored per key (the serializer snapshot carries it) but lets the
  * serializer of a new model recognize states read with an old model's serializer, which it stores as
  * initial states when the user asked to reset on a model change.
+ *
+ * <p>{@link #rng()} is the state of the key's random generator when the operator generates text. It is not
+ * written by {@link RwkvStateSerializer} (so scoring jobs' state and savepoints are unchanged) but kept by
+ * the generating operator in a small value state of its own, read and written together with this one.
  */
 public final class KeyState {
     private float[] data;
     private int pendingToken;
     private long records;
     private long tokens;
+    private long rng;
     private final String model;
 
     public KeyState(float[] data, int pendingToken, long records, long tokens, String model) {
@@ -72,13 +77,24 @@ public final class KeyState {
         tokens += n;
     }
 
+    /** The key's random generator state (generation only). */
+    public long rng() {
+        return rng;
+    }
+
+    public void setRng(long rng) {
+        this.rng = rng;
+    }
+
     /** Fingerprint of the model this state belongs to. */
     public String model() {
         return model;
     }
 
     public KeyState copy() {
-        return new KeyState(data == null ? null : data.clone(), pendingToken, records, tokens, model);
+        KeyState c = new KeyState(data == null ? null : data.clone(), pendingToken, records, tokens, model);
+        c.rng = rng;
+        return c;
     }
 
     @Override
@@ -87,7 +103,7 @@ public final class KeyState {
             return false;
         }
         KeyState k = (KeyState) o;
-        return pendingToken == k.pendingToken && records == k.records && tokens == k.tokens
+        return pendingToken == k.pendingToken && records == k.records && tokens == k.tokens && rng == k.rng
                 && Arrays.equals(data, k.data) && Objects.equals(model, k.model);
     }
 

@@ -75,7 +75,7 @@ class LockstepScorerTest {
                     return s;
                 }));
             }
-            scorer.score(new ArrayList<>(lanes.values()), (r, res) -> out.add(res));
+            scorer.evaluate(new ArrayList<>(lanes.values()), (r, res) -> out.add(res));
         }
         return out;
     }

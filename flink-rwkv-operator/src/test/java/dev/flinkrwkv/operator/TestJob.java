@@ -23,6 +23,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 
 import java.io.IOException;
 import java.util.Map;
@@ -38,8 +39,9 @@ import java.util.stream.Stream;
 
 /**
  * The operator tests' job: records {@code 0..count} from a data generator (parallelism 1, optionally
- * throttled per checkpoint, through a failure-injecting map), keyed by {@link TestRecords#key}, scored by
- * the RWKV operator at the given parallelism, written as lines by a FileSink (exactly once: files commit on
+ * throttled per checkpoint, through a failure-injecting map), keyed by {@link TestRecords#key}, scored (or,
+ * when the config generates, continued) by the RWKV operator at the given parallelism, written as lines by
+ * a FileSink (exactly once: files commit on
  * checkpoints). RocksDB with incremental checkpoints; restarts from the last checkpoint on failure.
  */
 final class TestJob {
@@ -96,10 +98,12 @@ final class TestJob {
                 ? new DataGeneratorSource<>(i -> i, count, RateLimiterStrategy.perCheckpoint(perCheckpoint), Types.LONG)
                 : new DataGeneratorSource<>(i -> i, count, Types.LONG);
         int k = keys;
-        DataStream<String> lines = RwkvStreams.score(
-                        env.fromSource(source, WatermarkStrategy.noWatermarks(), "records").setParallelism(1)
-                                .map(new Disturb(failAt, pauseAt, pauseMs)).setParallelism(1)
-                                .keyBy(i -> TestRecords.key(i, k)), config)
+        KeyedStream<Long, String> keyed = env.fromSource(source, WatermarkStrategy.noWatermarks(), "records")
+                .setParallelism(1)
+                .map(new Disturb(failAt, pauseAt, pauseMs)).setParallelism(1)
+                .keyBy(i -> TestRecords.key(i, k));
+        DataStream<String> lines = (config.generate() != null ? RwkvStreams.generate(keyed, config)
+                        : RwkvStreams.score(keyed, config))
                 .uid("rwkv")
                 .map(RwkvResult::toString);
         if (collect) {

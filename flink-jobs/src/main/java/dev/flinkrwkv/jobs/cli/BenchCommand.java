@@ -129,12 +129,9 @@ public final class BenchCommand implements Command {
         return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, ev.threads(), seconds);
     }
 
-    /** Warm-up (about a third of the time, at least 2 calls), then calls for at least {@code seconds}. */
+    /** Warm-up until the JIT has settled (see {@link #warmUp}), then calls for at least {@code seconds}. */
     private static Row time(Runnable call, int tokensPerCall, int threads, double seconds) {
-        long warmUntil = System.nanoTime() + (long) (seconds / 3 * 1e9);
-        for (int i = 0; i < 2 || System.nanoTime() < warmUntil; i++) {
-            call.run();
-        }
+        warmUp(call, seconds / 3);
         long cpu = processCpuNanos();
         long start = System.nanoTime();
         long until = start + (long) (seconds * 1e9);
@@ -148,6 +145,37 @@ public final class BenchCommand implements Command {
         double cpuShare = (processCpuNanos() - cpu) / (double) (now - start) / threads;
         return new Row(calls / ((now - start) / 1e9), tokensPerCall, cpuShare);
     }
+
+    /**
+     * Runs {@code call} in rounds of 0.2 s until two rounds in a row agree within 5% (at least
+     * {@code minSeconds}, at most {@value #MAX_WARM_UP_SECONDS} s). A fixed warm-up is not enough: on a busy
+     * machine the JIT's compiler threads get little CPU, and Vector API code measured before C2 has compiled
+     * it runs in the interpreter, tens of times slower than compiled.
+     */
+    private static void warmUp(Runnable call, double minSeconds) {
+        long start = System.nanoTime();
+        long minUntil = start + (long) (minSeconds * 1e9);
+        long maxUntil = start + (long) (MAX_WARM_UP_SECONDS * 1e9);
+        double previous = 0;
+        while (true) {
+            long roundStart = System.nanoTime();
+            int calls = 0;
+            long now;
+            do {
+                call.run();
+                calls++;
+                now = System.nanoTime();
+            } while (now - roundStart < 200_000_000L);
+            double rate = calls / ((now - roundStart) / 1e9);
+            boolean settled = previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous);
+            if ((settled && now >= minUntil) || now >= maxUntil) {
+                return;
+            }
+            previous = rate;
+        }
+    }
+
+    private static final double MAX_WARM_UP_SECONDS = 15;
 
     private static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();

@@ -1,0 +1,94 @@
+package dev.flinkrwkv.operator;
+
+import dev.flinkrwkv.sample.SamplerOptions;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What {@link RwkvStreams#generate} does with each prompt: how tokens are sampled, at most how many are
+ * generated, the stop sequences (token ids; generation ends right after the generated tokens end with one),
+ * and the seed from which each key's random generator starts. Immutable and serializable.
+ */
+public final class GenerateOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final SamplerOptions sampler;
+    private final int maxNewTokens;
+    private final List<int[]> stopSequences;
+    private final long seed;
+
+    private GenerateOptions(SamplerOptions sampler, int maxNewTokens, List<int[]> stopSequences, long seed) {
+        if (maxNewTokens < 1) {
+            throw new IllegalArgumentException("max new tokens must be at least 1, got " + maxNewTokens);
+        }
+        for (int[] s : stopSequences) {
+            if (s.length == 0) {
+                throw new IllegalArgumentException("a stop sequence must not be empty");
+            }
+        }
+        this.sampler = sampler;
+        this.maxNewTokens = maxNewTokens;
+        this.stopSequences = stopSequences;
+        this.seed = seed;
+    }
+
+    /** Greedy, 64 new tokens, no stop sequence, seed 0. */
+    public static GenerateOptions defaults() {
+        return new GenerateOptions(SamplerOptions.greedy(), 64, List.of(), 0);
+    }
+
+    public GenerateOptions sampler(SamplerOptions s) {
+        return new GenerateOptions(s, maxNewTokens, stopSequences, seed);
+    }
+
+    public GenerateOptions maxNewTokens(int n) {
+        return new GenerateOptions(sampler, n, stopSequences, seed);
+    }
+
+    /** Adds a stop sequence (token ids). */
+    public GenerateOptions stopAt(int... tokens) {
+        List<int[]> s = new ArrayList<>(stopSequences);
+        s.add(tokens.clone());
+        return new GenerateOptions(sampler, maxNewTokens, List.copyOf(s), seed);
+    }
+
+    /** The job-wide seed; a key's generator starts from a hash of it and the key. */
+    public GenerateOptions seed(long seed) {
+        return new GenerateOptions(sampler, maxNewTokens, stopSequences, seed);
+    }
+
+    public SamplerOptions sampler() {
+        return sampler;
+    }
+
+    public int maxNewTokens() {
+        return maxNewTokens;
+    }
+
+    public List<int[]> stopSequences() {
+        return stopSequences;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** The length of the stop sequence that {@code tokens[0..n)} ends with, or 0. */
+    public int stopLength(int[] tokens, int n) {
+        for (int[] s : stopSequences) {
+            if (s.length <= n && Arrays.equals(tokens, n - s.length, n, s, 0, s.length)) {
+                return s.length;
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public String toString() {
+        return sampler + ", at most " + maxNewTokens + " tokens, " + stopSequences.size() + " stop sequences, seed "
+                + seed;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.flinkrwkv.operator;
+
+import java.util.List;
+
+/**
+ * Evaluates a batch of lanes (one per key, its state attached, its records in order) in lock-step and emits
+ * one result per record: {@link LockstepScorer} for scoring, {@link LockstepGenerator} for generation.
+ */
+interface LaneEvaluator {
+    /** Receives each finished record's result, in per-key order. */
+    interface Emitter {
+        void emit(PendingRecord record, RwkvResult result) throws Exception;
+    }
+
+    /**
+     * Evaluates every record of every lane and emits the results.
+     *
+     * @return the number of lane-steps taken
+     */
+    long evaluate(List<Lane> lanes, Emitter out) throws Exception;
+}
