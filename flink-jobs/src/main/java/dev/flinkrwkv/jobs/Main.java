@@ -6,6 +6,8 @@ import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
+import dev.flinkrwkv.jobs.cli.EnrichCommand;
+import dev.flinkrwkv.jobs.cli.ScoreLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
@@ -38,6 +40,8 @@ public final class Main {
                 new FitCommand(),
                 new EvalLogsCommand(),
                 new OperatorBenchCommand(),
+                new ScoreLogsCommand(),
+                new EnrichCommand(),
                 new DemoCommand(),
                 new GenerateCommand(),
         }) {

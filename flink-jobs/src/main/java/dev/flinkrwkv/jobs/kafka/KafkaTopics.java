@@ -29,6 +29,14 @@ public final class KafkaTopics {
 
     /** Sends each value (key null) to {@code topic} and waits until all are acknowledged. */
     public static void produce(String bootstrapServers, String topic, List<byte[]> values) {
+        produce(bootstrapServers, topic, null, values);
+    }
+
+    /**
+     * Sends each value with its key ({@code keys.get(i)}, may be null; {@code keys} null for no keys) to
+     * {@code topic}, in order, and waits until all are acknowledged. Records of one key go to one partition.
+     */
+    public static void produce(String bootstrapServers, String topic, List<byte[]> keys, List<byte[]> values) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -36,8 +44,8 @@ public final class KafkaTopics {
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
-            for (byte[] v : values) {
-                acks.add(producer.send(new ProducerRecord<>(topic, v)));
+            for (int i = 0; i < values.size(); i++) {
+                acks.add(producer.send(new ProducerRecord<>(topic, keys == null ? null : keys.get(i), values.get(i))));
             }
             producer.flush();
             for (var f : acks) {

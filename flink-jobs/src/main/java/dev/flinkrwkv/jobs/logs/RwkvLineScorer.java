@@ -13,10 +13,10 @@ import java.util.function.IntConsumer;
  * ...}) fed through one RWKV state, so each byte's surprisal is conditioned on the key's whole history.
  * A line's tokens are its bytes; the {@code \n} after it is fed (so the next line is predicted as a new
  * line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
- * same through the keyed operator, batched across keys.
+ * same through the keyed operator, batched across keys ({@link ScoreLogsJob}: the same bytes fed in the same
+ * order, the same single-precision log-probabilities), so both give a line the same score.
  */
 public final class RwkvLineScorer implements LineScorer {
-    private static final double LOG2E = 1.0 / Math.log(2);
     private final RwkvModel model;
 
     public RwkvLineScorer(RwkvModel model) {
@@ -38,22 +38,21 @@ public final class RwkvLineScorer implements LineScorer {
         RwkvState state = model.initialState();
         float[] logits = new float[model.vocab()];
         ev.step(state, '\n', logits);   // the stream starts as if after a line end
-        double[] bits = new double[0];
+        float[] logProbs = new float[0];
         LineSurprisal[] out = new LineSurprisal[lines.size()];
         for (int i = 0; i < out.length; i++) {
             byte[] line = lines.get(i);
-            if (bits.length < line.length) {
-                bits = new double[Math.max(line.length, bits.length * 2)];
+            if (logProbs.length < line.length) {
+                logProbs = new float[Math.max(line.length, logProbs.length * 2)];
             }
-            double lse = LogProbs.logSumExp(logits, 0, logits.length);
             for (int t = 0; t < line.length; t++) {
                 int token = line[t] & 0xFF;
-                bits[t] = (lse - logits[token]) * LOG2E;
+                // as the keyed operator computes and stores it, so that both paths give the same scores
+                logProbs[t] = (float) LogProbs.of(logits, 0, logits.length, token);
                 ev.step(state, token, logits);
-                lse = LogProbs.logSumExp(logits, 0, logits.length);
             }
             ev.step(state, '\n', logits);
-            out[i] = LineSurprisal.fromBits(bits, 0, line.length);
+            out[i] = LineSurprisal.fromLogProbs(logProbs, 0, line.length);
             progress.accept(i + 1);
         }
         return out;

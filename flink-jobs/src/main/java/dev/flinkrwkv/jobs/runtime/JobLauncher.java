@@ -4,8 +4,10 @@ import dev.flinkrwkv.jobs.format.DeadLetter;
 import dev.flinkrwkv.jobs.format.ParseFunction;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
+import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.io.Input;
 import dev.flinkrwkv.jobs.io.Output;
+import dev.flinkrwkv.jobs.kafka.CommittedTail;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
  * Runs a {@link Pipeline} as a job, the same way for every job:
@@ -42,6 +45,16 @@ public final class JobLauncher {
     private JobLauncher() {}
 
     public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out) throws IOException {
+        run(o, pipeline, out, null);
+    }
+
+    /**
+     * {@link #run(JobOptions, Pipeline, PrintStream)}, and with a Kafka output, each output record's value is
+     * handed to {@code committedOutput} once it is committed (as a read_committed consumer sees it), while
+     * the job runs; null for none.
+     */
+    public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out, Consumer<byte[]> committedOutput)
+            throws IOException {
         JobProgress.reset();
         EmbeddedKafka embedded = null;
         String bs = o.bootstrapServers();
@@ -92,7 +105,10 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
-            execute(env, onCluster, o, bs, out);
+            try (CommittedTail tail = committedOutput != null && o.outputTopic() != null
+                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput) : null) {
+                execute(env, onCluster, o, bs, out);
+            }
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
                     JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
             if (o.printOutput() > 0 && o.outputTopic() != null) {
@@ -154,7 +170,14 @@ public final class JobLauncher {
             lines.add(java.util.Arrays.copyOfRange(bytes, start, nl));
             start = nl + 1;
         }
-        KafkaTopics.produce(bs, o.inputTopic(), lines);
+        // Each line under its record key (as the job will parse it; none for a line the job rejects), so that
+        // a key's lines land in one partition in file order and the job sees them in that order.
+        List<byte[]> keys = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, lines.get(i)));
+            keys.add(r.isOk() ? r.record().key.getBytes(StandardCharsets.UTF_8) : null);
+        }
+        KafkaTopics.produce(bs, o.inputTopic(), keys, lines);
         out.printf("fed %,d lines of %s into topic %s%n", lines.size(), o.feedFile(), o.inputTopic());
     }
 

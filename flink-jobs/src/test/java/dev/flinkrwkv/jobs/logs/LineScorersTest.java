@@ -35,7 +35,8 @@ class LineScorersTest {
         RwkvModel m = RwkvModel.load(Shared.tinyModel(MODEL));
         List<byte[]> lines = lines("node 1 ok", "node 2 ok", "kernel panic");
         LineSurprisal[] got = new RwkvLineScorer(m).score(lines, n -> { });
-        // Reference: one stream "\n" + lines joined by "\n", each byte's -log2 p given everything before it.
+        // Reference: one stream "\n" + lines joined by "\n", each byte's -log2 p given everything before it
+        // (p in single precision, as the keyed operator keeps it).
         RwkvEvaluator ev = m.newEvaluator();
         RwkvState st = m.initialState();
         float[] logits = new float[256];
@@ -44,7 +45,7 @@ class LineScorersTest {
             byte[] l = lines.get(i);
             double[] bits = new double[l.length];
             for (int t = 0; t < l.length; t++) {
-                bits[t] = -LogProbs.of(logits, 0, 256, l[t] & 0xFF) / Math.log(2);
+                bits[t] = -(float) LogProbs.of(logits, 0, 256, l[t] & 0xFF) / Math.log(2);
                 ev.step(st, l[t] & 0xFF, logits);
             }
             ev.step(st, '\n', logits);

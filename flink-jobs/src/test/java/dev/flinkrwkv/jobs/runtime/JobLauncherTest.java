@@ -107,6 +107,17 @@ class JobLauncherTest {
         assertEquals(30, printed.size(), out);
         assertTrue(printed.contains("  alpha|10|alpha line 27"), out);
         assertTrue(printed.contains("  beta|20|beta line 29"), out);
+        // the feed keys each line, so a key's lines reach the job in file order over both partitions
+        java.util.Map<String, java.util.TreeMap<Integer, Integer>> lineByCount = new java.util.HashMap<>();
+        for (String l : printed) {
+            String[] f = l.trim().split("\\|");
+            lineByCount.computeIfAbsent(f[0], k -> new java.util.TreeMap<>())
+                    .put(Integer.parseInt(f[1]), Integer.parseInt(f[2].substring(f[2].lastIndexOf(' ') + 1)));
+        }
+        for (var counts : lineByCount.values()) {
+            List<Integer> order = new ArrayList<>(counts.values());
+            assertEquals(order.stream().sorted().toList(), order, out);
+        }
     }
 
     @Test

@@ -1,0 +1,54 @@
+package dev.flinkrwkv.jobs.cli;
+
+import dev.flinkrwkv.jobs.enrich.EnrichJob;
+import dev.flinkrwkv.jobs.enrich.Enrichment;
+import dev.flinkrwkv.jobs.runtime.JobLauncher;
+import dev.flinkrwkv.jobs.runtime.JobOptions;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * {@code enrich}: JSON records in, the same records out with the model's view of a text field added
+ * ({@link EnrichJob}). Options and model are checked before anything starts.
+ */
+public final class EnrichCommand implements Command {
+    @Override
+    public String name() {
+        return "enrich";
+    }
+
+    @Override
+    public String summary() {
+        return "add a text field's surprisal and the top-k next tokens, given the key's history, to JSON records";
+    }
+
+    @Override
+    public String usage() {
+        return "--model MODEL.bin --text-field F [--key-field F] [--top-k 5] [--field " + Enrichment.DEFAULT_FIELD + "] "
+                + OperatorArgs.USAGE + " " + JobArgs.USAGE;
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        Path model = args.path("model");
+        if (!args.has("text-field")) {
+            throw new UsageException("enrich reads JSON records: give --text-field, the field with the text");
+        }
+        int k = args.integer("top-k", 5);
+        if (k < 1 || k > 256) {
+            throw new UsageException("--top-k must be between 1 and 256, got " + k);
+        }
+        String field = args.string("field", Enrichment.DEFAULT_FIELD);
+        if (field.isEmpty()) {
+            throw new UsageException("--field must not be empty");
+        }
+        JobOptions o = JobArgs.parse(name(), args);
+        EnrichJob job = new EnrichJob(model.toAbsolutePath().toString(), k, field, OperatorArgs.batchSize(args),
+                OperatorArgs.batchDelay(args));
+        out.println(ByteModel.check(model));
+        JobLauncher.run(o, job, out);
+        return 0;
+    }
+}

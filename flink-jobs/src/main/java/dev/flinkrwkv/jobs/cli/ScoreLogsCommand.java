@@ -1,0 +1,65 @@
+package dev.flinkrwkv.jobs.cli;
+
+import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
+import dev.flinkrwkv.jobs.runtime.JobLauncher;
+import dev.flinkrwkv.jobs.runtime.JobOptions;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * {@code score-logs}: the streaming anomaly scorer ({@link ScoreLogsJob}) as a command. The options are
+ * checked and the model is loaded before anything starts, so that a mistake fails at once with one line.
+ * {@code --print-flagged} prints each flagged line as it is committed to the output topic.
+ */
+public final class ScoreLogsCommand implements Command {
+    @Override
+    public String name() {
+        return "score-logs";
+    }
+
+    @Override
+    public String summary() {
+        return "stream log lines through the model per key; score, baseline and flag each line (Kafka or files, exactly once)";
+    }
+
+    @Override
+    public String usage() {
+        return "--model MODEL.bin [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
+                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--print-flagged] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        Path model = args.path("model");
+        AnomalyDetector detector;
+        try {
+            detector = new AnomalyDetector(args.number("alpha", AnomalyDetector.DEFAULT_ALPHA),
+                    args.integer("warmup", AnomalyDetector.DEFAULT_WARMUP),
+                    args.number("threshold", AnomalyDetector.DEFAULT_THRESHOLD), AnomalyDetector.DEFAULT_MIN_STD);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        JobOptions o = JobArgs.parse(name(), args);
+        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.batchSize(args),
+                OperatorArgs.batchDelay(args), detector);
+        boolean printFlagged = args.flag("print-flagged");
+        if (printFlagged && o.outputTopic() == null) {
+            throw new UsageException("--print-flagged follows the committed output topic; it needs Kafka output, not --output-dir");
+        }
+        out.println(ByteModel.check(model));
+        JobLauncher.run(o, job, out, printFlagged ? value -> printIfFlagged(value, out) : null);
+        return 0;
+    }
+
+    /** A committed output line that is flagged, printed as it is (LineScore's JSON writes the flag this way). */
+    private static void printIfFlagged(byte[] value, PrintStream out) {
+        String json = new String(value, StandardCharsets.UTF_8);
+        if (json.contains("\"flagged\":true")) {
+            out.println("flagged: " + json);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.flinkrwkv.jobs.enrich;
+
+import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.format.TextFraming;
+import dev.flinkrwkv.jobs.logs.LineSurprisal;
+import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.runtime.Pipeline;
+import dev.flinkrwkv.operator.RwkvOperatorConfig;
+import dev.flinkrwkv.operator.RwkvResult;
+import dev.flinkrwkv.operator.RwkvStreams;
+import dev.flinkrwkv.operator.ScoreOutput;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.util.function.SerializableFunction;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The enrich job: JSON records &rarr; {@code keyBy(key)} &rarr; the keyed RWKV operator (per-token
+ * log-probabilities and the top-k next tokens after the text) &rarr; the same record with an added field
+ * ({@link Enrichment}): the text field's mean surprisal given the key's history, its most surprising
+ * token, and the top-k next tokens with their probabilities.
+ *
+ * <p>Texts are fed as {@link TextFraming#NEWLINE_THEN_TEXT}: a key's history reads
+ * {@code \n text1 \n text2 ...}, and each record ends with its text, so the top-k tokens continue the text
+ * (a {@code \n} among them means "the text would end here"). The input record's JSON travels through the
+ * operator as the result's tag.
+ *
+ * <p>{@link #main} runs the command {@code enrich}, for {@code flink run -c dev.flinkrwkv.jobs.enrich.EnrichJob}.
+ */
+public final class EnrichJob implements Pipeline<EnrichedRecord> {
+    public static final TextFraming FRAMING = TextFraming.NEWLINE_THEN_TEXT;
+
+    private final RwkvOperatorConfig<ParsedRecord> rwkv;
+    private final Enrichment enrichment;
+    private final int topK;
+
+    public EnrichJob(String modelPath, int topK, String field, int maxBatchSize, Duration maxBatchDelay) {
+        this.rwkv = RwkvOperatorConfig.<ParsedRecord>builder()
+                .model(modelPath)
+                .tokens(r -> FRAMING.tokens(r.text))
+                .startToken(FRAMING.startToken())
+                .tag(r -> r.json)
+                .emit(ScoreOutput.LOG_PROBS, ScoreOutput.TOP_K).topK(topK)
+                .maxBatchSize(maxBatchSize)
+                .maxBatchDelay(maxBatchDelay)
+                .build();
+        this.enrichment = new Enrichment(field);
+        this.topK = topK;
+    }
+
+    public static void main(String[] args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = "enrich";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        Main.main(argv);
+    }
+
+    @Override
+    public DataStream<EnrichedRecord> build(DataStream<ParsedRecord> parsed) {
+        return RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
+                .map(new Enrich(enrichment, topK)).name("enrich").uid("enrich");
+    }
+
+    @Override
+    public SerializableFunction<EnrichedRecord, byte[]> outputKey() {
+        return r -> r.key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public SerializableFunction<EnrichedRecord, byte[]> outputValue() {
+        return r -> r.json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The operator's result for a record, written into the record (the tag) as the enrichment field. */
+    static final class Enrich implements MapFunction<RwkvResult, EnrichedRecord> {
+        private static final long serialVersionUID = 1L;
+        private final Enrichment enrichment;
+        private final int k;
+
+        Enrich(Enrichment enrichment, int k) {
+            this.enrichment = enrichment;
+            this.k = k;
+        }
+
+        @Override
+        public EnrichedRecord map(RwkvResult r) {
+            float[] lp = r.getLogProbs();
+            int n = FRAMING.textLength(lp.length);
+            LineSurprisal s = LineSurprisal.fromLogProbs(lp, FRAMING.textFrom(), n);
+            float[] top = r.getTopLogProbs();
+            float[] p = new float[top.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) Math.exp(top[i]);
+            }
+            JobProgress.TOKENS.add(n);
+            return new EnrichedRecord(r.getKey(), enrichment.enrich(r.getTag(), s.meanBits(), s.maxBits(), n,
+                    r.getTopTokens(), p, Math.min(k, p.length), TokenText::ofByte));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.flinkrwkv.jobs.logs;
+
+import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.format.RecordOrigin;
+import dev.flinkrwkv.jobs.format.TextFraming;
+import dev.flinkrwkv.jobs.runtime.Pipeline;
+import dev.flinkrwkv.operator.RwkvOperatorConfig;
+import dev.flinkrwkv.operator.RwkvResult;
+import dev.flinkrwkv.operator.RwkvStreams;
+import dev.flinkrwkv.operator.ScoreOutput;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.util.function.SerializableFunction;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * The score-logs job: parsed lines &rarr; {@code keyBy(key)} &rarr; the keyed RWKV operator (per-token
+ * log-probabilities, each line given its key's history) &rarr; {@link LineTokens} &rarr;
+ * {@link BaselineFunction} (the key's running baseline, the standardized score, the flag) &rarr;
+ * {@link LineScore} JSON. {@link dev.flinkrwkv.jobs.runtime.JobLauncher} puts the source, parsing, dead
+ * letters and the exactly-once sink around it.
+ *
+ * <p>Lines are fed as {@link TextFraming#LINE_THEN_NEWLINE}: the key's lines are one byte stream
+ * {@code \n line \n line ...}, exactly what eval-logs' {@link RwkvLineScorer} feeds, and a line's score
+ * is taken over its own bytes only; so the streaming job and the offline evaluation give the same scores
+ * for the same lines of a key in the same order (tested).
+ *
+ * <p>After the operator the stream is still partitioned by key (the operator emits on the subtask of its
+ * key), so the baseline step reinterprets it as keyed instead of shuffling it again.
+ *
+ * <p>{@link #main} runs the command {@code score-logs}, for {@code flink run -c dev.flinkrwkv.jobs.logs.ScoreLogsJob}.
+ */
+public final class ScoreLogsJob implements Pipeline<LineScore> {
+    public static final TextFraming FRAMING = TextFraming.LINE_THEN_NEWLINE;
+
+    private final RwkvOperatorConfig<ParsedRecord> rwkv;
+    private final AnomalyDetector detector;
+
+    /** {@code modelPath}: read by every task manager at this path. */
+    public ScoreLogsJob(String modelPath, int maxBatchSize, Duration maxBatchDelay, AnomalyDetector detector) {
+        this.rwkv = RwkvOperatorConfig.<ParsedRecord>builder()
+                .model(modelPath)
+                .tokens(r -> FRAMING.tokens(r.text))
+                .startToken(FRAMING.startToken())
+                .tag(RecordOrigin::tag)
+                .emit(ScoreOutput.LOG_PROBS)
+                .maxBatchSize(maxBatchSize)
+                .maxBatchDelay(maxBatchDelay)
+                .build();
+        this.detector = detector;
+    }
+
+    public static void main(String[] args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = "score-logs";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        Main.main(argv);
+    }
+
+    @Override
+    public DataStream<LineScore> build(DataStream<ParsedRecord> parsed) {
+        DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
+                .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
+        return DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
+                .process(new BaselineFunction(detector)).name("baseline").uid("baseline");
+    }
+
+    @Override
+    public SerializableFunction<LineScore, byte[]> outputKey() {
+        return s -> s.key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public SerializableFunction<LineScore, byte[]> outputValue() {
+        return LineScore::toJsonBytes;
+    }
+
+    /** The operator's result for a line: its origin back from the tag, the line's own tokens' log-probabilities. */
+    static final class ToLineTokens implements MapFunction<RwkvResult, LineTokens> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public LineTokens map(RwkvResult r) {
+            RecordOrigin o = RecordOrigin.parse(r.getTag());
+            float[] lp = r.getLogProbs();
+            int from = FRAMING.textFrom();
+            float[] line = Arrays.copyOfRange(lp, from, from + FRAMING.textLength(lp.length));
+            return new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
+        }
+    }
+}
