@@ -9,7 +9,9 @@ import dev.flinkrwkv.jobs.demo.SyntheticLogs.Label;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
+import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.LineScore;
+import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
 
@@ -18,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -194,12 +197,13 @@ public final class DemoCommand implements Command {
     }
 
     /**
-     * score-logs, started on its own thread: the one place the demo calls the job (see the class comment of
-     * {@link StandInScoreLogs} for what runs until the score-logs command is merged). The job reads an
-     * unbounded topic, so the demo stops it once every line is scored: it interrupts the launcher, which
-     * cancels the job.
+     * The score-logs job ({@link ScoreLogsJob}, as the {@code score-logs} command runs it, default batching)
+     * started on its own thread. The job reads an unbounded topic, so the demo stops it once every line is
+     * scored: it interrupts the launcher, which cancels the job.
      */
     static final class ScoreLogsRun implements AutoCloseable {
+        private static final int BATCH_SIZE = 64;
+        private static final Duration BATCH_DELAY = Duration.ofMillis(50);
         private final Thread thread;
         private final AtomicReference<IOException> failure = new AtomicReference<>();
         private volatile boolean stopping;
@@ -207,7 +211,9 @@ public final class DemoCommand implements Command {
         private ScoreLogsRun(JobOptions job, Path model, double threshold, PrintStream out) {
             thread = new Thread(() -> {
                 try {
-                    JobLauncher.run(job, new StandInScoreLogs(model.toAbsolutePath().toString(), threshold), out);
+                    JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), BATCH_SIZE, BATCH_DELAY,
+                            new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
+                                    AnomalyDetector.DEFAULT_MIN_STD)), out);
                 } catch (IOException | RuntimeException e) {
                     if (!stopping) {
                         failure.set(e instanceof IOException io ? io : new IOException("score-logs failed: " + e.getMessage(), e));
