@@ -13,6 +13,7 @@ import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.demo.DemoCommand;
 import dev.flinkrwkv.jobs.generate.GenerateCommand;
 
 import java.io.PrintStream;
@@ -41,6 +42,7 @@ public final class Main {
                 new OperatorBenchCommand(),
                 new ScoreLogsCommand(),
                 new EnrichCommand(),
+                new DemoCommand(),
                 new GenerateCommand(),
         }) {
             m.put(c.name(), c);
