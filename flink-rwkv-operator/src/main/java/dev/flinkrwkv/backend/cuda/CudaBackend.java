@@ -76,6 +76,11 @@ public final class CudaBackend implements Backend {
         return model;
     }
 
+    /** The shared weights (for tests: sessions of one model file share one upload). */
+    GpuModel gpuModel() {
+        return gpu;
+    }
+
     /** Weight bytes one step reads on the device (everything but the embedding table). */
     public long weightBytesPerStep() {
         return gpu.weightBytesPerStep();
