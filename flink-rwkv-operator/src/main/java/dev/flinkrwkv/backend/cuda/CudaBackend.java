@@ -104,7 +104,7 @@ public final class CudaBackend implements Backend {
         ws.ensureStates(batch);
         uploadStates(states, batch);
         pass.set(ws.states, Kernels.NULL, batch, 1);
-        run(tokens, 0, logits, false);
+        run(tokens, 0, logits != null, false);
         downloadStates(states, batch, logits, logits == null ? 0 : batch);
     }
 
@@ -118,7 +118,7 @@ public final class CudaBackend implements Backend {
         uploadStates(one, 1);
         pass.set(ws.states, Kernels.NULL, 1, count);
         boolean lastOnly = logits != null && logits.length < (long) count * model.vocab();
-        run(tokens, offset, logits, lastOnly);
+        run(tokens, offset, logits != null, lastOnly);
         downloadStates(one, 1, logits, logits == null ? 0 : lastOnly ? 1 : count);
     }
 
@@ -186,15 +186,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void stepSlots(int[] slotIds, int[] tokens, int batch, float[] logits) {
-        stepSlots(slotIds, tokens, batch, logits, true);
+        stepResident(slotIds, tokens, batch, logits != null, logits);
     }
 
     /**
-     * {@link #stepSlots(int[], int[], int, float[])}, optionally leaving the logits on the device
-     * ({@code copyLogits} false: the head runs, nothing comes back; for benchmarks of the device side).
+     * A resident step whose logits stay on the device ({@code head}: computed, not copied back); for
+     * benchmarks of the device side, where copying B x vocab logits to the host would dominate.
      */
-    public void stepSlots(int[] slotIds, int[] tokens, int batch, float[] logits, boolean copyLogits) {
-        checkBatch(tokens, batch, copyLogits ? logits : null);
+    public void stepSlotsOnDevice(int[] slotIds, int[] tokens, int batch, boolean head) {
+        stepResident(slotIds, tokens, batch, head, null);
+    }
+
+    private void stepResident(int[] slotIds, int[] tokens, int batch, boolean head, float[] logits) {
+        checkBatch(tokens, batch, logits);
         if (batch > slotIds.length) {
             throw new IllegalArgumentException("batch " + batch + " with " + slotIds.length + " slots");
         }
@@ -207,14 +211,13 @@ public final class CudaBackend implements Backend {
         cuMemcpyHtoDAsync(ws.slots, ws.hostAt(0), (long) batch * Integer.BYTES, stream);
         cuStreamSynchronize(stream); // the staging buffer is reused for the tokens next
         pass.set(pool, ws.slots, batch, 1);
-        run(tokens, 0, copyLogits ? logits : null, false);
-        if (!copyLogits && logits != null) {
-            computeHead(0, batch);
-        }
-        finish(logits != null && copyLogits ? batch : 0);
-        if (logits != null && copyLogits) {
-            ws.host.clear();
-            ws.host.asFloatBuffer().get(logits, 0, batch * model.vocab());
+        run(tokens, 0, head, false);
+        if (logits != null) {
+            long bytes = (long) batch * model.vocab() * Float.BYTES;
+            ByteBuffer out = ws.host(bytes);
+            cuMemcpyDtoHAsync(ws.hostAt(0), ws.logits, bytes, stream);
+            cuStreamSynchronize(stream);
+            out.asFloatBuffer().get(logits, 0, batch * model.vocab());
         }
     }
 
@@ -246,7 +249,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Runs the network over the pass's rows; fills the device logits (all rows, or the last) if asked. */
-    private void run(int[] tokens, int offset, float[] logits, boolean lastOnly) {
+    private void run(int[] tokens, int offset, boolean head, boolean lastOnly) {
         int n = pass.n;
         ByteBuffer h = ws.host((long) n * Integer.BYTES);
         h.asIntBuffer().put(tokens, offset, n);
@@ -258,7 +261,7 @@ public final class CudaBackend implements Backend {
             gpu.timeMix.run(pass, layer);
             gpu.channelMix[layer].run(pass, layer);
         }
-        if (logits != null) {
+        if (head) {
             if (lastOnly) {
                 computeHead(n - 1, 1);
             } else {
@@ -307,16 +310,6 @@ public final class CudaBackend implements Backend {
         if (logitRows > 0) {
             f.get(logits, 0, logitRows * model.vocab());
         }
-    }
-
-    /** Waits for the step; copies {@code logitRows} rows of logits into the staging buffer first. */
-    private void finish(int logitRows) {
-        if (logitRows > 0) {
-            long bytes = (long) logitRows * model.vocab() * Float.BYTES;
-            ws.host(bytes);
-            cuMemcpyDtoHAsync(ws.hostAt(0), ws.logits, bytes, stream);
-        }
-        cuStreamSynchronize(stream);
     }
 
     private CUdeviceptr slotPtr(int slot) {

@@ -3,6 +3,7 @@ package dev.flinkrwkv.backend.cuda;
 import jcuda.CudaException;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
@@ -18,6 +19,10 @@ import java.util.zip.GZIPInputStream;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -157,6 +162,41 @@ public final class CudaDevice {
             instance = new CudaDevice(p);
         }
         return instance;
+    }
+
+    /** The process's device (for tools that need it directly, such as the benchmark). */
+    public static CudaDevice device() {
+        return get();
+    }
+
+    /**
+     * Measured device-to-device copy bandwidth in bytes per second, counting each byte read and written
+     * (as NVIDIA's bandwidthTest does): the practical limit for a memory-bound kernel.
+     */
+    public double copyBandwidth(long bytes, int repetitions) {
+        makeCurrent();
+        CUdeviceptr a = new CUdeviceptr(), b = new CUdeviceptr();
+        cuMemAlloc(a, bytes);
+        cuMemAlloc(b, bytes);
+        try {
+            cuMemcpyDtoD(b, a, bytes);
+            cuCtxSynchronize();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < repetitions; i++) {
+                cuMemcpyDtoD(b, a, bytes);
+            }
+            cuCtxSynchronize();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return 2.0 * bytes * repetitions / seconds;
+        } finally {
+            cuMemFree(a);
+            cuMemFree(b);
+        }
+    }
+
+    /** The device in words, e.g. {@code cuda:0 (NVIDIA H100 ..., sm_90, 79.1 GiB, driver CUDA 13.0)}. */
+    public String description() {
+        return info.description;
     }
 
     /** Makes the shared context current on the calling thread (call at the start of every device call). */
