@@ -15,7 +15,9 @@
 // The Java side (dev.flinkrwkv.backend.cuda.Kernels) names every extern "C" entry below and the
 // element-wise op codes; keep both in sync (a test parses the PTX's .entry names).
 
+#ifndef RWKV_EMULATE
 #include <cuda_fp16.h>
+#endif
 #include <stdint.h>
 
 #define RWKV_EXTERN extern "C" __global__

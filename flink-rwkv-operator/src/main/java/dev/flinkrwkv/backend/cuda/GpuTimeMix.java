@@ -24,8 +24,8 @@ abstract class GpuTimeMix {
         ln1W = new CUdeviceptr[m.layers];
         ln1B = new CUdeviceptr[m.layers];
         for (int i = 0; i < m.layers; i++) {
-            ln1W[i] = mem.vector(f.tensor(prefix(i) + "ln1.weight"));
-            ln1B[i] = mem.vector(f.tensor(prefix(i) + "ln1.bias"));
+            ln1W[i] = mem.vector(f.tensor("blocks." + i + ".ln1.weight"));
+            ln1B[i] = mem.vector(f.tensor("blocks." + i + ".ln1.bias"));
         }
     }
 

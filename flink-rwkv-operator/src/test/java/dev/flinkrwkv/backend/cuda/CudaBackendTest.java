@@ -41,7 +41,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @ExtendWith(RequiresGpu.class)
 class CudaBackendTest {
     static final double TOLERANCE = 1e-3;
-    static final int TOKENS = 1024;
+    /** Tokens per key (system property flinkrwkv.gpu.tokens; fewer for the emulated driver, which is slow). */
+    static final int TOKENS = Integer.getInteger("flinkrwkv.gpu.tokens", 1024);
+    /** Batch sizes (flinkrwkv.gpu.batches). */
+    static final int[] BATCHES = Arrays.stream(System.getProperty("flinkrwkv.gpu.batches", "1,7,256").split(","))
+            .mapToInt(Integer::parseInt).toArray();
     static byte[] text;
 
     @BeforeAll
@@ -52,16 +56,18 @@ class CudaBackendTest {
 
     static Stream<Arguments> modelsAndBatches() throws IOException {
         List<Arguments> out = new ArrayList<>();
-        for (Path m : SharedData.allModels()) {
-            for (int b : new int[] {1, 7, 256}) {
+        for (Path m : models()) {
+            for (int b : BATCHES) {
                 out.add(Arguments.of(m, b));
             }
         }
         return out.stream();
     }
 
+    /** The tiny models whose file name matches the system property flinkrwkv.gpu.only (a regex; default all). */
     static List<Path> models() throws IOException {
-        return SharedData.allModels();
+        String only = System.getProperty("flinkrwkv.gpu.only", ".*");
+        return SharedData.allModels().stream().filter(p -> p.getFileName().toString().matches(only)).toList();
     }
 
     /** Token t of key b: the log read from offset 131*b. */
@@ -185,11 +191,12 @@ class CudaBackendTest {
         RwkvState s = m.initialState();
         float[] last = new float[v];
         try (CudaBackend gpu = new CudaBackend(m)) {
-            // chunks of 200 (every logit) and one chunk with the last logits only: the state carries over
-            int chunk = 200;
+            // chunks of a fifth (every logit) and one last chunk with the last logits only: the state carries over
+            int chunk = Math.max(1, TOKENS / 5);
+            int checked = (TOKENS - 1) / chunk * chunk;
             float[] logits = new float[chunk * v];
             int t = 0;
-            for (; t + chunk <= 1000; t += chunk) {
+            for (; t + chunk <= checked; t += chunk) {
                 gpu.stepSequence(s, tokens, t, chunk, logits);
                 for (int i = 0; i < chunk; i++) {
                     if (t + i + 1 < TOKENS) {
@@ -199,8 +206,9 @@ class CudaBackendTest {
             }
             gpu.stepSequence(s, tokens, t, TOKENS - t, last);
         }
-        float[] cpuPrefix = Arrays.copyOf(cpuLp, 1000);
-        float[] gpuPrefix = Arrays.copyOf(gpuLp, 1000);
+        int checked = (TOKENS - 1) / Math.max(1, TOKENS / 5) * Math.max(1, TOKENS / 5);
+        float[] cpuPrefix = Arrays.copyOf(cpuLp, checked);
+        float[] gpuPrefix = Arrays.copyOf(gpuLp, checked);
         double dLp = maxDiff(cpuPrefix, gpuPrefix);
         double dState = maxDiff(want.data(), s.data()) / maxAbs(want.data());
         System.out.printf("%s sequence: log-probs max|diff| %.3g, state (relative) %.3g%n", model.getFileName(), dLp, dState);
