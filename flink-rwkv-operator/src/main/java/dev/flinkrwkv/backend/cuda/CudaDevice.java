@@ -234,7 +234,9 @@ public final class CudaDevice {
         } catch (CudaException e) {
             String lowered = lowerVersion(ptx, driverVersion);
             if (lowered == null || !String.valueOf(e.getMessage()).contains("UNSUPPORTED_PTX_VERSION")) {
-                throw new IllegalStateException("loading " + resource + " failed: " + e.getMessage(), e);
+                String hint = String.valueOf(e.getMessage()).contains("UNSUPPORTED_PTX_VERSION")
+                        ? " (the driver is too old for this PTX; update it to R580 / CUDA 13 or newer)" : "";
+                throw new IllegalStateException("loading " + resource + " failed: " + e.getMessage() + hint, e);
             }
             try {
                 cuModuleLoadData(m, nulTerminated(lowered));
