@@ -1,0 +1,51 @@
+package dev.flinkrwkv.backend.cuda;
+
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.ModelFormatException;
+import dev.flinkrwkv.model.Tensor;
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * A version's time mix ("attention") on the device, for all layers: {@link TimeMix4}, {@link TimeMix5}
+ * (5.1 and 5.2), {@link TimeMix6}, {@link TimeMix7}, each the GPU twin of the CPU class of that version.
+ * Each adds its output to the residual stream {@code ws.x} and updates the states.
+ */
+abstract class GpuTimeMix {
+    /** State slot of the time mix's token shift, in units of C (the channel mix's is 0). */
+    static final int ATT_XX = 1;
+    /** Offset of the v5/v6/v7 head matrices in a layer, in units of C. */
+    static final int HEADS = 2;
+
+    final GpuModel m;
+    final CUdeviceptr[] ln1W, ln1B;
+
+    GpuTimeMix(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
+        this.m = m;
+        ln1W = new CUdeviceptr[m.layers];
+        ln1B = new CUdeviceptr[m.layers];
+        for (int i = 0; i < m.layers; i++) {
+            ln1W[i] = mem.vector(f.tensor("blocks." + i + ".ln1.weight"));
+            ln1B[i] = mem.vector(f.tensor("blocks." + i + ".ln1.bias"));
+        }
+    }
+
+    static String prefix(int layer) {
+        return "blocks." + layer + ".att.";
+    }
+
+    /** The token shift into ws.xn and ws.prev. */
+    final void shift(Pass p, int layer) {
+        p.shift(ATT_XX, layer, ln1W[layer], ln1B[layer]);
+    }
+
+    /** Widest hidden buffer (per row) this time mix needs. */
+    abstract int hiddenWidth();
+
+    abstract void run(Pass p, int layer);
+
+    /** {@code c} values of a 1-D tensor of {@code c * count} values, slab {@code slab}, uploaded alone. */
+    static CUdeviceptr slab(DeviceMemory mem, Tensor t, int slab, int c) {
+        float[] all = t.toFloats();
+        return mem.upload(java.util.Arrays.copyOfRange(all, slab * c, (slab + 1) * c));
+    }
+}

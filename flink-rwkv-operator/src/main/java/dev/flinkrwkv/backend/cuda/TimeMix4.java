@@ -1,0 +1,59 @@
+package dev.flinkrwkv.backend.cuda;
+
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.ModelFormatException;
+import jcuda.driver.CUdeviceptr;
+
+/** RWKV-4's time mix on the device (see Rwkv4 on the CPU): lerp shift, r/k/v, the aa/bb/pp WKV. */
+final class TimeMix4 extends GpuTimeMix {
+    private final CUdeviceptr[] mixK, mixV, mixR, first, decay;
+    private final DeviceMatrix[] key, value, receptance, output;
+
+    TimeMix4(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
+        super(f, mem, m);
+        int l = m.layers;
+        mixK = new CUdeviceptr[l];
+        mixV = new CUdeviceptr[l];
+        mixR = new CUdeviceptr[l];
+        first = new CUdeviceptr[l];
+        decay = new CUdeviceptr[l];
+        key = new DeviceMatrix[l];
+        value = new DeviceMatrix[l];
+        receptance = new DeviceMatrix[l];
+        output = new DeviceMatrix[l];
+        for (int i = 0; i < l; i++) {
+            String p = prefix(i);
+            mixK[i] = mem.vector(f.tensor(p + "time_mix_k"));
+            mixV[i] = mem.vector(f.tensor(p + "time_mix_v"));
+            mixR[i] = mem.vector(f.tensor(p + "time_mix_r"));
+            first[i] = mem.vector(f.tensor(p + "time_first"));
+            decay[i] = mem.vector(f.tensor(p + "time_decay"));
+            key[i] = mem.matrix(f.tensor(p + "key.weight"));
+            value[i] = mem.matrix(f.tensor(p + "value.weight"));
+            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
+            output[i] = mem.matrix(f.tensor(p + "output.weight"));
+        }
+    }
+
+    @Override
+    int hiddenWidth() {
+        return 0;
+    }
+
+    @Override
+    void run(Pass p, int layer) {
+        Workspace w = p.ws;
+        shift(p, layer);
+        CUdeviceptr xk = w.mix[0], xv = w.mix[1], xr = w.mix[2];
+        p.ew(Kernels.OP_LERP, xk, w.xn, w.prev, Kernels.NULL, mixK[layer]);
+        p.ew(Kernels.OP_LERP, xv, w.xn, w.prev, Kernels.NULL, mixV[layer]);
+        p.ew(Kernels.OP_LERP, xr, w.xn, w.prev, Kernels.NULL, mixR[layer]);
+        p.mm(receptance[layer], xr, w.r);
+        p.mm(key[layer], xk, w.k);
+        p.mm(value[layer], xv, w.v);
+        p.k.wkv4(p.stream, w.r, w.k, w.v, first[layer], decay[layer], p.states, p.slots, m.stateSize,
+                p.layerOffset(layer), m.c, p.tokensPerState, p.numStates, w.y);
+        p.mm(output[layer], w.y, w.out);
+        p.addResidual(w.out);
+    }
+}
