@@ -17,8 +17,8 @@ import java.util.Random;
  * achieved weight bandwidth, set against this machine's measured memory copy bandwidth: a single stream
  * reads every weight once per token, so that bandwidth over the bytes per token is its speed limit.
  *
- * <p>Each measurement is warmed up first (the JIT compiles the hot loops), then timed over at least
- * {@code --seconds} and two calls.
+ * <p>Each measurement is warmed up until its rate settles (the JIT compiles the hot loops), then timed in
+ * five runs over {@code --seconds} in all; the median run is reported.
  */
 public final class BenchCommand implements Command {
     /** Bytes copied per measurement of the memory bandwidth: far beyond any cache. */
@@ -129,21 +129,34 @@ public final class BenchCommand implements Command {
         return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, ev.threads(), seconds);
     }
 
-    /** Warm-up until the JIT has settled (see {@link #warmUp}), then calls for at least {@code seconds}. */
+    /** Timed runs after the warm-up; the reported rate is their median. */
+    private static final int RUNS = 5;
+
+    /**
+     * Warm-up until the JIT has settled (see {@link #warmUp}), then {@value #RUNS} runs of calls for at least
+     * {@code seconds / RUNS} each; the median run's rate is reported, so one run disturbed by another process
+     * does not move the figure.
+     */
     private static Row time(Runnable call, int tokensPerCall, int threads, double seconds) {
         warmUp(call, seconds / 3);
+        double[] rates = new double[RUNS];
         long cpu = processCpuNanos();
         long start = System.nanoTime();
-        long until = start + (long) (seconds * 1e9);
-        int calls = 0;
-        long now;
-        do {
-            call.run();
-            calls++;
-            now = System.nanoTime();
-        } while (calls < 2 || now < until);
-        double cpuShare = (processCpuNanos() - cpu) / (double) (now - start) / threads;
-        return new Row(calls / ((now - start) / 1e9), tokensPerCall, cpuShare);
+        for (int r = 0; r < RUNS; r++) {
+            long runStart = System.nanoTime();
+            long until = runStart + (long) (seconds / RUNS * 1e9);
+            int calls = 0;
+            long now;
+            do {
+                call.run();
+                calls++;
+                now = System.nanoTime();
+            } while (now < until);
+            rates[r] = calls / ((now - runStart) / 1e9);
+        }
+        double cpuShare = (processCpuNanos() - cpu) / (double) (System.nanoTime() - start) / threads;
+        java.util.Arrays.sort(rates);
+        return new Row(rates[RUNS / 2], tokensPerCall, cpuShare);
     }
 
     /**
