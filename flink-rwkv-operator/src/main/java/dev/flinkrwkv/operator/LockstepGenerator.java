@@ -1,7 +1,6 @@
 package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.rwkv.LogProbs;
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.sample.Sampler;
@@ -9,7 +8,6 @@ import dev.flinkrwkv.sample.SplitMix64;
 import dev.flinkrwkv.state.StatePrecision;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Generates a continuation after each record (a prompt) of a batch of lanes, in lock-step like
@@ -31,60 +29,24 @@ import java.util.List;
  * <p>Not thread-safe; one per operator instance. Allocates one result and one token array per record, none
  * per token.
  */
-final class LockstepGenerator implements LaneEvaluator {
+final class LockstepGenerator extends LockstepLoop {
     private static final double LN2 = Math.log(2);
 
-    private final RwkvEvaluator evaluator;
-    private final int vocab;
     private final StatePrecision precision;
     private final GenerateOptions options;
     private final Sampler sampler;
     private final SplitMix64 rng = new SplitMix64(0);
 
-    private RwkvState[] states = new RwkvState[0];
-    private int[] tokens = new int[0];
-    private Lane[] slots = new Lane[0];
-    private float[] logits = new float[0];
-
     LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
-        this.evaluator = model.newEvaluator();
-        this.vocab = model.vocab();
+        super(model);
         this.precision = config.statePrecision();
         this.options = config.generate();
         this.sampler = new Sampler(options.sampler());
     }
 
-    @Override
-    public long evaluate(List<Lane> lanes, Emitter out) throws Exception {
-        ensureCapacity(lanes.size());
-        long work = 0;
-        while (true) {
-            int n = 0;
-            for (int i = 0, m = lanes.size(); i < m; i++) {
-                Lane lane = lanes.get(i);
-                if (prepare(lane, out)) {
-                    slots[n] = lane;
-                    states[n] = lane.rwkv;
-                    tokens[n] = nextInput(lane);
-                    n++;
-                }
-            }
-            if (n == 0) {
-                break;
-            }
-            evaluator.stepBatch(states, tokens, n, logits);
-            work += n;
-            for (int b = 0; b < n; b++) {
-                consume(slots[b], b * vocab);
-                slots[b] = null;
-                states[b] = null;
-            }
-        }
-        return work;
-    }
-
     /** Emits finished records; true when the lane's current record needs another step. */
-    private boolean prepare(Lane lane, Emitter out) throws Exception {
+    @Override
+    protected boolean prepare(Lane lane, Emitter out) throws Exception {
         while (!lane.done()) {
             if (!lane.tokensDone) {
                 return true;
@@ -95,6 +57,12 @@ final class LockstepGenerator implements LaneEvaluator {
         return false;
     }
 
+    @Override
+    protected void select(Lane lane, int row) {
+        states[row] = lane.rwkv;
+        tokens[row] = nextInput(lane);
+    }
+
     /** The token the lane feeds next: pending token, prompt tokens, then each generated token. */
     private int nextInput(Lane lane) {
         if (lane.generatedCount > 0) {
@@ -103,7 +71,8 @@ final class LockstepGenerator implements LaneEvaluator {
         return lane.pos == 0 ? lane.state.pendingToken() : lane.current().tokens[lane.pos - 1];
     }
 
-    private void consume(Lane lane, int off) {
+    @Override
+    protected void consume(Lane lane, int off) {
         int[] prompt = lane.current().tokens;
         if (lane.generatedCount == 0 && lane.pos < prompt.length) { // the logits predict a prompt token
             lane.sumLogProb += LogProbs.of(logits, off, vocab, prompt[lane.pos]);
@@ -142,16 +111,5 @@ final class LockstepGenerator implements LaneEvaluator {
         res.setGenerated(Arrays.copyOf(lane.generated, lane.generatedCount));
         res.setStop(stop);
         lane.result = res;
-    }
-
-    private void ensureCapacity(int lanes) {
-        if (lanes <= slots.length) {
-            return;
-        }
-        int n = Math.max(lanes, slots.length * 2);
-        states = new RwkvState[n];
-        tokens = new int[n];
-        slots = new Lane[n];
-        logits = new float[n * vocab];
     }
 }

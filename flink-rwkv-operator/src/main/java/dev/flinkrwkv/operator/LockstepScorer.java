@@ -1,12 +1,10 @@
 package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.rwkv.LogProbs;
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.state.StatePrecision;
 
-import java.util.List;
 
 /**
  * Scores a batch of lanes (one per key, each with its buffered records) in lock-step: every batched model
@@ -26,12 +24,9 @@ import java.util.List;
  *
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
-final class LockstepScorer implements LaneEvaluator {
+final class LockstepScorer extends LockstepLoop {
     private static final double LN2 = Math.log(2);
 
-    private final RwkvModel model;
-    private final RwkvEvaluator evaluator;
-    private final int vocab;
     private final StatePrecision precision;
     private final boolean emitLogProbs;
     private final boolean emitTopK;
@@ -39,17 +34,11 @@ final class LockstepScorer implements LaneEvaluator {
     private final boolean needsNext;
     private final int topK;
 
-    private RwkvState[] states = new RwkvState[0];
-    private int[] tokens = new int[0];
-    private Lane[] slots = new Lane[0];
     private float[][] scratch = new float[0][];
     private RwkvState[] scratchStates = new RwkvState[0];
-    private float[] logits = new float[0];
 
     LockstepScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
-        this.model = model;
-        this.evaluator = model.newEvaluator();
-        this.vocab = model.vocab();
+        super(model);
         this.precision = config.statePrecision();
         this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
         this.emitTopK = config.emits(ScoreOutput.TOP_K);
@@ -58,48 +47,21 @@ final class LockstepScorer implements LaneEvaluator {
         this.topK = Math.min(config.topK(), vocab);
     }
 
-    /**
-     * Scores every record of every lane (each lane's state attached) and emits the results.
-     *
-     * @return the number of lane-steps taken (tokens fed, next-token steps included)
-     */
+    /** The key's own state, or for the next-token step a scratch copy of it; the previous token as input. */
     @Override
-    public long evaluate(List<Lane> lanes, Emitter out) throws Exception {
-        ensureCapacity(lanes.size());
-        long work = 0;
-        while (true) {
-            int n = 0;
-            for (int i = 0, m = lanes.size(); i < m; i++) {
-                Lane lane = lanes.get(i);
-                if (prepare(lane, out)) {
-                    slots[n] = lane;
-                    if (lane.tokensDone) { // the next-token step, on a scratch copy
-                        System.arraycopy(lane.state.data(), 0, scratch[n], 0, scratch[n].length);
-                        states[n] = scratchStates[n];
-                    } else {
-                        states[n] = lane.rwkv;
-                    }
-                    tokens[n] = lane.pos == 0 || lane.tokensDone
-                            ? lane.state.pendingToken() : lane.current().tokens[lane.pos - 1];
-                    n++;
-                }
-            }
-            if (n == 0) {
-                break;
-            }
-            evaluator.stepBatch(states, tokens, n, logits);
-            work += n;
-            for (int b = 0; b < n; b++) {
-                consume(slots[b], b * vocab);
-                slots[b] = null;
-                states[b] = null;
-            }
+    protected void select(Lane lane, int row) {
+        if (lane.tokensDone) { // the next-token step, on a scratch copy
+            System.arraycopy(lane.state.data(), 0, scratch[row], 0, scratch[row].length);
+            states[row] = scratchStates[row];
+        } else {
+            states[row] = lane.rwkv;
         }
-        return work;
+        tokens[row] = lane.pos == 0 || lane.tokensDone ? lane.state.pendingToken() : lane.current().tokens[lane.pos - 1];
     }
 
     /** Emits what is finished; true when the lane needs a step for its current record. */
-    private boolean prepare(Lane lane, Emitter out) throws Exception {
+    @Override
+    protected boolean prepare(Lane lane, Emitter out) throws Exception {
         while (!lane.done()) {
             PendingRecord r = lane.current();
             int n = r.tokens.length;
@@ -141,7 +103,8 @@ final class LockstepScorer implements LaneEvaluator {
         lane.result = res;
     }
 
-    private void consume(Lane lane, int off) {
+    @Override
+    protected void consume(Lane lane, int off) {
         if (!lane.tokensDone) {
             int[] t = lane.current().tokens;
             double lp = LogProbs.of(logits, off, vocab, t[lane.pos]);
@@ -191,15 +154,8 @@ final class LockstepScorer implements LaneEvaluator {
         res.setTopLogProbs(lp);
     }
 
-    private void ensureCapacity(int lanes) {
-        if (lanes <= slots.length) {
-            return;
-        }
-        int n = Math.max(lanes, slots.length * 2);
-        states = new RwkvState[n];
-        tokens = new int[n];
-        slots = new Lane[n];
-        logits = new float[n * vocab];
+    @Override
+    protected void grow(int n) {
         if (needsNext) {
             float[][] s = new float[n][];
             RwkvState[] ss = new RwkvState[n];
