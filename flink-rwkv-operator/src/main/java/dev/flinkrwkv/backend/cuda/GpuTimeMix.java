@@ -18,14 +18,25 @@ abstract class GpuTimeMix {
 
     final GpuModel m;
     final CUdeviceptr[] ln1W, ln1B;
+    /** The four C x C projections, named alike in every version. */
+    final DeviceMatrix[] receptance, key, value, output;
 
     GpuTimeMix(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
         this.m = m;
         ln1W = new CUdeviceptr[m.layers];
         ln1B = new CUdeviceptr[m.layers];
+        receptance = new DeviceMatrix[m.layers];
+        key = new DeviceMatrix[m.layers];
+        value = new DeviceMatrix[m.layers];
+        output = new DeviceMatrix[m.layers];
         for (int i = 0; i < m.layers; i++) {
             ln1W[i] = mem.vector(f.tensor("blocks." + i + ".ln1.weight"));
             ln1B[i] = mem.vector(f.tensor("blocks." + i + ".ln1.bias"));
+            String p = prefix(i);
+            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
+            key[i] = mem.matrix(f.tensor(p + "key.weight"));
+            value[i] = mem.matrix(f.tensor(p + "value.weight"));
+            output[i] = mem.matrix(f.tensor(p + "output.weight"));
         }
     }
 

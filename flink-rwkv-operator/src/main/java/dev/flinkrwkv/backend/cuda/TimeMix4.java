@@ -7,7 +7,6 @@ import jcuda.driver.CUdeviceptr;
 /** RWKV-4's time mix on the device (see Rwkv4 on the CPU): lerp shift, r/k/v, the aa/bb/pp WKV. */
 final class TimeMix4 extends GpuTimeMix {
     private final CUdeviceptr[] mixK, mixV, mixR, first, decay;
-    private final DeviceMatrix[] key, value, receptance, output;
 
     TimeMix4(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
         super(f, mem, m);
@@ -17,10 +16,6 @@ final class TimeMix4 extends GpuTimeMix {
         mixR = new CUdeviceptr[l];
         first = new CUdeviceptr[l];
         decay = new CUdeviceptr[l];
-        key = new DeviceMatrix[l];
-        value = new DeviceMatrix[l];
-        receptance = new DeviceMatrix[l];
-        output = new DeviceMatrix[l];
         for (int i = 0; i < l; i++) {
             String p = prefix(i);
             mixK[i] = mem.vector(f.tensor(p + "time_mix_k"));
@@ -28,10 +23,6 @@ final class TimeMix4 extends GpuTimeMix {
             mixR[i] = mem.vector(f.tensor(p + "time_mix_r"));
             first[i] = mem.vector(f.tensor(p + "time_first"));
             decay[i] = mem.vector(f.tensor(p + "time_decay"));
-            key[i] = mem.matrix(f.tensor(p + "key.weight"));
-            value[i] = mem.matrix(f.tensor(p + "value.weight"));
-            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
-            output[i] = mem.matrix(f.tensor(p + "output.weight"));
         }
     }
 

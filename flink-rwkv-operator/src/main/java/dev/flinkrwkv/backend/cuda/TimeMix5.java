@@ -14,7 +14,7 @@ final class TimeMix5 extends GpuTimeMix {
 
     private final boolean gated;
     private final CUdeviceptr[] mixK, mixV, mixR, mixG, bonus, decay, lnXW, lnXB;
-    private final DeviceMatrix[] key, value, receptance, output, gate;
+    private final DeviceMatrix[] gate;
 
     TimeMix5(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
         super(f, mem, m);
@@ -28,10 +28,6 @@ final class TimeMix5 extends GpuTimeMix {
         decay = new CUdeviceptr[l];
         lnXW = new CUdeviceptr[l];
         lnXB = new CUdeviceptr[l];
-        key = new DeviceMatrix[l];
-        value = new DeviceMatrix[l];
-        receptance = new DeviceMatrix[l];
-        output = new DeviceMatrix[l];
         gate = new DeviceMatrix[l];
         for (int i = 0; i < l; i++) {
             String p = prefix(i);
@@ -50,10 +46,6 @@ final class TimeMix5 extends GpuTimeMix {
             }
             lnXW[i] = mem.vector(f.tensor(p + "ln_x.weight"));
             lnXB[i] = mem.vector(f.tensor(p + "ln_x.bias"));
-            key[i] = mem.matrix(f.tensor(p + "key.weight"));
-            value[i] = mem.matrix(f.tensor(p + "value.weight"));
-            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
-            output[i] = mem.matrix(f.tensor(p + "output.weight"));
         }
     }
 

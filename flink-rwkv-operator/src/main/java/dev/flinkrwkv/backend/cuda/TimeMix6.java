@@ -18,7 +18,7 @@ final class TimeMix6 extends GpuTimeMix {
     private final int maaRank, decayRank;
     private final CUdeviceptr[] maaX, decayBase, bonus, lnXW, lnXB;
     private final CUdeviceptr[][] maa;
-    private final DeviceMatrix[] maaW1, decayW1, decayW2, key, value, receptance, output, gate;
+    private final DeviceMatrix[] maaW1, decayW1, decayW2, gate;
     private final DeviceMatrix[][] maaW2;
 
     TimeMix6(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
@@ -36,10 +36,6 @@ final class TimeMix6 extends GpuTimeMix {
         maaW2 = new DeviceMatrix[l][5];
         decayW1 = new DeviceMatrix[l];
         decayW2 = new DeviceMatrix[l];
-        key = new DeviceMatrix[l];
-        value = new DeviceMatrix[l];
-        receptance = new DeviceMatrix[l];
-        output = new DeviceMatrix[l];
         gate = new DeviceMatrix[l];
         for (int i = 0; i < l; i++) {
             String p = prefix(i);
@@ -60,10 +56,6 @@ final class TimeMix6 extends GpuTimeMix {
             bonus[i] = mem.vector(f.tensor(p + "time_faaaa"));
             lnXW[i] = mem.vector(f.tensor(p + "ln_x.weight"));
             lnXB[i] = mem.vector(f.tensor(p + "ln_x.bias"));
-            key[i] = mem.matrix(f.tensor(p + "key.weight"));
-            value[i] = mem.matrix(f.tensor(p + "value.weight"));
-            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
-            output[i] = mem.matrix(f.tensor(p + "output.weight"));
             gate[i] = mem.matrix(f.tensor(p + "gate.weight"));
         }
     }

@@ -18,7 +18,7 @@ final class TimeMix7 extends GpuTimeMix {
 
     private final CUdeviceptr[][] mix;
     private final CUdeviceptr[] w0, a0, v0, kK, kA, rK, lnXW, lnXB;
-    private final DeviceMatrix[] w1, w2, a1, a2, g1, g2, v1, v2, key, value, receptance, output;
+    private final DeviceMatrix[] w1, w2, a1, a2, g1, g2, v1, v2;
     private final int maxRank;
 
     TimeMix7(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
@@ -41,10 +41,6 @@ final class TimeMix7 extends GpuTimeMix {
         g2 = new DeviceMatrix[l];
         v1 = new DeviceMatrix[l];
         v2 = new DeviceMatrix[l];
-        key = new DeviceMatrix[l];
-        value = new DeviceMatrix[l];
-        receptance = new DeviceMatrix[l];
-        output = new DeviceMatrix[l];
         int rank = 0;
         for (int i = 0; i < l; i++) {
             String p = prefix(i);
@@ -72,10 +68,6 @@ final class TimeMix7 extends GpuTimeMix {
                 v2[i] = mem.matrix(f.tensor(p + "v2"));
                 rank = Math.max(rank, v1[i].rows());
             }
-            key[i] = mem.matrix(f.tensor(p + "key.weight"));
-            value[i] = mem.matrix(f.tensor(p + "value.weight"));
-            receptance[i] = mem.matrix(f.tensor(p + "receptance.weight"));
-            output[i] = mem.matrix(f.tensor(p + "output.weight"));
         }
         maxRank = rank;
     }
