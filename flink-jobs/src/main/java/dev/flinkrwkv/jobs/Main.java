@@ -50,6 +50,17 @@ public final class Main {
         return m;
     }
 
+    /**
+     * Runs one command as a program's whole command line: the {@code main} of a job class, for
+     * {@code flink run -c JobClass flink-rwkv.jar ARGS}, is {@code Main.mainFor("job-command", ARGS)}.
+     */
+    public static void mainFor(String command, String[] args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = command;
+        System.arraycopy(args, 0, argv, 1, args.length);
+        main(argv);
+    }
+
     public static void main(String[] argv) {
         // Our logging configuration (Flink and Kafka internals at WARN), unless the user or `flink run` set one;
         // by name, since a Kafka jar on the class path carries a log4j2.yaml that log4j would prefer.

@@ -53,10 +53,7 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     }
 
     public static void main(String[] args) {
-        String[] argv = new String[args.length + 1];
-        argv[0] = "enrich";
-        System.arraycopy(args, 0, argv, 1, args.length);
-        Main.main(argv);
+        Main.mainFor("enrich", args);
     }
 
     @Override

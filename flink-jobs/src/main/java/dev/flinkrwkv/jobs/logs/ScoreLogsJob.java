@@ -57,10 +57,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     }
 
     public static void main(String[] args) {
-        String[] argv = new String[args.length + 1];
-        argv[0] = "score-logs";
-        System.arraycopy(args, 0, argv, 1, args.length);
-        Main.main(argv);
+        Main.mainFor("score-logs", args);
     }
 
     @Override
