@@ -24,7 +24,8 @@ import java.nio.ByteOrder;
  * roundings as {@link dev.flinkrwkv.model.Dequantize}, so every path sees exactly the scalar weights.
  *
  * <ul>
- *   <li>Batch 1 (single stream, memory bound): each row is decoded and multiplied in one pass, no scratch.
+ *   <li>Batch 1 (single stream, memory bound): each row is decoded and multiplied in one pass, no scratch,
+ *       rows in storage order so the weights stream sequentially.
  *   <li>Batch &gt; 1 (compute bound): {@value #TILE} rows are decoded once into a small per-thread scratch
  *       (it stays in L1/L2), then a 4-row x 2-input register tile computes 8 dot products per load of
  *       4 weight vectors and 2 input vectors.
@@ -68,12 +69,11 @@ final class VectorMatMul extends MatMulKernel {
         long rowBytes = m.rowBytes();
         int k = m.cols();
         if (batch == 1) {
-            int n = r0;
-            int rb = Math.toIntExact(rowBytes);
-            for (; fourRowsAtOnce(type) && n + TILE <= r1; n += TILE) {
-                dot4Rows(type, data, Math.toIntExact(n * rowBytes), rb, k, x, xOff, y, yOff + n);
-            }
-            for (; n < r1; n++) {
+            // One row at a time, in storage order: the whole slice of the matrix is read as one
+            // sequential stream, which the hardware prefetchers follow at full bandwidth. Interleaving
+            // several rows in one loop (more independent multiply-add chains) measured at half the
+            // bandwidth here: 12.5 GB/s for four rows against 19-26 GB/s for one (AMD EPYC, one core).
+            for (int n = r0; n < r1; n++) {
                 y[yOff + n] = dotRow(type, data, Math.toIntExact(n * rowBytes), k, x, xOff);
             }
             return;
@@ -285,84 +285,6 @@ final class VectorMatMul extends MatMulKernel {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    // ---- four rows decoded and multiplied in one pass (batch 1)
-
-    /**
-     * Rows {@code n..n+3} (at byte {@code p}, {@code rb} bytes apart) times one input: four independent
-     * accumulator chains hide the multiply-add latency, and each row is summed exactly as {@link #dot}
-     * and {@link #tile4x2} sum it. Only for FP32 and Q8_0, whose decoding is light enough for four rows'
-     * vectors to stay in registers; with the heavier decoders C2 runs out of registers (and boxes
-     * vectors), so those types take one row at a time (see {@link #fourRowsAtOnce}).
-     */
-    static void dot4Rows(TensorType type, ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
-        switch (type) {
-            case FP32:
-                dot4Fp32(d, p, rb, k, x, xo, y, yo);
-                return;
-            case Q8_0:
-                dot4Q80(d, p, rb, k, x, xo, y, yo);
-                return;
-            default:
-                throw new IllegalArgumentException("no four-row product for " + type);
-        }
-    }
-
-    static boolean fourRowsAtOnce(TensorType type) {
-        return type == TensorType.FP32 || type == TensorType.Q8_0;
-    }
-
-    private static void dot4Q80(ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int i = 0; i < k; i += 32, p += 34) {
-            float s0 = Half.toFloat(d.getShort(p));
-            ByteVector q0 = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
-            float s1 = Half.toFloat(d.getShort(p + rb));
-            ByteVector q1 = ByteVector.fromByteBuffer(B32, d, p + rb + 2, LE);
-            float s2 = Half.toFloat(d.getShort(p + 2 * rb));
-            ByteVector q2 = ByteVector.fromByteBuffer(B32, d, p + 2 * rb + 2, LE);
-            float s3 = Half.toFloat(d.getShort(p + 3 * rb));
-            ByteVector q3 = ByteVector.fromByteBuffer(B32, d, p + 3 * rb + 2, LE);
-            for (int part = 0; part < 4; part++) {
-                FloatVector v = FloatVector.fromArray(F, x, xo + i + 8 * part);
-                a0 = q8(q0, part, s0).fma(v, a0);
-                a1 = q8(q1, part, s1).fma(v, a1);
-                a2 = q8(q2, part, s2).fma(v, a2);
-                a3 = q8(q3, part, s3).fma(v, a3);
-            }
-        }
-        y[yo + 0] = a0.reduceLanes(VectorOperators.ADD);
-        y[yo + 1] = a1.reduceLanes(VectorOperators.ADD);
-        y[yo + 2] = a2.reduceLanes(VectorOperators.ADD);
-        y[yo + 3] = a3.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static void dot4Fp32(ByteBuffer d, int p, int rb, int k, float[] x, int xo, float[] y, int yo) {
-        int vk = k - k % L;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int i = 0; i < vk; i += L) {
-            FloatVector v = FloatVector.fromArray(F, x, xo + i);
-            a0 = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(v, a0);
-            a1 = FloatVector.fromByteBuffer(F, d, p + rb + 4 * i, LE).fma(v, a1);
-            a2 = FloatVector.fromByteBuffer(F, d, p + 2 * rb + 4 * i, LE).fma(v, a2);
-            a3 = FloatVector.fromByteBuffer(F, d, p + 3 * rb + 4 * i, LE).fma(v, a3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int j = vk; j < k; j++) {
-            float xj = x[xo + j];
-            s0 += d.getFloat(p + 4 * j) * xj;
-            s1 += d.getFloat(p + rb + 4 * j) * xj;
-            s2 += d.getFloat(p + 2 * rb + 4 * j) * xj;
-            s3 += d.getFloat(p + 3 * rb + 4 * j) * xj;
-        }
-        y[yo + 0] = s0;
-        y[yo + 1] = s1;
-        y[yo + 2] = s2;
-        y[yo + 3] = s3;
     }
 
     // ---- one row decoded into floats (batch > 1)
