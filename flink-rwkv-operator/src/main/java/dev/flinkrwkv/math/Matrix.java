@@ -23,6 +23,7 @@ public final class Matrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
+    private final boolean finiteHalves;
 
     public Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols) {
         this.name = name;
@@ -31,6 +32,18 @@ public final class Matrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type.bytesFor(cols);
+        this.finiteHalves = type == TensorType.FP16 && noInfinityOrNaN(this.data, rowBytes * rows);
+    }
+
+    /** Whether no half in the first {@code bytes} bytes has exponent 31 (infinity or NaN). */
+    private static boolean noInfinityOrNaN(ByteBuffer halves, long bytes) {
+        int n = Math.toIntExact(bytes / 2);
+        for (int i = 0; i < n; i++) {
+            if ((halves.getShort(2 * i) & 0x7C00) == 0x7C00) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The whole tensor as a matrix of {@code tensor.rows()} rows of {@code tensor.cols()} values. */
@@ -71,6 +84,14 @@ public final class Matrix {
     /** The stored bytes, little-endian (shared, read-only: do not change position or limit). */
     ByteBuffer data() {
         return data;
+    }
+
+    /**
+     * True for an FP16 matrix without infinities or NaNs (checked once, here, when the matrix is made: real
+     * weights never hold them), which lets the vector kernel decode halves with a shorter exact sequence.
+     */
+    boolean finiteHalves() {
+        return finiteHalves;
     }
 
     long rowBytes() {

@@ -14,6 +14,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,7 +41,7 @@ class MatMulKernelTest {
             float[] expected = new float[cols];
             float[] actual = new float[cols + 5];
             Dequantize.row(type, m.data(), r * m.rowBytes(), cols, expected, 0);
-            VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
+            VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5, m.finiteHalves());
             for (int i = 0; i < cols; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[5 + i]),
                         type + " row " + r + " value " + i);
@@ -55,9 +56,15 @@ class MatMulKernelTest {
             b.putShort(2 * h, (short) h);
         }
         float[] out = new float[65536];
-        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, out, 0);
+        float[] finiteOut = new float[65536];
+        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, out, 0, false);
+        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, finiteOut, 0, true);
         for (int h = 0; h < 65536; h++) {
             float expected = Half.toFloat((short) h);
+            if (((h >> 10) & 0x1F) != 0x1F) {
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(finiteOut[h]),
+                        "finite half " + Integer.toHexString(h));
+            }
             if (Float.isNaN(expected)) {
                 assertTrue(Float.isNaN(out[h]), "half " + Integer.toHexString(h));
             } else {
@@ -73,9 +80,9 @@ class MatMulKernelTest {
         Random rnd = new Random(100 + type.ordinal());
         int[] colsChoices = type.isQuantized() ? new int[] {32, 96, 768} : new int[] {5, 37, 64, 768};
         for (int cols : colsChoices) {
-            for (int rows : new int[] {1, 6, 13}) {
+            for (int rows : new int[] {1, 6, 13, 37}) {
                 Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
-                for (int batch : new int[] {1, 2, 3, 5}) {
+                for (int batch : new int[] {1, 2, 3, 5, 9}) {
                     int xStride = cols + 3, yStride = rows + 2;
                     float[] x = RandomWeights.floats(2 + batch * xStride, rnd);
                     float[] ys = new float[1 + batch * yStride];
@@ -104,7 +111,7 @@ class MatMulKernelTest {
     @EnumSource(TensorType.class)
     void aBatchRowEqualsTheSameRowAlone(TensorType type) {
         Random rnd = new Random(200 + type.ordinal());
-        int rows = 11, cols = type.isQuantized() ? 160 : 171, batch = 7;
+        int rows = 37, cols = type.isQuantized() ? 160 : 171, batch = 9;
         Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
         float[] x = RandomWeights.floats(batch * cols, rnd);
         float[] y = new float[batch * rows];
@@ -115,5 +122,22 @@ class MatMulKernelTest {
             float[] inBatch = java.util.Arrays.copyOfRange(y, b * rows, (b + 1) * rows);
             assertArrayEquals(alone, inBatch, type + " entry " + b);
         }
+    }
+
+    @Test
+    void halfMatricesKnowWhetherTheyHoldInfinitiesOrNaNs() {
+        ByteBuffer b = ByteBuffer.allocate(2 * 64).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 64; i++) {
+            b.putShort(2 * i, Half.fromFloat(i - 30.5f));
+        }
+        assertTrue(new Matrix("finite", TensorType.FP16, b, 2, 32).finiteHalves());
+        b.putShort(2 * 40, (short) 0xFC00); // -infinity
+        Matrix withInfinity = new Matrix("inf", TensorType.FP16, b, 2, 32);
+        assertFalse(withInfinity.finiteHalves());
+        float[] x = new float[32];
+        x[8] = 1f;
+        float[] y = new float[2];
+        VECTOR.mul(withInfinity, x, 0, 32, y, 0, 2, 1, 0, 2);
+        assertEquals(Float.NEGATIVE_INFINITY, y[1], "the exact decoder keeps the infinity");
     }
 }
