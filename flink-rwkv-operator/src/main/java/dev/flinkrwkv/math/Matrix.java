@@ -6,6 +6,7 @@ import dev.flinkrwkv.model.TensorType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * A weight matrix of {@code rows} rows of {@code cols} values, in its stored type, over the mapped file.
@@ -24,6 +25,7 @@ public final class Matrix {
     private final int cols;
     private final long rowBytes;
     private final boolean finiteHalves;
+    private final FloatBuffer floats;
 
     public Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols) {
         this.name = name;
@@ -32,6 +34,7 @@ public final class Matrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type.bytesFor(cols);
+        this.floats = type == TensorType.FP32 ? this.data.asFloatBuffer() : null;
         this.finiteHalves = type == TensorType.FP16 && noInfinityOrNaN(this.data, rowBytes * rows);
     }
 
@@ -92,6 +95,11 @@ public final class Matrix {
      */
     boolean finiteHalves() {
         return finiteHalves;
+    }
+
+    /** An FP32 matrix's values as floats (row-major; use the absolute, thread-safe bulk gets only), else null. */
+    FloatBuffer floats() {
+        return floats;
     }
 
     long rowBytes() {
