@@ -95,4 +95,21 @@ class ModelCommandsTest {
         assertTrue(missing.err().contains("missing --vocab"), missing.err());
         assertFalse(Files.exists(dir.resolve("b.bin")) || Files.exists(dir.resolve("c.bin")));
     }
+
+    @Test
+    void benchPrintsARowPerSizeAgainstTheMeasuredReadBandwidth() {
+        assertEquals(0, initModel("7", "FP16", "b.bin").code());
+        String m = dir.resolve("b.bin").toString();
+        Run r = run("bench", "--model", m, "--batch", "1,3", "--seq", "4", "--threads", "2", "--seconds", "0.3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*memory bandwidth \\(2 threads\\): read [0-9.]+ GB/s, copy [0-9.]+ GB/s.*"), r.out());
+        for (String row : new String[] {"batch +1 ", "batch +3 ", "seq +4 "}) {
+            String line = r.out().lines().filter(l -> l.matches(row + ".*")).findFirst().orElseThrow(() -> new AssertionError(row + " in " + r.out()));
+            double tokensPerSecond = Double.parseDouble(line.trim().split(" +")[2]);
+            assertTrue(tokensPerSecond > 0, line);
+        }
+        Run wrong = run("bench", "--model", m, "--threads", "0");
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--threads must be >= 1") && wrong.err().contains("usage:"), wrong.err());
+    }
 }
