@@ -37,6 +37,8 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     protected final int c;
     protected int capacity;
     private final MatMulThreads threads;
+    /** Whether the rows of the current forward pass name distinct states (see {@link #forEachRow}). */
+    private boolean distinctRows;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -215,6 +217,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      */
     private void forward(RwkvState[] rowStates, int[] tokens, int tOff, int rows) {
         ensureCapacity(rows);
+        distinctRows = distinct(rowStates, rows);
         for (int b = 0; b < rows; b++) {
             model.emb.row(tokens[tOff + b], x, b * c);
             Ops.layerNorm(x, b * c, c, model.ln0W, model.ln0B, x, b * c);
@@ -222,6 +225,36 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         for (int layer = 0; layer < model.layers; layer++) {
             timeMix(layer, rowStates, rows);
             channelMix(layer, rowStates, rows);
+        }
+    }
+
+    /**
+     * Whether the first {@code n} states are distinct objects (pairwise identity: a batch is at most a few
+     * hundred rows, and this costs nothing next to a step, and allocates nothing).
+     */
+    private static boolean distinct(RwkvState[] states, int n) {
+        for (int i = 1; i < n; i++) {
+            RwkvState s = states[i];
+            for (int j = 0; j < i; j++) {
+                if (states[j] == s) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Runs the per-row (per-key) work {@code task} over rows {@code [0, rows)}: split over this evaluator's
+     * threads when every row has its own state (a batch of keys), so rows are independent and each is
+     * computed by one thread with the same code (the bits do not depend on the thread count); on the
+     * calling thread in row order when rows share a state (a sequence: row t continues row t-1's state).
+     */
+    protected final void forEachRow(int rows, MatMulThreads.RangeTask task) {
+        if (distinctRows) {
+            threads.forEachRange(rows, task);
+        } else {
+            task.run(0, rows);
         }
     }
 
