@@ -66,6 +66,8 @@ final class Rwkv5 extends MultiHeadModel {
         private final Rwkv5 m;
         private float[] xr = new float[0], xg = new float[0], r = new float[0], k = new float[0],
                 v = new float[0], y = new float[0];
+        /** Scratch of {@link Wkv5#step}, C floats per key. */
+        private float[] rowTmp = new float[0];
         /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
         private final MatMulThreads.RangeTask perKey = this::perKey;
         private int keyLayer;
@@ -85,6 +87,7 @@ final class Rwkv5 extends MultiHeadModel {
             k = new float[n * c];
             v = new float[n * c];
             y = new float[n * c];
+            rowTmp = new float[n * c];
         }
 
         /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
@@ -95,7 +98,7 @@ final class Rwkv5 extends MultiHeadModel {
             boolean gated = m.gateW != null;
             for (int b = from; b < to; b++) {
                 int o = b * c;
-                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, o);
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, rowTmp, o);
                 m.groupNorm(y, o, layer);
                 if (gated) {
                     for (int i = o; i < o + c; i++) {

@@ -80,6 +80,8 @@ final class Rwkv6 extends MultiHeadModel {
         private float[][] mixed = new float[5][0]; // xw, xk, xv, xr, xg
         private float[] maaHidden = new float[0], decayHidden = new float[0], r = new float[0],
                 k = new float[0], v = new float[0], w = new float[0], y = new float[0];
+        /** Scratch of {@link Wkv5#step}, C floats per key. */
+        private float[] rowTmp = new float[0];
         /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
         private final MatMulThreads.RangeTask perKey = this::perKey;
         private int keyLayer;
@@ -103,6 +105,7 @@ final class Rwkv6 extends MultiHeadModel {
             v = new float[n * c];
             w = new float[n * c];
             y = new float[n * c];
+            rowTmp = new float[n * c];
         }
 
         /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
@@ -116,7 +119,7 @@ final class Rwkv6 extends MultiHeadModel {
                 for (int i = 0; i < c; i++) {
                     w[o + i] = Ops.exp(-Ops.exp(w[o + i] + base[i]));
                 }
-                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, o);
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, rowTmp, o);
                 m.groupNorm(y, o, layer);
                 for (int i = o; i < o + c; i++) {
                     y[i] = y[i] * gate[i];

@@ -39,6 +39,11 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     private final MatMulThreads threads;
     /** Whether the rows of the current forward pass name distinct states (see {@link #forEachRow}). */
     private boolean distinctRows;
+    /** {@link #shiftRows} as a task, made once, and what it reads. */
+    private final MatMulThreads.RangeTask shiftTask = this::shiftRows;
+    private RwkvState[] shiftStates;
+    private int shiftAt;
+    private float[] shiftW, shiftB;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -323,10 +328,24 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      * contents, and the slot (at {@code slot} in each state) then holds {@code xn}.
      */
     protected final void shift(RwkvState[] states, int batch, int slotInLayer, int layer, float[] lnW, float[] lnB) {
-        int at = layerOffset(layer) + slotInLayer;
-        for (int b = 0; b < batch; b++) {
+        shiftStates = states;
+        shiftAt = layerOffset(layer) + slotInLayer;
+        shiftW = lnW;
+        shiftB = lnB;
+        try {
+            forEachRow(batch, shiftTask); // the layer norms are per key
+        } finally {
+            shiftStates = null;
+        }
+    }
+
+    /** {@link #shift} for rows {@code [from, to)}; in row order, so a row sharing a state reads the one before. */
+    private void shiftRows(int from, int to) {
+        RwkvState[] states = shiftStates;
+        int at = shiftAt;
+        for (int b = from; b < to; b++) {
             float[] s = states[b].data();
-            Ops.layerNorm(x, b * c, c, lnW, lnB, xn, b * c);
+            Ops.layerNorm(x, b * c, c, shiftW, shiftB, xn, b * c);
             System.arraycopy(s, at, prev, b * c, c);
             System.arraycopy(xn, b * c, s, at, c);
         }
