@@ -234,14 +234,15 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
-     * Whether the first {@code n} states are distinct objects (pairwise identity: a batch is at most a few
-     * hundred rows, and this costs nothing next to a step, and allocates nothing).
+     * Whether the first {@code n} states are distinct: their float arrays, compared by identity (two
+     * {@link RwkvState#wrap} of one array are one state). Pairwise, as a batch is at most a few hundred
+     * rows: nothing next to a step, and nothing allocated.
      */
     private static boolean distinct(RwkvState[] states, int n) {
         for (int i = 1; i < n; i++) {
-            RwkvState s = states[i];
+            float[] s = states[i].data();
             for (int j = 0; j < i; j++) {
-                if (states[j] == s) {
+                if (states[j].data() == s) {
                     return false;
                 }
             }

@@ -150,7 +150,9 @@ class BatchAndSequenceTest {
             for (int b = 0; b < distinct.length; b++) {
                 distinct[b] = randomState(m, ev, rnd);
             }
-            RwkvState[] states = {distinct[0], distinct[1], distinct[2], distinct[0], distinct[3], distinct[4]};
+            // distinct[0] twice, once through another wrapper of its array
+            RwkvState[] states = {distinct[0], distinct[1], distinct[2], RwkvState.wrap(distinct[0].data()),
+                    distinct[3], distinct[4]};
             RwkvState[] singles = new RwkvState[5];
             for (int b = 0; b < 5; b++) {
                 singles[b] = distinct[b].copy();
