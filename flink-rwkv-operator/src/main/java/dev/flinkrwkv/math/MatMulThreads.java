@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * Splits the output rows of each {@link Matrix} product over a fixed number of threads: the calling
  * thread and {@code threads - 1} daemon workers started once, here. Each product's rows are cut into
  * equal contiguous ranges (multiples of 4 rows, the vector kernel's tile), so every thread reads its own
- * share of the weights once.
+ * share of the weights once. The same threads also run {@link #forEachRange} (the per-key work of a
+ * batched step: its items cut into contiguous ranges, one per thread).
  *
  * <p>A call allocates nothing: the product is published in fields, a generation counter releases the
  * workers (which spin briefly, then park), and a countdown tells the caller that all parts are done.
@@ -30,6 +31,9 @@ public final class MatMulThreads implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
 
+    // the range task in flight (null while a product is), published by the volatile write of generation
+    private RangeTask range;
+    private int rangeItems;
     // the product in flight, published by the volatile write of generation
     private MatMulKernel kernel;
     private Matrix m;
@@ -65,9 +69,7 @@ public final class MatMulThreads implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("matrix threads closed");
-            }
+            checkOpen();
             this.kernel = k;
             this.m = w;
             this.x = x;
@@ -77,32 +79,78 @@ public final class MatMulThreads implements AutoCloseable {
             this.yOff = yOff;
             this.yStride = yStride;
             this.batch = batch;
-            this.caller = Thread.currentThread();
-            pending.set(workers.length);
-            generation = generation + 1;
-            for (Thread t : workers) {
-                LockSupport.unpark(t);
-            }
-            Throwable mine = null;
             try {
-                part(0);
-            } catch (Throwable e) {
-                mine = e;
+                runParts();
+            } finally {
+                this.x = null;
+                this.y = null;
+                this.m = null;
             }
-            for (int spins = 0; pending.get() != 0; spins++) {
-                if (spins < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            this.x = null;
-            this.y = null;
-            this.m = null;
-            Throwable theirs = failure;
-            failure = null;
-            rethrow(mine != null ? mine : theirs);
         }
+    }
+
+    /** Work on the items {@code [from, to)} of a {@link #forEachRange} call. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code task} over the items {@code [0, n)} cut into one contiguous range per thread (the caller
+     * takes the first), and returns when all ranges are done; allocates nothing. Each item is run by
+     * exactly one thread, so a task whose items are independent (the keys of a batch: each has its own
+     * state and rows) gives the same bits whatever the thread count. With fewer than two items per thread
+     * the hand-off would cost more than it saves, and the caller runs {@code task.run(0, n)} alone.
+     */
+    public void forEachRange(int n, RangeTask task) {
+        if (threads == 1 || n < 2 * threads) {
+            if (n > 0) {
+                task.run(0, n);
+            }
+            return;
+        }
+        synchronized (this) {
+            checkOpen();
+            this.range = task;
+            this.rangeItems = n;
+            try {
+                runParts();
+            } finally {
+                this.range = null;
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("matrix threads closed");
+        }
+    }
+
+    /** Releases the workers on the published job, runs part 0 here, waits for the others. */
+    private void runParts() {
+        this.caller = Thread.currentThread();
+        pending.set(workers.length);
+        generation = generation + 1;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+        Throwable mine = null;
+        try {
+            part(0);
+        } catch (Throwable e) {
+            mine = e;
+        }
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        Throwable theirs = failure;
+        failure = null;
+        rethrow(mine != null ? mine : theirs);
     }
 
     private static void rethrow(Throwable t) {
@@ -117,8 +165,18 @@ public final class MatMulThreads implements AutoCloseable {
         }
     }
 
-    /** Computes this thread's share of the published product. */
+    /** Computes this thread's share of the published range task or product. */
     private void part(int index) {
+        RangeTask task = range;
+        if (task != null) {
+            int n = rangeItems;
+            int from = (int) ((long) n * index / threads);
+            int to = (int) ((long) n * (index + 1) / threads);
+            if (from < to) {
+                task.run(from, to);
+            }
+            return;
+        }
         int rows = m.rows();
         int units = (rows + ROW_ALIGN - 1) / ROW_ALIGN;
         int r0 = Math.min(rows, (int) ((long) units * index / threads) * ROW_ALIGN);
@@ -154,7 +212,7 @@ public final class MatMulThreads implements AutoCloseable {
         }
     }
 
-    /** Stops the workers (they finish nothing further; a later {@link #mul} on a split product fails). */
+    /** Stops the workers (they finish nothing further; a later split {@link #mul} or {@link #forEachRange} fails). */
     @Override
     public void close() {
         closed = true;

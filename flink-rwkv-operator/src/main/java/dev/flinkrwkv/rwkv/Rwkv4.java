@@ -1,6 +1,7 @@
 package dev.flinkrwkv.rwkv;
 
 import dev.flinkrwkv.math.Matrix;
+import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.RwkvVersion;
@@ -65,6 +66,10 @@ final class Rwkv4 extends RwkvModel {
     private static final class Evaluator extends RwkvEvaluator {
         private final Rwkv4 m;
         private float[] xr = new float[0], k = new float[0], v = new float[0], r = new float[0];
+        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
+        private final MatMulThreads.RangeTask perKey = this::perKey;
+        private int keyLayer;
+        private RwkvState[] keyStates;
 
         Evaluator(Rwkv4 m, int threads) {
             super(m, threads);
@@ -80,22 +85,15 @@ final class Rwkv4 extends RwkvModel {
             r = new float[n * c];
         }
 
-        @Override
-        protected void timeMix(int layer, RwkvState[] states, int batch) {
-            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
-            float[] xk = mixA, xv = mixB;
-            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
-            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
-            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
-            mul(m.receptance[layer], xr, r, batch);
-            mul(m.key[layer], xk, k, batch);
-            mul(m.value[layer], xv, v, batch);
-
+        /** The WKV of keys {@code [from, to)} into {@link #gate}: only their rows and states, so ranges can run in parallel. */
+        private void perKey(int from, int to) {
+            int layer = keyLayer;
+            RwkvState[] states = keyStates;
             float[] u = m.timeFirst[layer];
             float[] w = m.timeDecay[layer];
             int base = layerOffset(layer);
             float[] wkv = gate;
-            for (int b = 0; b < batch; b++) {
+            for (int b = from; b < to; b++) {
                 float[] s = states[b].data();
                 int o = b * c;
                 for (int i = 0; i < c; i++) {
@@ -120,7 +118,27 @@ final class Rwkv4 extends RwkvModel {
                     wkv[o + i] = Ops.sigmoid(r[o + i]) * (num / den);
                 }
             }
-            mul(m.output[layer], wkv, out, batch);
+        }
+
+        @Override
+        protected void timeMix(int layer, RwkvState[] states, int batch) {
+            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            float[] xk = mixA, xv = mixB;
+            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
+            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
+            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
+            mul(m.receptance[layer], xr, r, batch);
+            mul(m.key[layer], xk, k, batch);
+            mul(m.value[layer], xv, v, batch);
+
+            keyLayer = layer;
+            keyStates = states;
+            try {
+                forEachRow(batch, perKey); // the WKV into gate, split by keys
+            } finally {
+                keyStates = null;
+            }
+            mul(m.output[layer], gate, out, batch);
             addToResidual(out, batch);
         }
     }

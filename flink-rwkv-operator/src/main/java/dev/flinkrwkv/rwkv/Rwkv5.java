@@ -1,5 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -65,6 +66,12 @@ final class Rwkv5 extends MultiHeadModel {
         private final Rwkv5 m;
         private float[] xr = new float[0], xg = new float[0], r = new float[0], k = new float[0],
                 v = new float[0], y = new float[0];
+        /** Scratch of {@link Wkv5#step}, C floats per key. */
+        private float[] rowTmp = new float[0];
+        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
+        private final MatMulThreads.RangeTask perKey = this::perKey;
+        private int keyLayer;
+        private RwkvState[] keyStates;
 
         Evaluator(Rwkv5 m, int threads) {
             super(m, threads);
@@ -80,6 +87,25 @@ final class Rwkv5 extends MultiHeadModel {
             k = new float[n * c];
             v = new float[n * c];
             y = new float[n * c];
+            rowTmp = new float[n * c];
+        }
+
+        /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
+        private void perKey(int from, int to) {
+            int layer = keyLayer;
+            RwkvState[] states = keyStates;
+            int at = layerOffset(layer) + HEADS * c;
+            boolean gated = m.gateW != null;
+            for (int b = from; b < to; b++) {
+                int o = b * c;
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, rowTmp, o);
+                m.groupNorm(y, o, layer);
+                if (gated) {
+                    for (int i = o; i < o + c; i++) {
+                        y[i] = y[i] * gate[i];
+                    }
+                }
+            }
         }
 
         @Override
@@ -100,16 +126,12 @@ final class Rwkv5 extends MultiHeadModel {
                     gate[i] = Ops.silu(gate[i]);
                 }
             }
-            int at = layerOffset(layer) + HEADS * c;
-            for (int b = 0; b < batch; b++) {
-                int o = b * c;
-                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], m.decay[layer], 0, y, o);
-                m.groupNorm(y, o, layer);
-            }
-            if (gated) {
-                for (int i = 0, n = batch * c; i < n; i++) {
-                    y[i] = y[i] * gate[i];
-                }
+            keyLayer = layer;
+            keyStates = states;
+            try {
+                forEachRow(batch, perKey); // the recurrence, ln_x and the gate, split by keys
+            } finally {
+                keyStates = null;
             }
             mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -79,6 +80,12 @@ final class Rwkv6 extends MultiHeadModel {
         private float[][] mixed = new float[5][0]; // xw, xk, xv, xr, xg
         private float[] maaHidden = new float[0], decayHidden = new float[0], r = new float[0],
                 k = new float[0], v = new float[0], w = new float[0], y = new float[0];
+        /** Scratch of {@link Wkv5#step}, C floats per key. */
+        private float[] rowTmp = new float[0];
+        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
+        private final MatMulThreads.RangeTask perKey = this::perKey;
+        private int keyLayer;
+        private RwkvState[] keyStates;
 
         Evaluator(Rwkv6 m, int threads) {
             super(m, threads);
@@ -98,6 +105,26 @@ final class Rwkv6 extends MultiHeadModel {
             v = new float[n * c];
             w = new float[n * c];
             y = new float[n * c];
+            rowTmp = new float[n * c];
+        }
+
+        /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
+        private void perKey(int from, int to) {
+            int layer = keyLayer;
+            RwkvState[] states = keyStates;
+            float[] base = m.decayBase[layer];
+            int at = layerOffset(layer) + HEADS * c;
+            for (int b = from; b < to; b++) {
+                int o = b * c;
+                for (int i = 0; i < c; i++) {
+                    w[o + i] = Ops.exp(-Ops.exp(w[o + i] + base[i]));
+                }
+                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, rowTmp, o);
+                m.groupNorm(y, o, layer);
+                for (int i = o; i < o + c; i++) {
+                    y[i] = y[i] * gate[i];
+                }
+            }
         }
 
         @Override
@@ -139,22 +166,12 @@ final class Rwkv6 extends MultiHeadModel {
                 decayHidden[i] = Ops.tanh(decayHidden[i]);
             }
             mul(m.decayW2[layer], decayHidden, 0, m.decayRank, w, 0, c, batch);
-            float[] base = m.decayBase[layer];
-            for (int b = 0; b < batch; b++) {
-                int o = b * c;
-                for (int i = 0; i < c; i++) {
-                    w[o + i] = Ops.exp(-Ops.exp(w[o + i] + base[i]));
-                }
-            }
-
-            int at = layerOffset(layer) + HEADS * c;
-            for (int b = 0; b < batch; b++) {
-                int o = b * c;
-                Wkv5.step(states[b].data(), at, m.heads, m.headSize, r, k, v, m.bonus[layer], w, o, y, o);
-                m.groupNorm(y, o, layer);
-            }
-            for (int i = 0, n = batch * c; i < n; i++) {
-                y[i] = y[i] * gate[i];
+            keyLayer = layer;
+            keyStates = states;
+            try {
+                forEachRow(batch, perKey); // the decay, the recurrence, ln_x and the gate, split by keys
+            } finally {
+                keyStates = null;
             }
             mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -91,7 +92,12 @@ final class Rwkv7 extends MultiHeadModel {
         private final Rwkv7 m;
         private float[][] mixed = new float[6][0];
         private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
-                kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0];
+                kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0],
+                beta = new float[0], wr = new float[0], rowTmp = new float[0];
+        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
+        private final MatMulThreads.RangeTask perKey = this::perKey;
+        private int keyLayer;
+        private RwkvState[] keyStates;
 
         Evaluator(Rwkv7 m, int threads) {
             super(m, threads);
@@ -113,6 +119,9 @@ final class Rwkv7 extends MultiHeadModel {
             v = new float[n * c];
             vFirst = new float[n * c];
             y = new float[n * c];
+            beta = new float[n * c];
+            wr = new float[n * c];
+            rowTmp = new float[n * c];
         }
 
         /** {@code dst = down · f(up · x)}, a low-rank projection through {@code f}. */
@@ -130,27 +139,54 @@ final class Rwkv7 extends MultiHeadModel {
 
         @Override
         protected void timeMix(int layer, RwkvState[] states, int batch) {
-            int n = batch * c;
             shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
             TokenShift.delta(xn, prev, sx, batch, c);
             for (int s = 0; s < 6; s++) {
                 TokenShift.add(xn, sx, m.mix[layer][s], mixed[s], batch, c);
             }
+            // the products over all keys (split by rows of the weights) ...
             mul(m.receptance[layer], mixed[R], r, batch);
             lowRank(m.g1[layer], m.g2[layer], mixed[G], gate, batch, SIGMOID);
             lowRank(m.a1[layer], m.a2[layer], mixed[A], a, batch, NONE);
             lowRank(m.w1[layer], m.w2[layer], mixed[W], w, batch, TANH);
-            float[] a0 = m.a0[layer], w0 = m.w0[layer];
-            for (int i = 0; i < n; i++) {
-                a[i] = Ops.sigmoid(a[i] + a0[i % c]);
-                w[i] = Ops.exp(Ops.sigmoid(w[i] + w0[i % c]) * DECAY_SCALE);
-            }
-
             mul(m.key[layer], mixed[K], k, batch);
-            float[] kK = m.kK[layer], kA = m.kA[layer];
+            mul(m.value[layer], mixed[V], v, batch);
+            if (layer > 0) {
+                lowRank(m.v1[layer], m.v2[layer], mixed[V], y, batch, NONE);
+            }
+            // ... then everything per key (split by keys), ...
+            keyLayer = layer;
+            keyStates = states;
+            try {
+                forEachRow(batch, perKey);
+            } finally {
+                keyStates = null;
+            }
+            // ... and the output product over all keys again
+            mul(m.output[layer], y, out, batch);
+            addToResidual(out, batch);
+        }
+
+        /**
+         * The time mix's work for keys {@code [from, to)} of layer {@link #keyLayer}, between the input
+         * products and the output product: the activations, the normalized key, the value residual, the
+         * recurrence ({@link Wkv7}), ln_x, the bonus and the gate. It reads and writes only those keys' rows
+         * and states, so key ranges can run on different threads.
+         */
+        private void perKey(int from, int to) {
+            int layer = keyLayer;
+            RwkvState[] states = keyStates;
             int s = m.headSize;
-            for (int b = 0; b < batch; b++) {
-                int o = b * c;
+            float[] a0 = m.a0[layer], w0 = m.w0[layer], kK = m.kK[layer], kA = m.kA[layer], v0 = m.v0[layer];
+            float[] rK = m.rK[layer];
+            int at = layerOffset(layer) + HEADS * c;
+            for (int bt = from; bt < to; bt++) {
+                int o = bt * c;
+                for (int i = 0; i < c; i++) {
+                    a[o + i] = Ops.sigmoid(a[o + i] + a0[i]);
+                    w[o + i] = Ops.exp(Ops.sigmoid(w[o + i] + w0[i]) * DECAY_SCALE);
+                }
+                // kk = normalize(k * k_k) per head; k = k + k*k_a*(a-1)
                 for (int i = 0; i < c; i++) {
                     kk[o + i] = k[o + i] * kK[i];
                 }
@@ -168,46 +204,21 @@ final class Rwkv7 extends MultiHeadModel {
                 for (int i = 0; i < c; i++) {
                     float ka = k[o + i] * kA[i];
                     k[o + i] = k[o + i] + (a[o + i] * ka - ka);
+                    beta[o + i] = kk[o + i] * a[o + i]; // the b of the recurrence, once per token
+                    wr[o + i] = w[o + i] * r[o + i];
                 }
-            }
-
-            mul(m.value[layer], mixed[V], v, batch);
-            if (layer == 0) {
-                System.arraycopy(v, 0, vFirst, 0, n);
-            } else {
-                lowRank(m.v1[layer], m.v2[layer], mixed[V], y, batch, NONE);
-                float[] v0 = m.v0[layer];
-                for (int i = 0; i < n; i++) {
-                    v[i] = v[i] + (vFirst[i] - v[i]) * Ops.sigmoid(y[i] + v0[i % c]);
-                }
-            }
-
-            int at = layerOffset(layer) + HEADS * c;
-            float[] rK = m.rK[layer];
-            for (int b = 0; b < batch; b++) {
-                int o = b * c;
-                float[] st = states[b].data();
-                for (int h = 0; h < m.heads; h++) {
-                    int ho = o + h * s;
-                    int hs = at + h * s * s;
-                    for (int i = 0; i < s; i++) {
-                        int row = hs + i * s;
-                        float sa = 0f;
-                        for (int j = 0; j < s; j++) {
-                            sa += -kk[ho + j] * st[row + j];
-                        }
-                        float vi = v[ho + i];
-                        float yi = 0f;
-                        for (int j = 0; j < s; j++) {
-                            float beta = kk[ho + j] * a[ho + j];
-                            float next = (st[row + j] * w[ho + j] + vi * k[ho + j]) + sa * beta;
-                            st[row + j] = next;
-                            yi += next * r[ho + j];
-                        }
-                        y[ho + i] = yi;
+                // value residual: layer 0 keeps its v, later layers mix toward it (y holds their v LoRA)
+                if (layer == 0) {
+                    System.arraycopy(v, o, vFirst, o, c);
+                } else {
+                    for (int i = 0; i < c; i++) {
+                        v[o + i] = v[o + i] + (vFirst[o + i] - v[o + i]) * Ops.sigmoid(y[o + i] + v0[i]);
                     }
                 }
+
+                Wkv7.step(states[bt].data(), at, m.heads, s, r, w, k, v, kk, beta, wr, y, rowTmp, o);
                 m.groupNorm(y, o, layer);
+                // bonus: y += v * sum_j(r k r_k) per head; then the gate
                 for (int h = 0; h < m.heads; h++) {
                     int ho = o + h * s;
                     float rho = 0f;
@@ -218,12 +229,10 @@ final class Rwkv7 extends MultiHeadModel {
                         y[ho + i] = y[ho + i] + v[ho + i] * rho;
                     }
                 }
+                for (int i = 0; i < c; i++) {
+                    y[o + i] = y[o + i] * gate[o + i];
+                }
             }
-            for (int i = 0; i < n; i++) {
-                y[i] = y[i] * gate[i];
-            }
-            mul(m.output[layer], y, out, batch);
-            addToResidual(out, batch);
         }
     }
 }

@@ -37,6 +37,13 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     protected final int c;
     protected int capacity;
     private final MatMulThreads threads;
+    /** Whether the rows of the current forward pass name distinct states (see {@link #forEachRow}). */
+    private boolean distinctRows;
+    /** {@link #shiftRows} as a task, made once, and what it reads. */
+    private final MatMulThreads.RangeTask shiftTask = this::shiftRows;
+    private RwkvState[] shiftStates;
+    private int shiftAt;
+    private float[] shiftW, shiftB;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -215,6 +222,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      */
     private void forward(RwkvState[] rowStates, int[] tokens, int tOff, int rows) {
         ensureCapacity(rows);
+        distinctRows = distinct(rowStates, rows);
         for (int b = 0; b < rows; b++) {
             model.emb.row(tokens[tOff + b], x, b * c);
             Ops.layerNorm(x, b * c, c, model.ln0W, model.ln0B, x, b * c);
@@ -222,6 +230,37 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         for (int layer = 0; layer < model.layers; layer++) {
             timeMix(layer, rowStates, rows);
             channelMix(layer, rowStates, rows);
+        }
+    }
+
+    /**
+     * Whether the first {@code n} states are distinct: their float arrays, compared by identity (two
+     * {@link RwkvState#wrap} of one array are one state). Pairwise, as a batch is at most a few hundred
+     * rows: nothing next to a step, and nothing allocated.
+     */
+    private static boolean distinct(RwkvState[] states, int n) {
+        for (int i = 1; i < n; i++) {
+            float[] s = states[i].data();
+            for (int j = 0; j < i; j++) {
+                if (states[j].data() == s) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Runs the per-row (per-key) work {@code task} over rows {@code [0, rows)}: split over this evaluator's
+     * threads when every row has its own state (a batch of keys), so rows are independent and each is
+     * computed by one thread with the same code (the bits do not depend on the thread count); on the
+     * calling thread in row order when rows share a state (a sequence: row t continues row t-1's state).
+     */
+    protected final void forEachRow(int rows, MatMulThreads.RangeTask task) {
+        if (distinctRows) {
+            threads.forEachRange(rows, task);
+        } else {
+            task.run(0, rows);
         }
     }
 
@@ -290,10 +329,24 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      * contents, and the slot (at {@code slot} in each state) then holds {@code xn}.
      */
     protected final void shift(RwkvState[] states, int batch, int slotInLayer, int layer, float[] lnW, float[] lnB) {
-        int at = layerOffset(layer) + slotInLayer;
-        for (int b = 0; b < batch; b++) {
+        shiftStates = states;
+        shiftAt = layerOffset(layer) + slotInLayer;
+        shiftW = lnW;
+        shiftB = lnB;
+        try {
+            forEachRow(batch, shiftTask); // the layer norms are per key
+        } finally {
+            shiftStates = null;
+        }
+    }
+
+    /** {@link #shift} for rows {@code [from, to)}; in row order, so a row sharing a state reads the one before. */
+    private void shiftRows(int from, int to) {
+        RwkvState[] states = shiftStates;
+        int at = shiftAt;
+        for (int b = from; b < to; b++) {
             float[] s = states[b].data();
-            Ops.layerNorm(x, b * c, c, lnW, lnB, xn, b * c);
+            Ops.layerNorm(x, b * c, c, shiftW, shiftB, xn, b * c);
             System.arraycopy(s, at, prev, b * c, c);
             System.arraycopy(xn, b * c, s, at, c);
         }

@@ -138,6 +138,37 @@ class BatchAndSequenceTest {
         }
     }
 
+    /** With several threads the per-key work is split by keys, except where keys repeat (in row order). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sequenceModels")
+    void aRepeatedStateOnTwoThreadsIsConsecutiveSteps(Path model) throws IOException {
+        RwkvModel m = RwkvModel.load(model);
+        int vocab = m.vocab();
+        Random rnd = new Random(11);
+        try (RwkvEvaluator ev = m.newEvaluator(2)) {
+            RwkvState[] distinct = new RwkvState[8];
+            for (int b = 0; b < distinct.length; b++) {
+                distinct[b] = randomState(m, ev, rnd);
+            }
+            // distinct[0] twice, once through another wrapper of its array
+            RwkvState[] states = {distinct[0], distinct[1], distinct[2], RwkvState.wrap(distinct[0].data()),
+                    distinct[3], distinct[4]};
+            RwkvState[] singles = new RwkvState[5];
+            for (int b = 0; b < 5; b++) {
+                singles[b] = distinct[b].copy();
+            }
+            int[] tokens = rnd.ints(states.length, 0, vocab).toArray();
+            ev.stepBatch(states, tokens, states.length, null);
+            int[] which = {0, 1, 2, 0, 3, 4};
+            for (int r = 0; r < states.length; r++) {
+                ev.step(singles[which[r]], tokens[r], null);
+            }
+            for (int b = 0; b < 5; b++) {
+                assertClose(singles[b].data(), 0, distinct[b].data(), 0, m.stateSize(), "state " + b);
+            }
+        }
+    }
+
     @Test
     void sequenceArgumentsAreChecked() throws IOException {
         RwkvModel m = RwkvModel.load(sequenceModels().get(0));
