@@ -75,6 +75,15 @@ public abstract class MatMulKernel {
     public abstract void mul(Matrix m, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
                              int batch, int r0, int r1);
 
+    /**
+     * Two dot products of each of {@code rows} consecutive rows of {@code n} values (row r at
+     * {@code s[so + r*n]}): {@code outU[oo + r] = sum_j row[j] * u[uo + j]} and {@code outV[oo + r] = sum_j
+     * row[j] * v[uo + j]}, summed in an order that depends only on {@code n} (RWKV-7's per-head state
+     * reads, see {@code Wkv7}).
+     */
+    public abstract void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
+                                  float[] outU, float[] outV, int oo);
+
     /** Plain Java: dequantize a row, then dot it with each input. */
     static final class ScalarMatMul extends MatMulKernel {
         private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
@@ -98,6 +107,34 @@ public abstract class MatMulKernel {
                 for (int b = 0; b < batch; b++) {
                     y[yOff + b * yStride + n] = dot(row, x, xOff + b * xStride, k);
                 }
+            }
+        }
+
+        /** Four partial sums each (j mod 4): one float accumulator would be a chain of dependent adds. */
+        @Override
+        public void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
+                             float[] outU, float[] outV, int oo) {
+            for (int r = 0; r < rows; r++) {
+                int row = so + r * n;
+                float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
+                int j = 0;
+                for (; j <= n - 4; j += 4) {
+                    float s0 = s[row + j], s1 = s[row + j + 1], s2 = s[row + j + 2], s3 = s[row + j + 3];
+                    a0 += s0 * u[uo + j];
+                    a1 += s1 * u[uo + j + 1];
+                    a2 += s2 * u[uo + j + 2];
+                    a3 += s3 * u[uo + j + 3];
+                    b0 += s0 * v[uo + j];
+                    b1 += s1 * v[uo + j + 1];
+                    b2 += s2 * v[uo + j + 2];
+                    b3 += s3 * v[uo + j + 3];
+                }
+                for (; j < n; j++) {
+                    a0 += s[row + j] * u[uo + j];
+                    b0 += s[row + j] * v[uo + j];
+                }
+                outU[oo + r] = (a0 + a1) + (a2 + a3);
+                outV[oo + r] = (b0 + b1) + (b2 + b3);
             }
         }
 

@@ -116,6 +116,29 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
+    /** One vector accumulator per sum over the 8-value chunks, lanes reduced, then the scalar tail. */
+    @Override
+    public void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
+                         float[] outU, float[] outV, int oo) {
+        int vn = n - n % L;
+        for (int r = 0; r < rows; r++) {
+            int row = so + r * n;
+            FloatVector au = FloatVector.zero(F), av = FloatVector.zero(F);
+            for (int j = 0; j < vn; j += L) {
+                FloatVector x = FloatVector.fromArray(F, s, row + j);
+                au = x.fma(FloatVector.fromArray(F, u, uo + j), au);
+                av = x.fma(FloatVector.fromArray(F, v, uo + j), av);
+            }
+            float su = au.reduceLanes(VectorOperators.ADD), sv = av.reduceLanes(VectorOperators.ADD);
+            for (int j = vn; j < n; j++) {
+                su += s[row + j] * u[uo + j];
+                sv += s[row + j] * v[uo + j];
+            }
+            outU[oo + r] = su;
+            outV[oo + r] = sv;
+        }
+    }
+
     private static float[] scratch(int size) {
         float[] w = SCRATCH.get();
         if (w.length < size) {

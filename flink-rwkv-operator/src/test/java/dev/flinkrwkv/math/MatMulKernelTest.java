@@ -140,4 +140,29 @@ class MatMulKernelTest {
         VECTOR.mul(withInfinity, x, 0, 32, y, 0, 2, 1, 0, 2);
         assertEquals(Float.NEGATIVE_INFINITY, y[1], "the exact decoder keeps the infinity");
     }
+
+    @Test
+    void rowDotProductsOfBothKernelsAgree() {
+        Random rnd = new Random(7);
+        for (int n : new int[] {4, 13, 64}) {
+            int rows = 5;
+            float[] s = RandomWeights.floats(3 + rows * n, rnd);
+            float[] u = RandomWeights.floats(2 + n, rnd), v = RandomWeights.floats(2 + n, rnd);
+            float[][] outs = new float[4][1 + rows];
+            SCALAR.rowDots2(s, 3, rows, n, u, v, 2, outs[0], outs[1], 1);
+            VECTOR.rowDots2(s, 3, rows, n, u, v, 2, outs[2], outs[3], 1);
+            for (int r = 0; r < rows; r++) {
+                double eu = 0, ev = 0, scale = 0;
+                for (int j = 0; j < n; j++) {
+                    eu += (double) s[3 + r * n + j] * u[2 + j];
+                    ev += (double) s[3 + r * n + j] * v[2 + j];
+                    scale += Math.abs(s[3 + r * n + j]) * (Math.abs(u[2 + j]) + Math.abs(v[2 + j]));
+                }
+                for (int k = 0; k < 4; k += 2) {
+                    assertEquals(eu, outs[k][1 + r], 1e-6 * scale, "n " + n + " row " + r + " kernel " + k);
+                    assertEquals(ev, outs[k + 1][1 + r], 1e-6 * scale, "n " + n + " row " + r + " kernel " + k);
+                }
+            }
+        }
+    }
 }
