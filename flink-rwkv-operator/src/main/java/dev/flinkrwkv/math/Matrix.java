@@ -35,15 +35,25 @@ public final class Matrix {
         this.cols = cols;
         this.rowBytes = type.bytesFor(cols);
         this.floats = type == TensorType.FP32 ? this.data.asFloatBuffer() : null;
-        this.finiteHalves = type == TensorType.FP16 && noInfinityOrNaN(this.data, rowBytes * rows);
+        this.finiteHalves = allHalvesFinite(type, this.data, rows * rowBytes);
     }
 
-    /** Whether no half in the first {@code bytes} bytes has exponent 31 (infinity or NaN). */
-    private static boolean noInfinityOrNaN(ByteBuffer halves, long bytes) {
-        int n = Math.toIntExact(bytes / 2);
-        for (int i = 0; i < n; i++) {
-            if ((halves.getShort(2 * i) & 0x7C00) == 0x7C00) {
-                return false;
+    /**
+     * Whether every half in the matrix has a finite value (exponent below 31): all values of an FP16 matrix,
+     * the scale (and, for Q4_1 and Q5_1, the minimum) at the start of each block of a quantized one; false
+     * for FP32, which has no halves.
+     */
+    private static boolean allHalvesFinite(TensorType type, ByteBuffer d, long bytes) {
+        if (type == TensorType.FP32) {
+            return false;
+        }
+        int step = type == TensorType.FP16 ? 2 : type.blockBytes;
+        int halves = type == TensorType.Q4_1 || type == TensorType.Q5_1 ? 2 : 1;
+        for (long p = 0; p < bytes; p += step) {
+            for (int h = 0; h < halves; h++) {
+                if ((d.getShort(Math.toIntExact(p + 2 * h)) & 0x7C00) == 0x7C00) {
+                    return false;
+                }
             }
         }
         return true;
@@ -90,8 +100,9 @@ public final class Matrix {
     }
 
     /**
-     * True for an FP16 matrix without infinities or NaNs (checked once, here, when the matrix is made: real
-     * weights never hold them), which lets the vector kernel decode halves with a shorter exact sequence.
+     * True for an FP16 or quantized matrix none of whose halves (values, or blocks' scales and minimums) is
+     * an infinity or NaN (checked once, when the matrix is made: real weights never hold them), which lets
+     * the vector kernel decode halves with a shorter exact sequence.
      */
     boolean finiteHalves() {
         return finiteHalves;

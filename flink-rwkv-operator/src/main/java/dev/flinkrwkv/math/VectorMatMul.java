@@ -19,16 +19,18 @@ import java.nio.ByteOrder;
  * plain-Java path works without {@code --add-modules jdk.incubator.vector}.
  *
  * <p>Weights are decoded in registers, 8 values at a time, straight from the mapped little-endian bytes:
- * FP32 as is, FP16 by moving the half's exponent and mantissa into float position (exact, subnormals and
- * infinities included), quantized blocks as {@code q*d} or {@code q*d + m} with the same float32
- * roundings as {@link dev.flinkrwkv.model.Dequantize}, so every path sees exactly the scalar weights.
+ * FP32 as is, FP16 by moving the half's exponent and mantissa into float position (exact, subnormals
+ * included), quantized blocks as {@code q*d} or {@code q*d + m} with the same float32 roundings as
+ * {@link dev.flinkrwkv.model.Dequantize}, so every path sees exactly the scalar weights. The half decoders
+ * assume finite halves; a matrix holding an infinity or NaN among its halves (checked once per matrix,
+ * never seen in real weights) is handed to the plain-Java kernel instead.
  *
  * <ul>
  *   <li>Batch 1 (single stream, memory bound): each row is decoded and multiplied in one pass, no scratch,
  *       rows in storage order so the weights stream sequentially.
- *   <li>Batch &gt; 1 (compute bound): {@value #TILE} rows are decoded once into a small per-thread scratch
- *       (it stays in L1/L2), then a 4-row x 2-input register tile computes 8 dot products per load of
- *       4 weight vectors and 2 input vectors.
+ *   <li>Batch &gt; 1 (compute bound): {@value #BLOCK} rows are decoded into a small per-thread scratch (it
+ *       stays in L1/L2), then 4-row x 4-input register tiles compute 16 dot products per load of 4 weight
+ *       vectors and 4 input vectors.
  * </ul>
  * Every dot product is accumulated the same way in every path (one vector accumulator over the 8-value
  * steps, lanes reduced, then the scalar tail), so a row of a batch gets the same bits as the same row
@@ -70,14 +72,19 @@ final class VectorMatMul extends MatMulKernel {
         ByteBuffer data = m.data();
         long rowBytes = m.rowBytes();
         int k = m.cols();
-        boolean finite = m.finiteHalves();
+        if (type != TensorType.FP32 && !m.finiteHalves()) {
+            // An infinity or NaN among the halves (never in real weights): the decoders here assume finite
+            // halves, so such a matrix takes the plain-Java kernel, which decodes every half exactly.
+            MatMulKernel.scalar().mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
+            return;
+        }
         if (batch == 1) {
             // One row at a time, in storage order: the whole slice of the matrix is read as one
             // sequential stream, which the hardware prefetchers follow at full bandwidth. Interleaving
             // several rows in one loop (more independent multiply-add chains) measured at half the
             // bandwidth here: 12.5 GB/s for four rows against 19-26 GB/s for one (AMD EPYC, one core).
             for (int n = r0; n < r1; n++) {
-                y[yOff + n] = dotRow(type, data, Math.toIntExact(n * rowBytes), k, x, xOff, finite);
+                y[yOff + n] = dotRow(type, data, Math.toIntExact(n * rowBytes), k, x, xOff);
             }
             return;
         }
@@ -92,7 +99,7 @@ final class VectorMatMul extends MatMulKernel {
                 m.floats().get(n0 * k, w, 0, rows * k);
             } else {
                 for (int t = 0; t < rows; t++) {
-                    decodeRow(type, data, Math.toIntExact((n0 + t) * rowBytes), k, w, t * k, finite);
+                    decodeRow(type, data, Math.toIntExact((n0 + t) * rowBytes), k, w, t * k);
                 }
             }
             int t = 0;
@@ -230,12 +237,12 @@ final class VectorMatMul extends MatMulKernel {
     // ---- one row decoded and multiplied in one pass (batch 1); one method per type keeps each
     //      compiled unit small enough for C2 to keep every vector in registers
 
-    static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo, boolean finiteHalves) {
+    static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo) {
         switch (type) {
             case FP32:
                 return dotRowFp32(d, p, k, x, xo);
             case FP16:
-                return finiteHalves ? dotRowFiniteFp16(d, p, k, x, xo) : dotRowFp16(d, p, k, x, xo);
+                return dotRowFp16(d, p, k, x, xo);
             case Q8_0:
                 return dotRowQ80(d, p, k, x, xo);
             case Q4_0:
@@ -264,19 +271,6 @@ final class VectorMatMul extends MatMulKernel {
         return s;
     }
 
-    private static float dotRowFiniteFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
-        int vk = k - k % L;
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < vk; i += L) {
-            acc = finiteHalf8(d, p + 2 * i).fma(FloatVector.fromArray(F, x, xo + i), acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (int i = vk; i < k; i++) {
-            s += Half.toFloat(d.getShort(p + 2 * i)) * x[xo + i];
-        }
-        return s;
-    }
-
     private static float dotRowFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
         int vk = k - k % L;
         FloatVector acc = FloatVector.zero(F);
@@ -290,10 +284,11 @@ final class VectorMatMul extends MatMulKernel {
         return s;
     }
 
+
     private static float dotRowQ80(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 34) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
                 acc = q8(qs, part, sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
@@ -305,7 +300,7 @@ final class VectorMatMul extends MatMulKernel {
     private static float dotRowQ40(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 18) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
                 acc = floats(q4(qs, part, 8))
@@ -318,8 +313,8 @@ final class VectorMatMul extends MatMulKernel {
     private static float dotRowQ41(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 20) {
-            float sc = Half.toFloat(d.getShort(p));
-            float mn = Half.toFloat(d.getShort(p + 2));
+            float sc = half(d, p);
+            float mn = half(d, p + 2);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
             for (int part = 0; part < 4; part++) {
                 acc = floats(q4(qs, part, 0))
@@ -332,7 +327,7 @@ final class VectorMatMul extends MatMulKernel {
     private static float dotRowQ50(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 22) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             int qh = d.getInt(p + 2);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
             for (int part = 0; part < 4; part++) {
@@ -346,8 +341,8 @@ final class VectorMatMul extends MatMulKernel {
     private static float dotRowQ51(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 24) {
-            float sc = Half.toFloat(d.getShort(p));
-            float mn = Half.toFloat(d.getShort(p + 2));
+            float sc = half(d, p);
+            float mn = half(d, p + 2);
             int qh = d.getInt(p + 4);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
             for (int part = 0; part < 4; part++) {
@@ -360,17 +355,13 @@ final class VectorMatMul extends MatMulKernel {
 
     // ---- one row decoded into floats (batch > 1)
 
-    static void decodeRow(TensorType type, ByteBuffer d, int p, int k, float[] w, int wo, boolean finiteHalves) {
+    static void decodeRow(TensorType type, ByteBuffer d, int p, int k, float[] w, int wo) {
         switch (type) {
             case FP32:
                 decodeRowFp32(d, p, k, w, wo);
                 return;
             case FP16:
-                if (finiteHalves) {
-                    decodeRowFiniteFp16(d, p, k, w, wo);
-                } else {
-                    decodeRowFp16(d, p, k, w, wo);
-                }
+                decodeRowFp16(d, p, k, w, wo);
                 return;
             case Q8_0:
                 decodeRowQ80(d, p, k, w, wo);
@@ -402,16 +393,6 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    private static void decodeRowFiniteFp16(ByteBuffer d, int p, int k, float[] w, int wo) {
-        int vk = k - k % L;
-        for (int i = 0; i < vk; i += L) {
-            finiteHalf8(d, p + 2 * i).intoArray(w, wo + i);
-        }
-        for (int i = vk; i < k; i++) {
-            w[wo + i] = Half.toFloat(d.getShort(p + 2 * i));
-        }
-    }
-
     private static void decodeRowFp16(ByteBuffer d, int p, int k, float[] w, int wo) {
         int vk = k - k % L;
         for (int i = 0; i < vk; i += L) {
@@ -422,9 +403,10 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
+
     private static void decodeRowQ80(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 34) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             ByteVector qs = ByteVector.fromByteBuffer(B32, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
                 q8(qs, part, sc).intoArray(w, wo + i + 8 * part);
@@ -434,7 +416,7 @@ final class VectorMatMul extends MatMulKernel {
 
     private static void decodeRowQ40(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 18) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
             for (int part = 0; part < 4; part++) {
                 floats(q4(qs, part, 8))
@@ -445,8 +427,8 @@ final class VectorMatMul extends MatMulKernel {
 
     private static void decodeRowQ41(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 20) {
-            float sc = Half.toFloat(d.getShort(p));
-            float mn = Half.toFloat(d.getShort(p + 2));
+            float sc = half(d, p);
+            float mn = half(d, p + 2);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
             for (int part = 0; part < 4; part++) {
                 floats(q4(qs, part, 0))
@@ -457,7 +439,7 @@ final class VectorMatMul extends MatMulKernel {
 
     private static void decodeRowQ50(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 22) {
-            float sc = Half.toFloat(d.getShort(p));
+            float sc = half(d, p);
             int qh = d.getInt(p + 2);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
             for (int part = 0; part < 4; part++) {
@@ -469,8 +451,8 @@ final class VectorMatMul extends MatMulKernel {
 
     private static void decodeRowQ51(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 24) {
-            float sc = Half.toFloat(d.getShort(p));
-            float mn = Half.toFloat(d.getShort(p + 2));
+            float sc = half(d, p);
+            float mn = half(d, p + 2);
             int qh = d.getInt(p + 4);
             ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
             for (int part = 0; part < 4; part++) {
@@ -482,30 +464,21 @@ final class VectorMatMul extends MatMulKernel {
 
     // ---- decoders of 8 values
 
+
     /**
-     * Eight halves at byte {@code p} as floats. The half's exponent+mantissa shifted into float position
-     * and multiplied by 2^112 rebiases the exponent (15 to 127) and turns half subnormals into the right
-     * float normals, both exactly; exponent 31 (infinity, NaN) is moved to 255 instead; the sign is put back.
+     * Eight halves at byte {@code p} as floats, for halves known to be finite (no exponent 31;
+     * {@link Matrix#finiteHalves()}), exactly, subnormals included, in four operations: the sign-extended
+     * half shifted left by 13 has the sign in bit 31 and exponent+mantissa in bits 13-27; masking out bits
+     * 28-30 leaves a float that is the half's value times 2^-112, and the multiplication by 2^112 is exact.
      */
     private static FloatVector half8(ByteBuffer d, int p) {
         IntVector h = (IntVector) ShortVector.fromByteBuffer(S, d, p, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = h.and(0x7FFF);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.blend(shifted.add(0x70000000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 
-    /**
-     * {@link #half8} for halves known to be finite (no exponent 31; {@link Matrix#finiteHalves()}), in
-     * four operations instead of ten: the sign-extended half shifted left by 13 has the sign in bit 31 and
-     * exponent+mantissa in bits 13-27; masking out bits 28-30 leaves a float that is the half's value times
-     * 2^-112 (subnormals included), and the multiplication by 2^112 is exact.
-     */
-    private static FloatVector finiteHalf8(ByteBuffer d, int p) {
-        IntVector h = (IntVector) ShortVector.fromByteBuffer(S, d, p, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+    /** The (finite) half at byte {@code p}, a block's scale or minimum, as {@link #half8} decodes halves. */
+    private static float half(ByteBuffer d, int p) {
+        return Float.intBitsToFloat((d.getShort(p) << 13) & 0x8FFFE000) * 0x1p112f;
     }
 
     private static FloatVector floats(IntVector v) {
