@@ -52,8 +52,11 @@ public abstract class Output {
     }
 
     /**
-     * Files {@code part-<uuid>-<n>.jsonl} directly under {@code dir}, one per checkpoint interval, in the
-     * order of {@code n}; written by one writer so that each key's records stay in order.
+     * Files {@code part-<uuid>-<n>.jsonl} directly under {@code dir}, a new one at each checkpoint, visible
+     * once the checkpoint completes; written by one writer so that each key's records stay in order. Within
+     * one {@code <uuid>}, {@code n} counts the files in write order; the sink starts a new {@code <uuid>}
+     * (from {@code n} = 0) when it resumes after an interval without records, so read the files in order
+     * of modification time to get them in write order.
      */
     public static Output files(Path dir) {
         return new Output() {
