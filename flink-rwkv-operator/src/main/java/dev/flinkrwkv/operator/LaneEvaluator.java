@@ -6,7 +6,7 @@ import java.util.List;
  * Evaluates a batch of lanes (one per key, its state attached, its records in order) in lock-step and emits
  * one result per record: {@link LockstepScorer} for scoring, {@link LockstepGenerator} for generation.
  */
-interface LaneEvaluator {
+interface LaneEvaluator extends AutoCloseable {
     /** Receives each finished record's result, in per-key order. */
     interface Emitter {
         void emit(PendingRecord record, RwkvResult result) throws Exception;
@@ -18,4 +18,8 @@ interface LaneEvaluator {
      * @return the number of lane-steps taken
      */
     long evaluate(List<Lane> lanes, Emitter out) throws Exception;
+
+    /** Stops the evaluator's worker threads, if any. */
+    @Override
+    void close();
 }

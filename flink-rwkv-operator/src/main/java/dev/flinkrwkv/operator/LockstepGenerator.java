@@ -38,7 +38,7 @@ final class LockstepGenerator extends LockstepLoop {
     private final SplitMix64 rng = new SplitMix64(0);
 
     LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
-        super(model);
+        super(model, config.evaluatorThreads());
         this.precision = config.statePrecision();
         this.options = config.generate();
         this.sampler = new Sampler(options.sampler());

@@ -26,10 +26,15 @@ abstract class LockstepLoop implements LaneEvaluator {
     protected float[] logits = new float[0];
     private Lane[] slots = new Lane[0];
 
-    LockstepLoop(RwkvModel model) {
+    LockstepLoop(RwkvModel model, int threads) {
         this.model = model;
-        this.evaluator = model.newEvaluator();
+        this.evaluator = model.newEvaluator(threads);
         this.vocab = model.vocab();
+    }
+
+    @Override
+    public void close() {
+        evaluator.close();
     }
 
     /** @return the number of lane-steps taken */

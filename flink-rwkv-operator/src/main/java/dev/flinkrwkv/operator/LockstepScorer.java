@@ -38,7 +38,7 @@ final class LockstepScorer extends LockstepLoop {
     private RwkvState[] scratchStates = new RwkvState[0];
 
     LockstepScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
-        super(model);
+        super(model, config.evaluatorThreads());
         this.precision = config.statePrecision();
         this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
         this.emitTopK = config.emits(ScoreOutput.TOP_K);

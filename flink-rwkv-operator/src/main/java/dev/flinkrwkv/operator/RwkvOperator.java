@@ -225,6 +225,17 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         super.finish();
     }
 
+    @Override
+    public void close() throws Exception {
+        try {
+            if (evaluator != null) {
+                evaluator.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
     /** Evaluates every buffered record, emits the results, then trims the resident states to their bound. */
     private void flush() throws Exception {
         if (buffered == 0) {

@@ -34,6 +34,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     private final Set<ScoreOutput> outputs;
     private final int topK;
     private final int maxBatchSize;
+    private final int evaluatorThreads;
     private final Duration maxBatchDelay;
     private final long maxResidentBytes;
     private final StatePrecision statePrecision;
@@ -50,6 +51,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         this.outputs = b.outputs.isEmpty() ? EnumSet.noneOf(ScoreOutput.class) : EnumSet.copyOf(b.outputs);
         this.topK = b.topK;
         this.maxBatchSize = b.maxBatchSize;
+        this.evaluatorThreads = b.evaluatorThreads;
         this.maxBatchDelay = b.maxBatchDelay;
         this.maxResidentBytes = b.maxResidentBytes;
         this.statePrecision = b.statePrecision;
@@ -98,6 +100,11 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return maxBatchDelay;
     }
 
+    /** Threads each operator instance's evaluator splits a batched step over (default 1). */
+    public int evaluatorThreads() {
+        return evaluatorThreads;
+    }
+
     public long maxResidentBytes() {
         return maxResidentBytes;
     }
@@ -137,6 +144,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         private final Set<ScoreOutput> outputs = EnumSet.noneOf(ScoreOutput.class);
         private int topK = 5;
         private int maxBatchSize = 64;
+        private int evaluatorThreads = 1;
         private Duration maxBatchDelay = Duration.ofMillis(50);
         private long maxResidentBytes = 256L << 20;
         private StatePrecision statePrecision = StatePrecision.FLOAT32;
@@ -204,6 +212,20 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
                 throw new IllegalArgumentException("batch size must be at least 1, got " + n);
             }
             this.maxBatchSize = n;
+            return this;
+        }
+
+        /**
+         * Threads each operator instance's evaluator uses for a batched step (default 1): the matrix rows and
+         * the per-key work are split over them, and the weights are still read once per step for the whole
+         * batch, whereas N parallel operator instances each read them. Results are the same bits whatever
+         * the count. The extra threads are started when the operator opens and stopped when it closes.
+         */
+        public Builder<IN> evaluatorThreads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("evaluator threads must be at least 1, got " + n);
+            }
+            this.evaluatorThreads = n;
             return this;
         }
 

@@ -30,9 +30,14 @@ class RwkvOperatorHarnessTest {
     private static final Path MODEL = SharedData.tinyModels().resolve("tiny-rwkv-4v0-660K-FP32.bin");
 
     private static KeyedOneInputStreamOperatorTestHarness<String, Long, RwkvResult> harness(int batch) throws Exception {
+        return harness(batch, 1);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Long, RwkvResult> harness(int batch, int threads)
+            throws Exception {
         RwkvOperatorConfig<Long> cfg = RwkvOperatorConfig.<Long>builder().model(MODEL.toString())
                 .tokens(TestRecords::tokens).tag(String::valueOf).emit(ScoreOutput.LOG_PROBS)
-                .maxBatchSize(batch).maxBatchDelay(Duration.ofMillis(50)).build();
+                .maxBatchSize(batch).maxBatchDelay(Duration.ofMillis(50)).evaluatorThreads(threads).build();
         return new KeyedOneInputStreamOperatorTestHarness<>(new RwkvOperator<>(cfg), i -> TestRecords.key(i, KEYS),
                 Types.STRING);
     }
@@ -102,5 +107,31 @@ class RwkvOperatorHarnessTest {
             lines.addAll(results(h.getOutput()));
         }
         ResultLines.assertMatches(reference(120), lines);
+    }
+
+    @Test
+    void evaluatorThreadsGiveTheSameResultsAndStopWithTheOperator() throws Exception {
+        long before = matrixThreads();
+        List<String> lines;
+        try (var h = harness(64, 2)) {
+            h.open();
+            assertEquals(before + 1, matrixThreads(), "one worker besides the task thread");
+            for (long i = 0; i < 200; i++) {
+                h.processElement(i, i);
+            }
+            h.prepareSnapshotPreBarrier(1);
+            lines = results(h.getOutput());
+        }
+        ResultLines.assertMatches(reference(200), lines);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (matrixThreads() > before && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before, matrixThreads(), "the worker stops when the operator closes");
+    }
+
+    private static long matrixThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("rwkv-matmul-")).count();
     }
 }
