@@ -11,7 +11,8 @@ import dev.flinkrwkv.model.Tensor;
  * outputs group-normalized ("ln_x") before the output projection.
  */
 abstract class MultiHeadModel extends RwkvModel {
-    static final int FFN_XX = 0, ATT_XX = 1, HEADS = 2;
+    /** Offset of the head matrices in a layer's state, in units of C (after the two token-shift slots). */
+    static final int HEADS = 2;
 
     final int heads;
     final int headSize;

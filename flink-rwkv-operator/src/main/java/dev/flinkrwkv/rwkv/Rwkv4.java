@@ -11,8 +11,8 @@ import dev.flinkrwkv.model.RwkvVersion;
  * numerator {@code aa}, denominator {@code bb} and the running max exponent {@code pp} for stability.
  */
 final class Rwkv4 extends RwkvModel {
-    /** State slots inside a layer, in units of C floats. */
-    static final int FFN_XX = 0, ATT_XX = 1, AA = 2, BB = 3, PP = 4;
+    /** State slots inside a layer after the two token-shift slots, in units of C floats. */
+    static final int AA = 2, BB = 3, PP = 4;
 
     final float[][] mixK, mixV, mixR;
     final float[][] timeFirst;  // u, the bonus of the current token
@@ -122,14 +122,7 @@ final class Rwkv4 extends RwkvModel {
 
         @Override
         protected void timeMix(int layer, RwkvState[] states, int batch) {
-            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
-            float[] xk = mixA, xv = mixB;
-            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
-            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
-            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
-            mul(m.receptance[layer], xr, r, batch);
-            mul(m.key[layer], xk, k, batch);
-            mul(m.value[layer], xv, v, batch);
+            lerpShiftProjections(layer, states, batch, m.mixK[layer], m.mixV[layer], m.mixR[layer], xr, r, k, v);
 
             keyLayer = layer;
             keyStates = states;

@@ -110,14 +110,8 @@ final class Rwkv5 extends MultiHeadModel {
 
         @Override
         protected void timeMix(int layer, RwkvState[] states, int batch) {
-            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
-            float[] xk = mixA, xv = mixB;
-            TokenShift.lerp(xn, prev, m.mixK[layer], xk, batch, c);
-            TokenShift.lerp(xn, prev, m.mixV[layer], xv, batch, c);
-            TokenShift.lerp(xn, prev, m.mixR[layer], xr, batch, c);
-            mul(m.receptance[layer], xr, r, batch); // no sigmoid on r from v5 on
-            mul(m.key[layer], xk, k, batch);
-            mul(m.value[layer], xv, v, batch);
+            // no sigmoid on r from v5 on
+            lerpShiftProjections(layer, states, batch, m.mixK[layer], m.mixV[layer], m.mixR[layer], xr, r, k, v);
             boolean gated = m.gateW != null;
             if (gated) {
                 TokenShift.lerp(xn, prev, m.mixG[layer], xg, batch, c);

@@ -129,7 +129,7 @@ final class Rwkv6 extends MultiHeadModel {
 
         @Override
         protected void timeMix(int layer, RwkvState[] states, int batch) {
-            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            timeMixShift(states, batch, layer);
             TokenShift.delta(xn, prev, sx, batch, c);
 
             // data-dependent token shift: a rank-maaRank correction of each of the five mix vectors

@@ -140,7 +140,7 @@ final class Rwkv7 extends MultiHeadModel {
 
         @Override
         protected void timeMix(int layer, RwkvState[] states, int batch) {
-            shift(states, batch, ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+            timeMixShift(states, batch, layer);
             TokenShift.delta(xn, prev, sx, batch, c);
             for (int s = 0; s < 6; s++) {
                 TokenShift.add(xn, sx, m.mix[layer][s], mixed[s], batch, c);

@@ -340,6 +340,27 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         }
     }
 
+    /** The time mix's token shift of layer {@code layer} (every version): {@link #shift} of its slot. */
+    protected final void timeMixShift(RwkvState[] states, int batch, int layer) {
+        shift(states, batch, RwkvModel.ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+    }
+
+    /**
+     * The start of the v4 and v5 time mix: the token shift, lerped by the layer's {@code mixK}, {@code mixV},
+     * {@code mixR} into the inputs of the key, value and receptance projections ({@link #mixA},
+     * {@link #mixB}, {@code xr}), and the three projections into {@code r}, {@code k}, {@code v}.
+     */
+    protected final void lerpShiftProjections(int layer, RwkvState[] states, int batch, float[] mixK, float[] mixV,
+                                              float[] mixR, float[] xr, float[] r, float[] k, float[] v) {
+        timeMixShift(states, batch, layer);
+        TokenShift.lerp(xn, prev, mixK, mixA, batch, c);
+        TokenShift.lerp(xn, prev, mixV, mixB, batch, c);
+        TokenShift.lerp(xn, prev, mixR, xr, batch, c);
+        mul(model.receptance[layer], xr, r, batch);
+        mul(model.key[layer], mixA, k, batch);
+        mul(model.value[layer], mixB, v, batch);
+    }
+
     /** {@link #shift} for rows {@code [from, to)}; in row order, so a row sharing a state reads the one before. */
     private void shiftRows(int from, int to) {
         RwkvState[] states = shiftStates;
@@ -362,7 +383,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     /** The channel mix of layer {@code layer}, shared by every version (see {@link ChannelMix}). */
     protected final void channelMix(int layer, RwkvState[] states, int batch) {
         ChannelMix m = model.channelMix[layer];
-        shift(states, batch, 0, layer, m.lnW, m.lnB);
+        shift(states, batch, RwkvModel.FFN_XX * c, layer, m.lnW, m.lnB);
         float[] xk = mixA;
         float[] xr = mixB;
         if (m.lerpShift) {

@@ -21,6 +21,12 @@ import java.util.Map;
  * token shift, channel mix, ln_out, head) lives here and in {@link RwkvEvaluator}.
  */
 public abstract class RwkvModel {
+    /**
+     * Every version's layer state starts with the two token-shift slots, in units of C floats: the channel
+     * mix's previous input, then the time mix's.
+     */
+    static final int FFN_XX = 0, ATT_XX = 1;
+
     protected final ModelFile file;
     protected final RwkvVersion version;
     protected final int vocab;
