@@ -5,7 +5,6 @@ import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.sample.Sampler;
 import dev.flinkrwkv.sample.SplitMix64;
-import dev.flinkrwkv.state.StatePrecision;
 
 import java.util.Arrays;
 
@@ -30,16 +29,12 @@ import java.util.Arrays;
  * per token.
  */
 final class LockstepGenerator extends LockstepLoop {
-    private static final double LN2 = Math.log(2);
-
-    private final StatePrecision precision;
     private final GenerateOptions options;
     private final Sampler sampler;
     private final SplitMix64 rng = new SplitMix64(0);
 
     LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
-        super(model, config.evaluatorThreads());
-        this.precision = config.statePrecision();
+        super(model, config);
         this.options = config.generate();
         this.sampler = new Sampler(options.sampler());
     }
@@ -96,18 +91,8 @@ final class LockstepGenerator extends LockstepLoop {
     /** The record is done: the last generated token is pending; count, round and build the result. */
     private void finish(Lane lane, String stop) {
         PendingRecord r = lane.current();
-        int n = r.tokens.length;
         lane.state.setPendingToken(lane.generated[lane.generatedCount - 1]);
-        precision.roundInPlace(lane.state.data());
-        lane.seq = lane.state.records();
-        lane.state.countRecord(n + lane.generatedCount);
-        lane.tokensDone = true;
-        RwkvResult res = new RwkvResult();
-        res.setKey(String.valueOf(r.key));
-        res.setSeq(lane.seq);
-        res.setTag(r.tag);
-        res.setTokens(n);
-        res.setMeanBits(n > 0 ? -lane.sumLogProb / n / LN2 : Double.NaN);
+        RwkvResult res = endRecord(lane, r, r.tokens.length + lane.generatedCount);
         res.setGenerated(Arrays.copyOf(lane.generated, lane.generatedCount));
         res.setStop(stop);
         lane.result = res;

@@ -3,6 +3,7 @@ package dev.flinkrwkv.operator;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
+import dev.flinkrwkv.state.StatePrecision;
 
 import java.util.List;
 
@@ -15,9 +16,12 @@ import java.util.List;
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
 abstract class LockstepLoop implements LaneEvaluator {
+    private static final double LN2 = Math.log(2);
+
     protected final RwkvModel model;
     protected final RwkvEvaluator evaluator;
     protected final int vocab;
+    private final StatePrecision precision;
 
     /** Per batch row: the state it advances and the token it feeds (set by {@link #select}). */
     protected RwkvState[] states = new RwkvState[0];
@@ -26,10 +30,32 @@ abstract class LockstepLoop implements LaneEvaluator {
     protected float[] logits = new float[0];
     private Lane[] slots = new Lane[0];
 
-    LockstepLoop(RwkvModel model, int threads) {
+    LockstepLoop(RwkvModel model, RwkvOperatorConfig<?> config) {
         this.model = model;
-        this.evaluator = model.newEvaluator(threads);
+        this.evaluator = model.newEvaluator(config.evaluatorThreads());
+        this.precision = config.statePrecision();
         this.vocab = model.vocab();
+    }
+
+    /**
+     * Ends record {@code r} of the lane, whose pending token is already set: rounds the state to the stored
+     * precision (after every record, even an empty one, so that a stored state equals the resident one;
+     * rounding is idempotent), takes the record's sequence number, counts it with {@code tokensSeen} tokens,
+     * and starts its result (key, sequence, tag, token count, mean surprisal in bits per token).
+     */
+    protected final RwkvResult endRecord(Lane lane, PendingRecord r, int tokensSeen) {
+        precision.roundInPlace(lane.state.data());
+        lane.seq = lane.state.records();
+        lane.state.countRecord(tokensSeen);
+        lane.tokensDone = true;
+        int n = r.tokens.length;
+        RwkvResult res = new RwkvResult();
+        res.setKey(String.valueOf(r.key));
+        res.setSeq(lane.seq);
+        res.setTag(r.tag);
+        res.setTokens(n);
+        res.setMeanBits(n > 0 ? -lane.sumLogProb / n / LN2 : Double.NaN);
+        return res;
     }
 
     @Override

@@ -25,9 +25,6 @@ import dev.flinkrwkv.state.StatePrecision;
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
 final class LockstepScorer extends LockstepLoop {
-    private static final double LN2 = Math.log(2);
-
-    private final StatePrecision precision;
     private final boolean emitLogProbs;
     private final boolean emitTopK;
     private final boolean emitLogits;
@@ -38,8 +35,7 @@ final class LockstepScorer extends LockstepLoop {
     private RwkvState[] scratchStates = new RwkvState[0];
 
     LockstepScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
-        super(model, config.evaluatorThreads());
-        this.precision = config.statePrecision();
+        super(model, config);
         this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
         this.emitTopK = config.emits(ScoreOutput.TOP_K);
         this.emitLogits = config.emits(ScoreOutput.LAST_LOGITS);
@@ -86,17 +82,7 @@ final class LockstepScorer extends LockstepLoop {
         if (n > 0) {
             lane.state.setPendingToken(r.tokens[n - 1]);
         }
-        // every record, even an empty one: a stored state must equal the resident one (rounding is idempotent)
-        precision.roundInPlace(lane.state.data());
-        lane.seq = lane.state.records();
-        lane.state.countRecord(n);
-        lane.tokensDone = true;
-        RwkvResult res = new RwkvResult();
-        res.setKey(String.valueOf(r.key));
-        res.setSeq(lane.seq);
-        res.setTag(r.tag);
-        res.setTokens(n);
-        res.setMeanBits(n > 0 ? -lane.sumLogProb / n / LN2 : Double.NaN);
+        RwkvResult res = endRecord(lane, r, n);
         if (emitLogProbs) {
             res.setLogProbs(lane.logProbs != null ? lane.logProbs : new float[0]);
         }
