@@ -31,14 +31,16 @@ public final class MatMulThreads implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
 
-    // the range task in flight (null while a product is), published by the volatile write of generation
+    // the range task in flight, published by the volatile write of generation
     private RangeTask range;
     private int rangeItems;
-    // the product in flight, published by the volatile write of generation
+    // the product in flight, read by productRows
     private MatMulKernel kernel;
     private Matrix m;
     private float[] x, y;
     private int xOff, xStride, yOff, yStride, batch;
+    /** A product as a range task: its items are units of {@value #ROW_ALIGN} rows. */
+    private final RangeTask productRows = this::productRows;
 
     public MatMulThreads(int threads) {
         if (threads < 1) {
@@ -69,7 +71,6 @@ public final class MatMulThreads implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            checkOpen();
             this.kernel = k;
             this.m = w;
             this.x = x;
@@ -80,12 +81,21 @@ public final class MatMulThreads implements AutoCloseable {
             this.yStride = yStride;
             this.batch = batch;
             try {
-                runParts();
+                split((rows + ROW_ALIGN - 1) / ROW_ALIGN, productRows);
             } finally {
                 this.x = null;
                 this.y = null;
                 this.m = null;
             }
+        }
+    }
+
+    private void productRows(int fromUnit, int toUnit) {
+        int rows = m.rows();
+        int r0 = Math.min(rows, fromUnit * ROW_ALIGN);
+        int r1 = Math.min(rows, toUnit * ROW_ALIGN);
+        if (r0 < r1) {
+            kernel.mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
         }
     }
 
@@ -110,14 +120,19 @@ public final class MatMulThreads implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            checkOpen();
-            this.range = task;
-            this.rangeItems = n;
-            try {
-                runParts();
-            } finally {
-                this.range = null;
-            }
+            split(n, task);
+        }
+    }
+
+    /** Runs {@code task} over {@code [0, n)}, one contiguous range per thread; the caller holds the lock. */
+    private void split(int n, RangeTask task) {
+        checkOpen();
+        this.range = task;
+        this.rangeItems = n;
+        try {
+            runParts();
+        } finally {
+            this.range = null;
         }
     }
 
@@ -165,24 +180,13 @@ public final class MatMulThreads implements AutoCloseable {
         }
     }
 
-    /** Computes this thread's share of the published range task or product. */
+    /** Runs this thread's share of the published range task. */
     private void part(int index) {
-        RangeTask task = range;
-        if (task != null) {
-            int n = rangeItems;
-            int from = (int) ((long) n * index / threads);
-            int to = (int) ((long) n * (index + 1) / threads);
-            if (from < to) {
-                task.run(from, to);
-            }
-            return;
-        }
-        int rows = m.rows();
-        int units = (rows + ROW_ALIGN - 1) / ROW_ALIGN;
-        int r0 = Math.min(rows, (int) ((long) units * index / threads) * ROW_ALIGN);
-        int r1 = Math.min(rows, (int) ((long) units * (index + 1) / threads) * ROW_ALIGN);
-        if (r0 < r1) {
-            kernel.mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
+        int n = rangeItems;
+        int from = (int) ((long) n * index / threads);
+        int to = (int) ((long) n * (index + 1) / threads);
+        if (from < to) {
+            range.run(from, to);
         }
     }
 
