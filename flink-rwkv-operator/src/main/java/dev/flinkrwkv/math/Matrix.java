@@ -40,12 +40,12 @@ public final class Matrix {
 
     /**
      * Whether every half in the matrix has a finite value (exponent below 31): all values of an FP16 matrix,
-     * the scale (and, for Q4_1 and Q5_1, the minimum) at the start of each block of a quantized one; false
+     * the scale (and, for Q4_1 and Q5_1, the minimum) at the start of each block of a quantized one; true
      * for FP32, which has no halves.
      */
     private static boolean allHalvesFinite(TensorType type, ByteBuffer d, long bytes) {
         if (type == TensorType.FP32) {
-            return false;
+            return true;
         }
         int step = type == TensorType.FP16 ? 2 : type.blockBytes;
         int halves = type == TensorType.Q4_1 || type == TensorType.Q5_1 ? 2 : 1;
@@ -100,7 +100,7 @@ public final class Matrix {
     }
 
     /**
-     * True for an FP16 or quantized matrix none of whose halves (values, or blocks' scales and minimums) is
+     * True unless one of the matrix's halves (FP16 values, or quantized blocks' scales and minimums) is
      * an infinity or NaN (checked once, when the matrix is made: real weights never hold them), which lets
      * the vector kernel decode halves with a shorter exact sequence.
      */

@@ -72,7 +72,7 @@ final class VectorMatMul extends MatMulKernel {
         ByteBuffer data = m.data();
         long rowBytes = m.rowBytes();
         int k = m.cols();
-        if (type != TensorType.FP32 && !m.finiteHalves()) {
+        if (!m.finiteHalves()) {
             // An infinity or NaN among the halves (never in real weights): the decoders here assume finite
             // halves, so such a matrix takes the plain-Java kernel, which decodes every half exactly.
             MatMulKernel.scalar().mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
@@ -284,7 +284,6 @@ final class VectorMatMul extends MatMulKernel {
         return s;
     }
 
-
     private static float dotRowQ80(ByteBuffer d, int p, int k, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < k; i += 32, p += 34) {
@@ -403,7 +402,6 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-
     private static void decodeRowQ80(ByteBuffer d, int p, int k, float[] w, int wo) {
         for (int i = 0; i < k; i += 32, p += 34) {
             float sc = half(d, p);
@@ -463,7 +461,6 @@ final class VectorMatMul extends MatMulKernel {
     }
 
     // ---- decoders of 8 values
-
 
     /**
      * Eight halves at byte {@code p} as floats, for halves known to be finite (no exponent 31;
