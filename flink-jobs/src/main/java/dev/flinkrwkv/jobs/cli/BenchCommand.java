@@ -146,20 +146,24 @@ public final class BenchCommand implements Command {
         long cpu = processCpuNanos();
         long start = System.nanoTime();
         for (int r = 0; r < RUNS; r++) {
-            long runStart = System.nanoTime();
-            long until = runStart + (long) (seconds / RUNS * 1e9);
-            int calls = 0;
-            long now;
-            do {
-                call.run();
-                calls++;
-                now = System.nanoTime();
-            } while (now < until);
-            rates[r] = calls / ((now - runStart) / 1e9);
+            rates[r] = callsPerSecond(call, (long) (seconds / RUNS * 1e9));
         }
         double cpuShare = (processCpuNanos() - cpu) / (double) (System.nanoTime() - start) / threads;
         java.util.Arrays.sort(rates);
         return new Row(rates[RUNS / 2], tokensPerCall, cpuShare);
+    }
+
+    /** Runs {@code call} repeatedly for at least {@code nanos} (at least once); its calls per second. */
+    private static double callsPerSecond(Runnable call, long nanos) {
+        long start = System.nanoTime();
+        int calls = 0;
+        long now;
+        do {
+            call.run();
+            calls++;
+            now = System.nanoTime();
+        } while (now - start < nanos);
+        return calls / ((now - start) / 1e9);
     }
 
     /**
@@ -174,15 +178,8 @@ public final class BenchCommand implements Command {
         long maxUntil = start + (long) (MAX_WARM_UP_SECONDS * 1e9);
         double previous = 0;
         while (true) {
-            long roundStart = System.nanoTime();
-            int calls = 0;
-            long now;
-            do {
-                call.run();
-                calls++;
-                now = System.nanoTime();
-            } while (now - roundStart < 200_000_000L);
-            double rate = calls / ((now - roundStart) / 1e9);
+            double rate = callsPerSecond(call, 200_000_000L);
+            long now = System.nanoTime();
             boolean settled = previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous);
             if ((settled && now >= minUntil) || now >= maxUntil) {
                 return;
