@@ -49,6 +49,23 @@ abstract class GpuTimeMix {
         p.shift(ATT_XX, layer, ln1W[layer], ln1B[layer]);
     }
 
+    /**
+     * The start of the v4 and v5 time mix (as {@code RwkvEvaluator.lerpShiftProjections} on the CPU): the
+     * token shift, lerped by the layer's {@code mixK}, {@code mixV}, {@code mixR} into {@code ws.mix[0..2]},
+     * and the receptance, key and value projections into {@code ws.r}, {@code ws.k}, {@code ws.v}.
+     */
+    final void lerpShiftProjections(Pass p, int layer, CUdeviceptr mixK, CUdeviceptr mixV, CUdeviceptr mixR) {
+        Workspace w = p.ws;
+        shift(p, layer);
+        CUdeviceptr xk = w.mix[0], xv = w.mix[1], xr = w.mix[2];
+        p.ew(Kernels.OP_LERP, xk, w.xn, w.prev, Kernels.NULL, mixK);
+        p.ew(Kernels.OP_LERP, xv, w.xn, w.prev, Kernels.NULL, mixV);
+        p.ew(Kernels.OP_LERP, xr, w.xn, w.prev, Kernels.NULL, mixR);
+        p.mm(receptance[layer], xr, w.r);
+        p.mm(key[layer], xk, w.k);
+        p.mm(value[layer], xv, w.v);
+    }
+
     /** Widest hidden buffer (per row) this time mix needs. */
     abstract int hiddenWidth();
 

@@ -34,14 +34,7 @@ final class TimeMix4 extends GpuTimeMix {
     @Override
     void run(Pass p, int layer) {
         Workspace w = p.ws;
-        shift(p, layer);
-        CUdeviceptr xk = w.mix[0], xv = w.mix[1], xr = w.mix[2];
-        p.ew(Kernels.OP_LERP, xk, w.xn, w.prev, Kernels.NULL, mixK[layer]);
-        p.ew(Kernels.OP_LERP, xv, w.xn, w.prev, Kernels.NULL, mixV[layer]);
-        p.ew(Kernels.OP_LERP, xr, w.xn, w.prev, Kernels.NULL, mixR[layer]);
-        p.mm(receptance[layer], xr, w.r);
-        p.mm(key[layer], xk, w.k);
-        p.mm(value[layer], xv, w.v);
+        lerpShiftProjections(p, layer, mixK[layer], mixV[layer], mixR[layer]);
         p.k.wkv4(p.stream, w.r, w.k, w.v, first[layer], decay[layer], p.states, p.slots, m.stateSize,
                 p.layerOffset(layer), m.c, p.tokensPerState, p.numStates, w.y);
         p.mm(output[layer], w.y, w.out);

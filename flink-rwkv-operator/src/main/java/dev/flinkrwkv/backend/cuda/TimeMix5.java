@@ -65,16 +65,10 @@ final class TimeMix5 extends GpuTimeMix {
     @Override
     void run(Pass p, int layer) {
         Workspace w = p.ws;
-        shift(p, layer);
-        CUdeviceptr xk = w.mix[0], xv = w.mix[1], xr = w.mix[2], xg = w.mix[3];
-        p.ew(Kernels.OP_LERP, xk, w.xn, w.prev, Kernels.NULL, mixK[layer]);
-        p.ew(Kernels.OP_LERP, xv, w.xn, w.prev, Kernels.NULL, mixV[layer]);
-        p.ew(Kernels.OP_LERP, xr, w.xn, w.prev, Kernels.NULL, mixR[layer]);
-        p.mm(receptance[layer], xr, w.r);
-        p.mm(key[layer], xk, w.k);
-        p.mm(value[layer], xv, w.v);
+        lerpShiftProjections(p, layer, mixK[layer], mixV[layer], mixR[layer]);
         CUdeviceptr g = Kernels.NULL;
         if (gated) {
+            CUdeviceptr xg = w.mix[3];
             p.ew(Kernels.OP_LERP, xg, w.xn, w.prev, Kernels.NULL, mixG[layer]);
             p.mm(gate[layer], xg, w.g);
             p.ew(Kernels.OP_SILU, w.g, w.g, Kernels.NULL, Kernels.NULL, Kernels.NULL);
