@@ -45,8 +45,7 @@ public final class EnrichCommand implements Command {
             throw new UsageException("--field must not be empty");
         }
         JobOptions o = JobArgs.parse(name(), args);
-        EnrichJob job = new EnrichJob(model.toAbsolutePath().toString(), k, field, OperatorArgs.batchSize(args),
-                OperatorArgs.batchDelay(args));
+        EnrichJob job = new EnrichJob(model.toAbsolutePath().toString(), k, field, OperatorArgs.parse(args));
         out.println(ByteModel.check(model));
         JobLauncher.run(o, job, out);
         return 0;

@@ -1,28 +1,37 @@
 package dev.flinkrwkv.jobs.cli;
 
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
+
 import java.time.Duration;
 
-/** The keyed RWKV operator's options that the job commands share: how records are batched across keys. */
+/** The keyed RWKV operator's options that the job commands share: batching across keys and threads. */
 public final class OperatorArgs {
-    public static final String USAGE = "[--batch-size 64] [--batch-delay-ms 50]";
+    public static final String USAGE = "[--batch-size " + OperatorSettings.DEFAULTS.batchSize()
+            + "] [--batch-delay-ms " + OperatorSettings.DEFAULTS.batchDelay().toMillis()
+            + "] [--evaluator-threads " + OperatorSettings.DEFAULTS.evaluatorThreads() + "]";
 
     private OperatorArgs() {}
 
-    /** Records evaluated together, across keys. */
-    public static int batchSize(Args a) {
-        int n = a.integer("batch-size", 64);
-        if (n < 1) {
-            throw new UsageException("--batch-size must be at least 1, got " + n);
+    public static OperatorSettings parse(Args a) {
+        if (a.has("batch")) {
+            // generate's option before it was shared; refuse it rather than silently use the default batch
+            throw new UsageException("--batch is spelled --batch-size here");
         }
-        return n;
+        OperatorSettings d = OperatorSettings.DEFAULTS;
+        int size = atLeast(a, "batch-size", d.batchSize(), 1);
+        long delayMs = a.longValue("batch-delay-ms", d.batchDelay().toMillis());
+        if (delayMs < 0) {
+            throw new UsageException("--batch-delay-ms must not be negative, got " + delayMs);
+        }
+        int threads = atLeast(a, "evaluator-threads", d.evaluatorThreads(), 1);
+        return new OperatorSettings(size, Duration.ofMillis(delayMs), threads);
     }
 
-    /** The longest a record waits for its batch to fill. */
-    public static Duration batchDelay(Args a) {
-        int ms = a.integer("batch-delay-ms", 50);
-        if (ms < 0) {
-            throw new UsageException("--batch-delay-ms must not be negative, got " + ms);
+    private static int atLeast(Args a, String name, int def, int min) {
+        int n = a.integer(name, def);
+        if (n < min) {
+            throw new UsageException("--" + name + " must be at least " + min + ", got " + n);
         }
-        return Duration.ofMillis(ms);
+        return n;
     }
 }

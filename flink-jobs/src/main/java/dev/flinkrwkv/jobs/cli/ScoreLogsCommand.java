@@ -44,8 +44,7 @@ public final class ScoreLogsCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         JobOptions o = JobArgs.parse(name(), args);
-        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.batchSize(args),
-                OperatorArgs.batchDelay(args), detector);
+        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.parse(args), detector);
         boolean printFlagged = args.flag("print-flagged");
         if (printFlagged && o.outputTopic() == null) {
             throw new UsageException("--print-flagged follows the committed output topic; it needs Kafka output, not --output-dir");

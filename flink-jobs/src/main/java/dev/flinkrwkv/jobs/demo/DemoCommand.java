@@ -14,13 +14,13 @@ import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -202,8 +202,6 @@ public final class DemoCommand implements Command {
      * scored: it interrupts the launcher, which cancels the job.
      */
     static final class ScoreLogsRun implements AutoCloseable {
-        private static final int BATCH_SIZE = 64;
-        private static final Duration BATCH_DELAY = Duration.ofMillis(50);
         private final Thread thread;
         private final AtomicReference<IOException> failure = new AtomicReference<>();
         private volatile boolean stopping;
@@ -211,7 +209,7 @@ public final class DemoCommand implements Command {
         private ScoreLogsRun(JobOptions job, Path model, double threshold, PrintStream out) {
             thread = new Thread(() -> {
                 try {
-                    JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), BATCH_SIZE, BATCH_DELAY,
+                    JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorSettings.DEFAULTS,
                             new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
                                     AnomalyDetector.DEFAULT_MIN_STD)), out);
                 } catch (IOException | RuntimeException e) {

@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.TextFraming;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
 import dev.flinkrwkv.operator.RwkvResult;
@@ -16,7 +17,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.util.function.SerializableFunction;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 
 /**
  * The enrich job: JSON records &rarr; {@code keyBy(key)} &rarr; the keyed RWKV operator (per-token
@@ -38,15 +38,13 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     private final Enrichment enrichment;
     private final int topK;
 
-    public EnrichJob(String modelPath, int topK, String field, int maxBatchSize, Duration maxBatchDelay) {
-        this.rwkv = RwkvOperatorConfig.<ParsedRecord>builder()
+    public EnrichJob(String modelPath, int topK, String field, OperatorSettings operator) {
+        this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .tokens(r -> FRAMING.tokens(r.text))
                 .startToken(FRAMING.startToken())
                 .tag(r -> r.json)
                 .emit(ScoreOutput.LOG_PROBS, ScoreOutput.TOP_K).topK(topK)
-                .maxBatchSize(maxBatchSize)
-                .maxBatchDelay(maxBatchDelay)
                 .build();
         this.enrichment = new Enrichment(field);
         this.topK = topK;

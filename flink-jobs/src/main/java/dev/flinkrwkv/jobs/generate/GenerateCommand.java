@@ -3,6 +3,7 @@ package dev.flinkrwkv.jobs.generate;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.JobArgs;
+import dev.flinkrwkv.jobs.cli.OperatorArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.model.ModelFile;
@@ -32,7 +33,7 @@ public final class GenerateCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL.bin [--max-tokens 64] [--temperature 0.8 | --greedy] [--top-k 0] [--top-p 0.9]"
-                + " [--stop TEXT] [--seed 0] [--batch 64] [--batch-delay-ms 50] " + JobArgs.USAGE;
+                + " [--stop TEXT] [--seed 0] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
 
     @Override
@@ -45,13 +46,8 @@ public final class GenerateCommand implements Command {
             throw new IllegalArgumentException(model + " has a vocabulary of " + vocab
                     + " tokens; generate needs a byte-level model (256)");
         }
-        int batch = a.integer("batch", 64);
-        long delay = a.longValue("batch-delay-ms", 50);
-        if (batch < 1 || delay < 0) {
-            throw new UsageException("--batch must be at least 1 and --batch-delay-ms not negative");
-        }
-        JobLauncher.run(JobArgs.parse(name(), a), new GenerateJob(model.toAbsolutePath().toString(), options, batch, delay),
-                out);
+        JobLauncher.run(JobArgs.parse(name(), a),
+                new GenerateJob(model.toAbsolutePath().toString(), options, OperatorArgs.parse(a)), out);
         return 0;
     }
 

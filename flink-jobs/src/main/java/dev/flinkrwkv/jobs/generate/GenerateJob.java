@@ -2,6 +2,7 @@ package dev.flinkrwkv.jobs.generate;
 
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.GenerateOptions;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
@@ -32,24 +33,20 @@ import java.nio.charset.StandardCharsets;
 public final class GenerateJob implements Pipeline<Tuple2<String, String>> {
     private final String modelPath;
     private final GenerateOptions options;
-    private final int maxBatchSize;
-    private final long maxBatchDelayMs;
+    private final OperatorSettings operator;
 
-    public GenerateJob(String modelPath, GenerateOptions options, int maxBatchSize, long maxBatchDelayMs) {
+    public GenerateJob(String modelPath, GenerateOptions options, OperatorSettings operator) {
         this.modelPath = modelPath;
         this.options = options;
-        this.maxBatchSize = maxBatchSize;
-        this.maxBatchDelayMs = maxBatchDelayMs;
+        this.operator = operator;
     }
 
     @Override
     public DataStream<Tuple2<String, String>> build(DataStream<ParsedRecord> parsed) {
-        RwkvOperatorConfig<ParsedRecord> config = RwkvOperatorConfig.<ParsedRecord>builder()
+        RwkvOperatorConfig<ParsedRecord> config = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .text(r -> r.text)
                 .tag(GenerateJob::origin)
-                .maxBatchSize(maxBatchSize)
-                .maxBatchDelay(java.time.Duration.ofMillis(maxBatchDelayMs))
                 .generate(options)
                 .build();
         return RwkvStreams.generate(parsed.keyBy(r -> r.key), config).uid("rwkv-generate")

@@ -4,6 +4,7 @@ import dev.flinkrwkv.jobs.Main;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RecordOrigin;
 import dev.flinkrwkv.jobs.format.TextFraming;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
 import dev.flinkrwkv.operator.RwkvResult;
@@ -16,7 +17,6 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.util.function.SerializableFunction;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 
 /**
@@ -43,15 +43,13 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     private final AnomalyDetector detector;
 
     /** {@code modelPath}: read by every task manager at this path. */
-    public ScoreLogsJob(String modelPath, int maxBatchSize, Duration maxBatchDelay, AnomalyDetector detector) {
-        this.rwkv = RwkvOperatorConfig.<ParsedRecord>builder()
+    public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector) {
+        this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .tokens(r -> FRAMING.tokens(r.text))
                 .startToken(FRAMING.startToken())
                 .tag(RecordOrigin::tag)
                 .emit(ScoreOutput.LOG_PROBS)
-                .maxBatchSize(maxBatchSize)
-                .maxBatchDelay(maxBatchDelay)
                 .build();
         this.detector = detector;
     }

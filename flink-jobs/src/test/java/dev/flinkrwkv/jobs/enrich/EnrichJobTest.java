@@ -6,6 +6,7 @@ import dev.flinkrwkv.jobs.Shared;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import dev.flinkrwkv.jobs.runtime.FailureInjection;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.JobRuns;
 import dev.flinkrwkv.rwkv.LogProbs;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
@@ -78,12 +79,12 @@ class EnrichJobTest {
                 "--key-field", "user", "--max-bytes", "200", "--checkpoint-interval-ms", "150", "--web-ui-port", "-1",
                 "--parallelism", "2"};
         JobRuns.Result r = JobRuns.main(JobRuns.concat(JobRuns.concat(new String[] {"enrich", "--model", MODEL.toString(),
-                "--top-k", "3", "--batch-size", "4", "--batch-delay-ms", "20"}, common), "--output-topic", "en-clean-out",
+                "--top-k", "3", "--batch-size", "4", "--batch-delay-ms", "20", "--evaluator-threads", "2"}, common), "--output-topic", "en-clean-out",
                 "--dead-letter-topic", "en-clean-dlq", "--group-id", "clean", "--transactional-id-prefix", "clean",
                 "--checkpoint-dir", tmp.resolve("cp1").toString()));
         assertEquals(0, r.exit(), r.err() + r.out());
         FailureInjection.reset();
-        JobRuns.launch("enrich", FailureInjection.failingOnce(new EnrichJob(MODEL.toString(), 3, "rwkv", 4, Duration.ofMillis(20)), 25),
+        JobRuns.launch("enrich", FailureInjection.failingOnce(new EnrichJob(MODEL.toString(), 3, "rwkv", OperatorSettings.batching(4, Duration.ofMillis(20))), 25),
                 JobRuns.concat(common, "--output-topic", "en-failed-out", "--dead-letter-topic", "en-failed-dlq", "--group-id", "failed",
                         "--transactional-id-prefix", "failed", "--checkpoint-dir", tmp.resolve("cp2").toString()));
         assertTrue(FailureInjection.FAILED.get(), "no failure was injected");

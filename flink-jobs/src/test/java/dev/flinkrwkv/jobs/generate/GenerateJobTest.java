@@ -8,6 +8,7 @@ import dev.flinkrwkv.jobs.cli.JobArgs;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import dev.flinkrwkv.jobs.runtime.FailureInjection;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class GenerateJobTest {
                 "--checkpoint-interval-ms", "150", "--web-ui-port", "-1", "--parallelism", "2",
                 "--text-field", "prompt", "--key-field", "session",
                 "--max-tokens", "8", "--temperature", "1.0", "--top-k", "40", "--top-p", "0.95", "--stop", "\\n",
-                "--seed", "5", "--batch", "4", "--batch-delay-ms", "20"};
+                "--seed", "5", "--batch-size", "4", "--batch-delay-ms", "20"};
         String[] r = Arrays.copyOf(a, a.length + more.length);
         System.arraycopy(more, 0, r, a.length, more.length);
         return r;
@@ -113,7 +114,8 @@ class GenerateJobTest {
 
             // the same job, throttled, failing once after a checkpoint: same committed output
             FailureInjection.reset();
-            GenerateJob job = new GenerateJob(MODEL, GenerateCommand.options(Args.parse(args(bs, "failed", tmp), 0)), 4, 20);
+            GenerateJob job = new GenerateJob(MODEL, GenerateCommand.options(Args.parse(args(bs, "failed", tmp), 0)),
+                    OperatorSettings.batching(4, Duration.ofMillis(20)));
             JobLauncher.run(JobArgs.parse("generate", Args.parse(args(bs, "failed", tmp), 0)),
                     FailureInjection.failingOnce(job, 15), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
             assertTrue(FailureInjection.FAILED.get(), "no failure was injected");

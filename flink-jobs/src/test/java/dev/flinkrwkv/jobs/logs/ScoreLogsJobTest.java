@@ -7,6 +7,7 @@ import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import dev.flinkrwkv.jobs.runtime.FailureInjection;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.JobRuns;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import org.junit.jupiter.api.AfterAll;
@@ -135,7 +136,7 @@ class ScoreLogsJobTest {
         String[] common = {"--bootstrap-servers", bs, "--input-topic", "fi-in", "--bounded", "--key-pattern", "^(host\\d) ",
                 "--max-bytes", "100", "--checkpoint-interval-ms", "150", "--web-ui-port", "-1", "--parallelism", "2"};
         AnomalyDetector detector = new AnomalyDetector(0.1, 3, 2.0, AnomalyDetector.DEFAULT_MIN_STD);
-        ScoreLogsJob job = new ScoreLogsJob(MODEL.toString(), 4, Duration.ofMillis(20), detector);
+        ScoreLogsJob job = new ScoreLogsJob(MODEL.toString(), OperatorSettings.batching(4, Duration.ofMillis(20)), detector);
         FailureInjection.reset();
         JobRuns.launch("score-logs", job, JobRuns.concat(common, "--output-topic", "fi-clean-out", "--dead-letter-topic",
                 "fi-clean-dlq", "--group-id", "clean", "--transactional-id-prefix", "clean", "--checkpoint-dir", tmp.resolve("cp1").toString()));
