@@ -83,7 +83,7 @@ public final class Main {
             return 2;
         }
         try {
-            Args args = Args.parse(argv, 1);
+            Args args = Args.forUsage(argv, 1, c.usage());
             if (args.flag("help")) {
                 out.println("usage: flink-rwkv " + c.name() + " " + c.usage());
                 return 0;

@@ -35,6 +35,14 @@ import java.nio.ByteOrder;
  * Every dot product is accumulated the same way in every path (one vector accumulator over the 8-value
  * steps, lanes reduced, then the scalar tail), so a row of a batch gets the same bits as the same row
  * computed alone: a batch of B keys equals B single steps.
+ *
+ * <p>Why one accumulator, although it caps a single stream: its multiply-adds form one chain, 4 cycles per
+ * 8 values, ~10 G values/s per core, which FP32 rows meet at the read bandwidth but FP16 and quantized rows
+ * (more decoding per byte) do not. Two accumulators would lift FP16 rows to the bandwidth (with the rows
+ * copied to the heap: 11 against 7.5 G values/s), but the batched tiles must then keep two accumulators per
+ * dot product too, and those ran 30-50% slower here (so did 512-bit vectors, the same order in one
+ * register). The order must be one for all batches, since a replay after a failure batches keys differently
+ * and must give the same bits; we keep the order that is fastest batched.
  */
 final class VectorMatMul extends MatMulKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;

@@ -26,7 +26,8 @@ public final class JobArgs {
             + " [--text-field F] [--key-field F | --key-pattern REGEX] [--default-key K] [--max-bytes "
             + RecordParser.DEFAULT_MAX_BYTES + "]"
             + " [--checkpoint-interval-ms 5000] [--checkpoint-dir DIR] [--web-ui-port PORT|-1] [--parallelism N]"
-            + " [--partitions 2] [--group-id G] [--transactional-id-prefix P] [--print N]";
+            + " [--partitions 2] [--group-id G] [--transactional-id-prefix P] [--print N] [--progress-interval-ms 5000]"
+            + " [--broker-check-ms 10000]";
 
     private JobArgs() {}
 

@@ -13,10 +13,6 @@ public final class OperatorArgs {
     private OperatorArgs() {}
 
     public static OperatorSettings parse(Args a) {
-        if (a.has("batch")) {
-            // generate's option before it was shared; refuse it rather than silently use the default batch
-            throw new UsageException("--batch is spelled --batch-size here");
-        }
         OperatorSettings d = OperatorSettings.DEFAULTS;
         int size = atLeast(a, "batch-size", d.batchSize(), 1);
         long delayMs = a.longValue("batch-delay-ms", d.batchDelay().toMillis());

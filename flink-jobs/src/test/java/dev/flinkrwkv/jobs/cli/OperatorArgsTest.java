@@ -45,13 +45,14 @@ class OperatorArgsTest {
     /** {@code generate} once spelled the batch size {@code --batch}; it must not fall back to 64 silently. */
     @Test
     void theOldSpellingBatchIsRefused() {
-        assertEquals("--batch is spelled --batch-size here",
-                assertThrows(UsageException.class, () -> parse("--batch", "4")).getMessage());
+        JobRuns.Result r = JobRuns.main("generate", "--model", "m.bin", "--batch", "4");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("unknown option --batch; did you mean --batch-size?"), r.err());
     }
 
     @Test
     void aJobCommandStopsAtABadValueWithUsage() {
-        JobRuns.Result r = JobRuns.main("score-logs", "--model", "m.bin", "--input-dir", "in", "--output-dir", "out",
+        JobRuns.Result r = JobRuns.main("score-logs", "--model", "m.bin", "--input", "in.log", "--output-dir", "out",
                 "--evaluator-threads", "0");
         assertEquals(2, r.exit(), r.err());
         assertTrue(r.err().contains("--evaluator-threads must be at least 1, got 0"), r.err());
@@ -65,6 +66,18 @@ class OperatorArgsTest {
         assertEquals(16, c.maxBatchSize());
         assertEquals(Duration.ofMillis(5), c.maxBatchDelay());
         assertEquals(3, c.evaluatorThreads());
+    }
+
+    @Test
+    void aMisspeltOptionIsRefusedWithTheOneMeant() {
+        JobRuns.Result r = JobRuns.main("enrich", "--model", "m.bin", "--text-field", "msg", "--evaluator-thread", "2");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("unknown option --evaluator-thread; did you mean --evaluator-threads?"), r.err());
+        r = JobRuns.main("score-logs", "--model", "m.bin", "--bach-size", "2");
+        assertTrue(r.err().contains("unknown option --bach-size; did you mean --batch-size?"), r.err());
+        r = JobRuns.main("info", "--model", "m.bin", "--colour");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().startsWith("flink-rwkv info: unknown option --colour\n"), r.err());
     }
 
     @Test
