@@ -112,4 +112,26 @@ class ModelCommandsTest {
         assertEquals(2, wrong.code());
         assertTrue(wrong.err().contains("--threads must be >= 1") && wrong.err().contains("usage:"), wrong.err());
     }
+
+    /**
+     * operator-bench runs the keyed operator on a MiniCluster with RocksDB and a checkpoint, and reports each
+     * key count's tokens against the bare evaluator on as many threads as the operator's.
+     */
+    @Test
+    void operatorBenchRunsTheOperatorAgainstTheBareEvaluator() {
+        assertEquals(0, initModel("7", "FP32", "o.bin").code());
+        Run r = run("operator-bench", "--model", dir.resolve("o.bin").toString(), "--keys", "30", "--rounds", "2",
+                "--tokens", "2", "--batch", "8", "--checkpoint-seconds", "0.2", "--evaluator-threads", "2",
+                "--dir", dir.resolve("cp").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("evaluator threads 2; bare batched evaluator: "), r.out());
+        String row = r.out().lines().filter(l -> l.startsWith("30 ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for 30 keys in " + r.out()));
+        String[] f = row.trim().split(" +");
+        assertEquals("120", f[1], row);  // 30 keys x 2 records x 2 tokens, every one evaluated once
+        assertTrue(Double.parseDouble(f[2]) > 0 && Double.parseDouble(f[3]) > 0, row);
+        Run wrong = run("operator-bench", "--model", dir.resolve("o.bin").toString(), "--evaluator-threads", "0");
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--evaluator-threads must be >= 1"), wrong.err());
+    }
 }

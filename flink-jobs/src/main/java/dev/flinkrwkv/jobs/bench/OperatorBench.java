@@ -61,6 +61,7 @@ public final class OperatorBench {
 
     private final String model;
     private final int batch;
+    private final int evaluatorThreads;
     private final int tokens;
     private final long residentBytes;
     private final StatePrecision precision;
@@ -69,11 +70,12 @@ public final class OperatorBench {
     private final double recordsPerSecond;
 
     /** @param recordsPerSecond source rate limit, 0 for none */
-    public OperatorBench(String model, int batch, int tokens, long residentBytes, StatePrecision precision,
-                         Duration checkpointInterval, Path checkpointDir, double recordsPerSecond) {
+    public OperatorBench(String model, int batch, int evaluatorThreads, int tokens, long residentBytes,
+                         StatePrecision precision, Duration checkpointInterval, Path checkpointDir, double recordsPerSecond) {
         this.recordsPerSecond = recordsPerSecond;
         this.model = model;
         this.batch = batch;
+        this.evaluatorThreads = evaluatorThreads;
         this.tokens = tokens;
         this.residentBytes = residentBytes;
         this.precision = precision;
@@ -99,7 +101,7 @@ public final class OperatorBench {
             int k = keys;
             int t = tokens;
             RwkvOperatorConfig<Long> cfg = RwkvOperatorConfig.<Long>builder().model(model)
-                    .tokens(i -> recordTokens(i, t)).maxBatchSize(batch).maxResidentBytes(residentBytes)
+                    .tokens(i -> recordTokens(i, t)).maxBatchSize(batch).evaluatorThreads(evaluatorThreads).maxResidentBytes(residentBytes)
                     .statePrecision(precision).build();
             long count = (long) keys * rounds;
             DataGeneratorSource<Long> source = recordsPerSecond > 0

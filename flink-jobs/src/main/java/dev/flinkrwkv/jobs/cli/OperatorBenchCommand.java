@@ -36,7 +36,7 @@ public final class OperatorBenchCommand implements Command {
     public String usage() {
         return "--model MODEL.bin [--keys 10000,100000] [--rounds 1] [--batch 64] [--tokens 8]"
                 + " [--checkpoint-seconds 10] [--resident-mb 256] [--precision FLOAT32|FLOAT16|BFLOAT16]"
-                + " [--rate RECORDS_PER_S] [--dir CHECKPOINT_DIR]";
+                + " [--rate RECORDS_PER_S] [--evaluator-threads 1] [--dir CHECKPOINT_DIR]";
     }
 
     @Override
@@ -48,27 +48,28 @@ public final class OperatorBenchCommand implements Command {
         int rounds = args.integer("rounds", 1);
         double cpSeconds = args.number("checkpoint-seconds", 10);
         long residentMb = args.longValue("resident-mb", 256);
+        int threads = args.integer("evaluator-threads", 1);
         StatePrecision precision;
         try {
             precision = StatePrecision.valueOf(args.string("precision", "FLOAT32").toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--precision must be FLOAT32, FLOAT16 or BFLOAT16");
         }
-        if (batch < 1 || tokens < 1 || rounds < 1 || cpSeconds <= 0 || residentMb < 0) {
-            throw new UsageException("--batch, --tokens, --rounds must be >= 1, --checkpoint-seconds > 0");
+        if (batch < 1 || tokens < 1 || rounds < 1 || threads < 1 || cpSeconds <= 0 || residentMb < 0) {
+            throw new UsageException("--batch, --tokens, --rounds, --evaluator-threads must be >= 1, --checkpoint-seconds > 0");
         }
         Path dir = args.has("dir") ? args.path("dir") : Files.createTempDirectory("rwkv-operator-bench");
         double rate = args.number("rate", 0);
-        double bare = bareTokensPerSecond(m, batch);
+        double bare = bareTokensPerSecond(m, batch, threads);
         out.printf("model %s: RWKV %s, %d layers x %d, state %d floats (%d KB stored as %s)%n",
                 model.getFileName(), m.version(), m.layers(), m.embed(), m.stateSize(),
                 (long) m.stateSize() * precision.bytesPerValue() / 1024, precision);
         out.printf("records of %d tokens, %d per key, keys round-robin; batch %d; checkpoints every %.0f s;"
-                + " resident bound %d MB; source rate %s; bare batched evaluator: %.0f tokens/s%n", tokens, rounds,
-                batch, cpSeconds, residentMb, rate > 0 ? rate + " records/s" : "unlimited", bare);
+                + " resident bound %d MB; source rate %s; evaluator threads %d; bare batched evaluator: %.0f tokens/s%n",
+                tokens, rounds, batch, cpSeconds, residentMb, rate > 0 ? rate + " records/s" : "unlimited", threads, bare);
         out.printf("%-8s %10s %12s %8s %6s %14s %14s %12s%n", "keys", "tokens", "operator t/s", "ratio",
                 "cps", "last full MB", "last incr MB", "last cp ms");
-        OperatorBench bench = new OperatorBench(model.toString(), batch, tokens, residentMb << 20, precision,
+        OperatorBench bench = new OperatorBench(model.toString(), batch, threads, tokens, residentMb << 20, precision,
                 Duration.ofMillis((long) (cpSeconds * 1000)), dir, rate);
         for (String k : args.string("keys", "10000,100000").split(",")) {
             int keys = Integer.parseInt(k.trim());
@@ -101,9 +102,17 @@ public final class OperatorBenchCommand implements Command {
         return 0;
     }
 
-    /** The batched evaluator alone: {@code batch} states, one token each per step, for about 3 s after warm-up. */
-    static double bareTokensPerSecond(RwkvModel m, int batch) {
-        RwkvEvaluator ev = m.newEvaluator();
+    /**
+     * The batched evaluator alone, on {@code threads} threads as the operator's: {@code batch} states, one token
+     * each per step, for about 3 s after warm-up.
+     */
+    static double bareTokensPerSecond(RwkvModel m, int batch, int threads) {
+        try (RwkvEvaluator ev = m.newEvaluator(threads)) {
+            return bareTokensPerSecond(ev, m, batch);
+        }
+    }
+
+    private static double bareTokensPerSecond(RwkvEvaluator ev, RwkvModel m, int batch) {
         RwkvState[] states = new RwkvState[batch];
         int[] tokens = new int[batch];
         for (int i = 0; i < batch; i++) {
