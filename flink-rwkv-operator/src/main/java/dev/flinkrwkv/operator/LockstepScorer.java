@@ -5,7 +5,6 @@ import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.state.StatePrecision;
 
-
 /**
  * Scores a batch of lanes (one per key, each with its buffered records) in lock-step: every batched model
  * step takes the next token of every lane that still has one, so all keys share one pass over the weights,

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
 import dev.flinkrwkv.math.Matrix;
-import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.RwkvVersion;
@@ -66,10 +65,8 @@ final class Rwkv4 extends RwkvModel {
     private static final class Evaluator extends RwkvEvaluator {
         private final Rwkv4 m;
         private float[] xr = new float[0], k = new float[0], v = new float[0], r = new float[0];
-        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
-        private final MatMulThreads.RangeTask perKey = this::perKey;
-        private int keyLayer;
-        private RwkvState[] keyStates;
+        /** {@link #perKey} as a task, made once. */
+        private final KeyTask perKey = this::perKey;
 
         Evaluator(Rwkv4 m, int threads) {
             super(m, threads);
@@ -86,9 +83,7 @@ final class Rwkv4 extends RwkvModel {
         }
 
         /** The WKV of keys {@code [from, to)} into {@link #gate}: only their rows and states, so ranges can run in parallel. */
-        private void perKey(int from, int to) {
-            int layer = keyLayer;
-            RwkvState[] states = keyStates;
+        private void perKey(int layer, RwkvState[] states, int from, int to) {
             float[] u = m.timeFirst[layer];
             float[] w = m.timeDecay[layer];
             int base = layerOffset(layer);
@@ -124,13 +119,7 @@ final class Rwkv4 extends RwkvModel {
         protected void timeMix(int layer, RwkvState[] states, int batch) {
             lerpShiftProjections(layer, states, batch, m.mixK[layer], m.mixV[layer], m.mixR[layer], xr, r, k, v);
 
-            keyLayer = layer;
-            keyStates = states;
-            try {
-                forEachRow(batch, perKey); // the WKV into gate, split by keys
-            } finally {
-                keyStates = null;
-            }
+            forEachKey(layer, states, batch, perKey); // the WKV into gate, split by keys
             mul(m.output[layer], gate, out, batch);
             addToResidual(out, batch);
         }

@@ -1,6 +1,5 @@
 package dev.flinkrwkv.rwkv;
 
-import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -68,10 +67,8 @@ final class Rwkv5 extends MultiHeadModel {
                 v = new float[0], y = new float[0];
         /** Scratch of {@link Wkv5#step}, C floats per key. */
         private float[] rowTmp = new float[0];
-        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
-        private final MatMulThreads.RangeTask perKey = this::perKey;
-        private int keyLayer;
-        private RwkvState[] keyStates;
+        /** {@link #perKey} as a task, made once. */
+        private final KeyTask perKey = this::perKey;
 
         Evaluator(Rwkv5 m, int threads) {
             super(m, threads);
@@ -91,9 +88,7 @@ final class Rwkv5 extends MultiHeadModel {
         }
 
         /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
-        private void perKey(int from, int to) {
-            int layer = keyLayer;
-            RwkvState[] states = keyStates;
+        private void perKey(int layer, RwkvState[] states, int from, int to) {
             int at = layerOffset(layer) + HEADS * c;
             boolean gated = m.gateW != null;
             for (int b = from; b < to; b++) {
@@ -120,13 +115,7 @@ final class Rwkv5 extends MultiHeadModel {
                     gate[i] = Ops.silu(gate[i]);
                 }
             }
-            keyLayer = layer;
-            keyStates = states;
-            try {
-                forEachRow(batch, perKey); // the recurrence, ln_x and the gate, split by keys
-            } finally {
-                keyStates = null;
-            }
+            forEachKey(layer, states, batch, perKey); // the recurrence, ln_x and the gate, split by keys
             mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }

@@ -1,6 +1,5 @@
 package dev.flinkrwkv.rwkv;
 
-import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -82,10 +81,8 @@ final class Rwkv6 extends MultiHeadModel {
                 k = new float[0], v = new float[0], w = new float[0], y = new float[0];
         /** Scratch of {@link Wkv5#step}, C floats per key. */
         private float[] rowTmp = new float[0];
-        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
-        private final MatMulThreads.RangeTask perKey = this::perKey;
-        private int keyLayer;
-        private RwkvState[] keyStates;
+        /** {@link #perKey} as a task, made once. */
+        private final KeyTask perKey = this::perKey;
 
         Evaluator(Rwkv6 m, int threads) {
             super(m, threads);
@@ -109,9 +106,7 @@ final class Rwkv6 extends MultiHeadModel {
         }
 
         /** The time mix's work for keys {@code [from, to)}: only their rows and states, so ranges can run in parallel. */
-        private void perKey(int from, int to) {
-            int layer = keyLayer;
-            RwkvState[] states = keyStates;
+        private void perKey(int layer, RwkvState[] states, int from, int to) {
             float[] base = m.decayBase[layer];
             int at = layerOffset(layer) + HEADS * c;
             for (int b = from; b < to; b++) {
@@ -166,13 +161,7 @@ final class Rwkv6 extends MultiHeadModel {
                 decayHidden[i] = Ops.tanh(decayHidden[i]);
             }
             mul(m.decayW2[layer], decayHidden, 0, m.decayRank, w, 0, c, batch);
-            keyLayer = layer;
-            keyStates = states;
-            try {
-                forEachRow(batch, perKey); // the decay, the recurrence, ln_x and the gate, split by keys
-            } finally {
-                keyStates = null;
-            }
+            forEachKey(layer, states, batch, perKey); // the decay, the recurrence, ln_x and the gate, split by keys
             mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }

@@ -1,6 +1,5 @@
 package dev.flinkrwkv.rwkv;
 
-import dev.flinkrwkv.math.MatMulThreads;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.math.Ops;
 import dev.flinkrwkv.model.ModelFormatException;
@@ -94,10 +93,8 @@ final class Rwkv7 extends MultiHeadModel {
         private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
                 kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0],
                 beta = new float[0], wr = new float[0], rowTmp = new float[0], saTmp = new float[0];
-        /** {@link #perKey} as a task, made once; it reads the layer and states from the two fields after. */
-        private final MatMulThreads.RangeTask perKey = this::perKey;
-        private int keyLayer;
-        private RwkvState[] keyStates;
+        /** {@link #perKey} as a task, made once. */
+        private final KeyTask perKey = this::perKey;
 
         Evaluator(Rwkv7 m, int threads) {
             super(m, threads);
@@ -156,27 +153,19 @@ final class Rwkv7 extends MultiHeadModel {
                 lowRank(m.v1[layer], m.v2[layer], mixed[V], y, batch, NONE);
             }
             // ... then everything per key (split by keys), ...
-            keyLayer = layer;
-            keyStates = states;
-            try {
-                forEachRow(batch, perKey);
-            } finally {
-                keyStates = null;
-            }
+            forEachKey(layer, states, batch, perKey);
             // ... and the output product over all keys again
             mul(m.output[layer], y, out, batch);
             addToResidual(out, batch);
         }
 
         /**
-         * The time mix's work for keys {@code [from, to)} of layer {@link #keyLayer}, between the input
+         * The time mix's work for keys {@code [from, to)} of layer {@code layer}, between the input
          * products and the output product: the activations, the normalized key, the value residual, the
          * recurrence ({@link Wkv7}), ln_x, the bonus and the gate. It reads and writes only those keys' rows
          * and states, so key ranges can run on different threads.
          */
-        private void perKey(int from, int to) {
-            int layer = keyLayer;
-            RwkvState[] states = keyStates;
+        private void perKey(int layer, RwkvState[] states, int from, int to) {
             int s = m.headSize;
             float[] a0 = m.a0[layer], w0 = m.w0[layer], kK = m.kK[layer], kA = m.kA[layer], v0 = m.v0[layer];
             float[] rK = m.rK[layer];

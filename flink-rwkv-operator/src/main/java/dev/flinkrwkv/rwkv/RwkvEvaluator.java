@@ -44,6 +44,11 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     private RwkvState[] shiftStates;
     private int shiftAt;
     private float[] shiftW, shiftB;
+    /** {@link #keyRange} as a task, made once, and the {@link #forEachKey} call it serves. */
+    private final MatMulThreads.RangeTask keyRangeTask = this::keyRange;
+    private KeyTask keyTask;
+    private int keyLayer;
+    private RwkvState[] keyStates;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -262,6 +267,33 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         } else {
             task.run(0, rows);
         }
+    }
+
+    /** A version's per-key work in layer {@code layer} for the keys {@code [from, to)} (see {@link #forEachKey}). */
+    @FunctionalInterface
+    protected interface KeyTask {
+        void run(int layer, RwkvState[] states, int from, int to);
+    }
+
+    /**
+     * Runs a version's per-key work of layer {@code layer} over the batch's keys, as {@link #forEachRow}
+     * splits rows: {@code task} must read and write only the rows and states of the keys it is given. Pass
+     * a task made once (a method reference held in a field), so that the call allocates nothing.
+     */
+    protected final void forEachKey(int layer, RwkvState[] states, int batch, KeyTask task) {
+        keyTask = task;
+        keyLayer = layer;
+        keyStates = states;
+        try {
+            forEachRow(batch, keyRangeTask);
+        } finally {
+            keyTask = null;
+            keyStates = null;
+        }
+    }
+
+    private void keyRange(int from, int to) {
+        keyTask.run(keyLayer, keyStates, from, to);
     }
 
     private void checkLength(String what, float[] buffer, long needed) {
