@@ -18,6 +18,12 @@ import java.nio.FloatBuffer;
  * {@link MatMulKernel}, chosen once per process.
  */
 public final class Matrix {
+    /**
+     * The system property that keeps every matrix on the mapped file ({@code -Dflinkrwkv.weights=mapped}):
+     * no heap copy of FP16 and Q8_0 weights (see {@link PackedRows}), at the cost of a slower single stream.
+     */
+    public static final String WEIGHTS_PROPERTY = "flinkrwkv.weights";
+
     private final String name;
     private final TensorType type;
     private final ByteBuffer data;
@@ -26,8 +32,17 @@ public final class Matrix {
     private final long rowBytes;
     private final boolean finiteHalves;
     private final FloatBuffer floats;
+    private final boolean packable;
+    /** The heap copy for the vector kernel's single stream, made on first use (see {@link #packed()}). */
+    private PackedRows packed;
+    private volatile boolean packedMade; // publishes packed
 
     public Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols) {
+        this(name, type, data, rows, cols, !"mapped".equalsIgnoreCase(System.getProperty(WEIGHTS_PROPERTY, "")));
+    }
+
+    private Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols, boolean packable) {
+        this.packable = packable;
         this.name = name;
         this.type = type;
         this.data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -57,6 +72,28 @@ public final class Matrix {
             }
         }
         return true;
+    }
+
+    /** The same matrix, never packed: it is always read from the mapped bytes (for tests and benchmarks). */
+    Matrix mappedOnly() {
+        return new Matrix(name, type, data, rows, cols, false);
+    }
+
+    /**
+     * The heap copy of this matrix's rows for the vector kernel ({@link PackedRows}), or null when it is not
+     * packed (its type is not, packing is off, or the matrix holds a non-finite half). Made on the first
+     * call, once: a model evaluated on a GPU, or by the plain-Java kernel, never pays for it.
+     */
+    PackedRows packed() {
+        if (!packedMade) {
+            synchronized (this) {
+                if (!packedMade) {
+                    packed = packable && finiteHalves ? PackedRows.of(this) : null;
+                    packedMade = true;
+                }
+            }
+        }
+        return packed;
     }
 
     /** The whole tensor as a matrix of {@code tensor.rows()} rows of {@code tensor.cols()} values. */

@@ -14,6 +14,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,6 +117,53 @@ class MatMulKernelTest {
             float[] inBatch = java.util.Arrays.copyOfRange(y, b * rows, (b + 1) * rows);
             assertArrayEquals(alone, inBatch, type + " entry " + b);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TensorType.class, names = {"FP16", "Q8_0"})
+    void weightsPackedOnTheHeapGiveTheBitsOfTheMappedWeights(TensorType type) {
+        Random rnd = new Random(400 + type.ordinal());
+        int[] colsChoices = type == TensorType.Q8_0 ? new int[] {32, 96, 768} : new int[] {5, 37, 64, 771};
+        for (int cols : colsChoices) {
+            for (int rows : new int[] {1, 4, 6, 13, 37}) {
+                Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+                Matrix mapped = m.mappedOnly();
+                assertNotNull(m.packed(), type + " is packed");
+                assertNull(mapped.packed());
+                // whole groups, a range cut inside groups at both ends, a single row
+                int[][] ranges = {{0, rows}, {Math.min(1, rows - 1), Math.max(1, rows - 2)}, {rows - 1, rows}};
+                for (int batch : new int[] {1, 3, 9}) {
+                    int xStride = cols + 3, yStride = rows + 2;
+                    float[] x = RandomWeights.floats(2 + batch * xStride, rnd);
+                    for (int[] range : ranges) {
+                        float[] fromHeap = new float[1 + batch * yStride];
+                        float[] fromFile = new float[1 + batch * yStride];
+                        VECTOR.mul(m, x, 2, xStride, fromHeap, 1, yStride, batch, range[0], range[1]);
+                        VECTOR.mul(mapped, x, 2, xStride, fromFile, 1, yStride, batch, range[0], range[1]);
+                        assertArrayEquals(fromFile, fromHeap, type + " " + rows + "x" + cols + " batch " + batch
+                                + " rows " + range[0] + ".." + range[1]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightsStayMappedWhenAskedTo() {
+        Random rnd = new Random(500);
+        String before = System.getProperty(Matrix.WEIGHTS_PROPERTY);
+        System.setProperty(Matrix.WEIGHTS_PROPERTY, "mapped");
+        try {
+            assertNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Matrix.WEIGHTS_PROPERTY);
+            } else {
+                System.setProperty(Matrix.WEIGHTS_PROPERTY, before);
+            }
+        }
+        assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
+        assertNull(RandomWeights.matrix(TensorType.FP32, 8, 64, rnd).packed(), "FP32 rows are read at the bandwidth already");
     }
 
     @Test

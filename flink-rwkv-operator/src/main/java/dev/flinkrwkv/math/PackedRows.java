@@ -1,0 +1,146 @@
+package dev.flinkrwkv.math;
+
+import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.model.TensorType;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A matrix's weights copied once into heap arrays, {@value #GROUP} rows interleaved, for the vector kernel's
+ * single-stream product (see {@link VectorMatMul}).
+ *
+ * <p>Why: at batch 1 each dot product is one chain of multiply-adds (the order every batch size shares, so
+ * that a key gets the same bits in any batch), 4 cycles per 8 values. Decoding FP16 or Q8_0 rows straight
+ * from the mapped file, one row at a time, stays under the memory bandwidth (6-7 G values/s on one core
+ * here). Four rows multiplied together are four independent chains, but four rows read from four places
+ * in the file defeat the hardware prefetchers (3-4 G values/s). Interleaved here, the four rows are one
+ * sequential stream, and heap-array vector loads are cheaper than loads from a mapped buffer: 12-13 G
+ * values/s for FP16 and 9-10 for Q8_0, micro-benchmarked on one core. Every row's sum keeps its order, so
+ * the results are the same bits as the mapped path's.
+ *
+ * <p>The price is heap memory of about the matrix's file size (the mapped pages are then no longer read and
+ * the OS may drop them). {@code -Dflinkrwkv.weights=mapped} keeps every matrix on the mapped file instead.
+ * FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit types
+ * (not yet: they keep the mapped path).
+ */
+abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
+    /** Rows interleaved together. */
+    static final int GROUP = 4;
+    /** Values in one FP16 chunk (one 8-lane vector). */
+    static final int CHUNK = 8;
+    /** Values in one Q8_0 block. */
+    static final int BLOCK = 32;
+
+    final int rows;
+    final int cols;
+
+    private PackedRows(int rows, int cols) {
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /** Groups of {@value #GROUP} rows, the last one padded with zero rows. */
+    final int groups() {
+        return (rows + GROUP - 1) / GROUP;
+    }
+
+    /** Heap bytes this copy holds. */
+    abstract long heapBytes();
+
+    /** Whether matrices of this type are packed when the vector kernel multiplies them. */
+    static boolean packs(TensorType type) {
+        return type == TensorType.FP16 || type == TensorType.Q8_0;
+    }
+
+    /** The packed copy of {@code m}, or null when its type is not packed or it is too large for one array. */
+    static PackedRows of(Matrix m) {
+        long padded = (long) (m.rows() + GROUP - 1) / GROUP * GROUP * roundUp(m.cols(), CHUNK);
+        if (!packs(m.type()) || padded > Integer.MAX_VALUE - 16) {
+            return null;
+        }
+        return m.type() == TensorType.FP16 ? new Halves(m) : new Q8(m);
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /**
+     * FP16: for group g, 8-value chunk c (the last one zero-padded when {@code cols} is not a multiple of 8)
+     * and row r of the group, the 8 halves at {@code ((g * chunks + c) * GROUP + r) * CHUNK}.
+     */
+    static final class Halves extends PackedRows {
+        final int chunks;
+        final short[] halves;
+
+        private Halves(Matrix m) {
+            super(m.rows(), m.cols());
+            chunks = (cols + CHUNK - 1) / CHUNK;
+            halves = new short[groups() * chunks * GROUP * CHUNK];
+            ByteBuffer d = m.data();
+            for (int n = 0; n < rows; n++) {
+                long row = n * m.rowBytes();
+                for (int i = 0; i < cols; i++) {
+                    halves[at(n, i)] = d.getShort(Math.toIntExact(row + 2L * i));
+                }
+            }
+        }
+
+        /** Index of value i of row n. */
+        int at(int n, int i) {
+            return chunkAt(n, i / CHUNK) + i % CHUNK;
+        }
+
+        /** Index of the first value of chunk c of row n; the row's next chunk is {@link #chunkStride()} on. */
+        int chunkAt(int n, int c) {
+            return ((n / GROUP * chunks + c) * GROUP + n % GROUP) * CHUNK;
+        }
+
+        int chunkStride() {
+            return GROUP * CHUNK;
+        }
+
+        @Override
+        long heapBytes() {
+            return 2L * halves.length;
+        }
+    }
+
+    /**
+     * Q8_0: for group g, block j and row r of the group, the block's 32 quants at
+     * {@code ((g * blocks + j) * GROUP + r) * BLOCK} and its scale, decoded from its half, at
+     * {@code (g * blocks + j) * GROUP + r}.
+     */
+    static final class Q8 extends PackedRows {
+        final int blocks;
+        final byte[] quants;
+        final float[] scales;
+
+        private Q8(Matrix m) {
+            super(m.rows(), m.cols());
+            blocks = cols / BLOCK;
+            quants = new byte[groups() * blocks * GROUP * BLOCK];
+            scales = new float[groups() * blocks * GROUP];
+            ByteBuffer d = m.data();
+            int blockBytes = TensorType.Q8_0.blockBytes;
+            for (int n = 0; n < rows; n++) {
+                for (int j = 0; j < blocks; j++) {
+                    int src = Math.toIntExact(n * m.rowBytes() + (long) j * blockBytes);
+                    int block = blockAt(n, j);
+                    scales[block] = Half.toFloat(d.getShort(src));
+                    d.get(src + 2, quants, block * BLOCK, BLOCK);
+                }
+            }
+        }
+
+        /** Index of block j of row n in {@link #scales} (times {@value #BLOCK}: in {@link #quants}). */
+        int blockAt(int n, int j) {
+            return (n / GROUP * blocks + j) * GROUP + n % GROUP;
+        }
+
+        @Override
+        long heapBytes() {
+            return quants.length + 4L * scales.length;
+        }
+    }
+}
