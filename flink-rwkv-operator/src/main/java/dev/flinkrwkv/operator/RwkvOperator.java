@@ -102,7 +102,8 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     @Override
     public void open() throws Exception {
         super.open();
-        model = RwkvModel.load(Path.of(config.modelPath()));
+        // one model per file per task manager, shared with this operator's other subtasks there
+        model = SharedModels.acquire(Path.of(config.modelPath()));
         if (config.tokenizerVocab() > model.vocab()) {
             throw new IllegalArgumentException("the tokenizer's vocabulary (" + config.tokenizerVocab()
                     + ") is larger than model " + config.modelPath() + "'s (" + model.vocab() + ")");
@@ -232,6 +233,10 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
                 evaluator.close();
             }
         } finally {
+            if (model != null) {
+                SharedModels.release(model);
+                model = null;
+            }
             super.close();
         }
     }

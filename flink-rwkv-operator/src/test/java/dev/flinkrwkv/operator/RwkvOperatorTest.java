@@ -147,6 +147,12 @@ class RwkvOperatorTest {
     }
 
     @Test
+    void theSubtasksReleaseTheirSharedModelWhenTheJobEnds() throws Exception {
+        baseline(V4); // a finished job whose two subtasks shared one model
+        assertEquals(0, SharedModels.held(), "models held after every job of this JVM ended");
+    }
+
+    @Test
     void metricsCountTokensRecordsBatchesAndWriteBacks() throws Exception {
         baseline(V4);
         JobID job = BASELINE_JOBS.get(V4);
