@@ -19,8 +19,10 @@ import java.nio.FloatBuffer;
  */
 public final class Matrix {
     /**
-     * The system property that keeps every matrix on the mapped file ({@code -Dflinkrwkv.weights=mapped}):
-     * no heap copy of FP16 and Q8_0 weights (see {@link PackedRows}), at the cost of a slower single stream.
+     * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
+     * stream ({@link PackedRows}): unset, Q8_0 matrices; {@code heap}, FP16 and Q8_0 matrices (FP16 is not
+     * the default yet: its single stream from the heap copy varies between JVM runs, see the README's Speed
+     * section); {@code mapped}, none (no heap copy, a slower single stream).
      */
     public static final String WEIGHTS_PROPERTY = "flinkrwkv.weights";
 
@@ -32,13 +34,22 @@ public final class Matrix {
     private final long rowBytes;
     private final boolean finiteHalves;
     private final FloatBuffer floats;
+    /** Whether this matrix's type is read from a heap copy for a single stream. */
     private final boolean packable;
     /** The heap copy for the vector kernel's single stream, made on first use (see {@link #packed()}). */
     private PackedRows packed;
     private volatile boolean packedMade; // publishes packed
 
     public Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols) {
-        this(name, type, data, rows, cols, !"mapped".equalsIgnoreCase(System.getProperty(WEIGHTS_PROPERTY, "")));
+        this(name, type, data, rows, cols, packsByDefault(type));
+    }
+
+    private static boolean packsByDefault(TensorType type) {
+        String weights = System.getProperty(WEIGHTS_PROPERTY, "");
+        if ("mapped".equalsIgnoreCase(weights)) {
+            return false;
+        }
+        return type == TensorType.Q8_0 || type == TensorType.FP16 && "heap".equalsIgnoreCase(weights);
     }
 
     private Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols, boolean packable) {
@@ -77,6 +88,11 @@ public final class Matrix {
     /** The same matrix, never packed: it is always read from the mapped bytes (for tests and benchmarks). */
     Matrix mappedOnly() {
         return new Matrix(name, type, data, rows, cols, false);
+    }
+
+    /** The same matrix, packed whenever its type can be (for tests and benchmarks). */
+    Matrix packedWherePossible() {
+        return new Matrix(name, type, data, rows, cols, PackedRows.packs(type));
     }
 
     /**

@@ -19,9 +19,9 @@ import java.nio.ByteBuffer;
  * the results are the same bits as the mapped path's.
  *
  * <p>The price is heap memory of about the matrix's file size (the mapped pages are then no longer read and
- * the OS may drop them). {@code -Dflinkrwkv.weights=mapped} keeps every matrix on the mapped file instead.
- * FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit types
- * (not yet: they keep the mapped path).
+ * the OS may drop them). Which types are copied is {@link Matrix#WEIGHTS_PROPERTY}'s choice (Q8_0 by
+ * default). FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit
+ * types (not yet: they keep the mapped path).
  */
 abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
     /** Rows interleaved together. */

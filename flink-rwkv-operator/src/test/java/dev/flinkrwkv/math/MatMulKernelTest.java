@@ -126,7 +126,7 @@ class MatMulKernelTest {
         int[] colsChoices = type == TensorType.Q8_0 ? new int[] {32, 96, 768} : new int[] {5, 37, 64, 771};
         for (int cols : colsChoices) {
             for (int rows : new int[] {1, 4, 6, 13, 37}) {
-                Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+                Matrix m = RandomWeights.matrix(type, rows, cols, rnd).packedWherePossible();
                 Matrix mapped = m.mappedOnly();
                 assertNotNull(m.packed(), type + " is packed");
                 assertNull(mapped.packed());
@@ -149,12 +149,20 @@ class MatMulKernelTest {
     }
 
     @Test
-    void weightsStayMappedWhenAskedTo() {
+    void theWeightsPropertyChoosesWhichMatricesAreCopiedToTheHeap() {
         Random rnd = new Random(500);
         String before = System.getProperty(Matrix.WEIGHTS_PROPERTY);
-        System.setProperty(Matrix.WEIGHTS_PROPERTY, "mapped");
         try {
+            System.setProperty(Matrix.WEIGHTS_PROPERTY, "mapped");
+            assertNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed());
             assertNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
+            System.setProperty(Matrix.WEIGHTS_PROPERTY, "heap");
+            assertNotNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed());
+            assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
+            System.clearProperty(Matrix.WEIGHTS_PROPERTY);
+            assertNotNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed(), "Q8_0 by default");
+            assertNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed(), "FP16 only when asked for");
+            assertNull(RandomWeights.matrix(TensorType.FP32, 8, 64, rnd).packed(), "FP32 rows are read at the bandwidth already");
         } finally {
             if (before == null) {
                 System.clearProperty(Matrix.WEIGHTS_PROPERTY);
@@ -162,8 +170,6 @@ class MatMulKernelTest {
                 System.setProperty(Matrix.WEIGHTS_PROPERTY, before);
             }
         }
-        assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
-        assertNull(RandomWeights.matrix(TensorType.FP32, 8, 64, rnd).packed(), "FP32 rows are read at the bandwidth already");
     }
 
     @Test
