@@ -44,9 +44,6 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
         return (rows + GROUP - 1) / GROUP;
     }
 
-    /** Heap bytes this copy holds. */
-    abstract long heapBytes();
-
     /** Whether matrices of this type are packed when the vector kernel multiplies them. */
     static boolean packs(TensorType type) {
         return type == TensorType.FP16 || type == TensorType.Q8_0;
@@ -99,11 +96,6 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
         int chunkStride() {
             return GROUP * CHUNK;
         }
-
-        @Override
-        long heapBytes() {
-            return 2L * halves.length;
-        }
     }
 
     /**
@@ -136,11 +128,6 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
         /** Index of block j of row n in {@link #scales} (times {@value #BLOCK}: in {@link #quants}). */
         int blockAt(int n, int j) {
             return (n / GROUP * blocks + j) * GROUP + n % GROUP;
-        }
-
-        @Override
-        long heapBytes() {
-            return quants.length + 4L * scales.length;
         }
     }
 }
