@@ -111,6 +111,10 @@ final class VectorMatMul extends MatMulKernel {
      */
     private static void mappedDots(Matrix m, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         TensorType type = m.type();
+        if (type == TensorType.FP32) {
+            mappedDotsFp32(m, x, xo, y, yo, r0, r1);
+            return;
+        }
         ByteBuffer data = m.data();
         long rowBytes = m.rowBytes();
         int k = m.cols();
@@ -280,8 +284,6 @@ final class VectorMatMul extends MatMulKernel {
 
     static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo) {
         switch (type) {
-            case FP32:
-                return dotRowFp32(d, p, k, x, xo);
             case FP16:
                 return dotRowFp16(d, p, k, x, xo);
             case Q8_0:
@@ -300,30 +302,36 @@ final class VectorMatMul extends MatMulKernel {
     }
 
     /**
-     * Unrolled by hand, four steps per iteration, the sum's order unchanged. Why: C2 unrolls a loop only as far
-     * as the trip count it has profiled, and the small FP32 matrices of a model (RWKV-7's low-rank
-     * projections, 64 values per row) teach it that this loop is short; the head (768+ values per row, a
-     * third or more of a step's bytes) then ran a loop with its bounds checks on every 8 values, at 13-14 GB/s
-     * instead of 21-24 (v7 0.1B Q8_0 file, batch 1: 35-40 tokens/s before, 51-55 after).
+     * FP32 rows from the mapped file, the whole range in one method (a unit C2 compiles on its own: see the
+     * note above {@link #packedDotsFp16}), each dot product unrolled by hand, four steps per iteration, the
+     * sum's order unchanged. Why unrolled: C2 unrolls a loop only as far as the trip count it has profiled,
+     * and the small FP32 matrices of a model (RWKV-7's low-rank projections, 64 values per row) teach it
+     * that this loop is short; the head (768+ values per row, a third or more of a step's bytes) then ran a
+     * loop with its bounds checks on every 8 values, at 13-14 GB/s instead of 21-24 (v7 0.1B Q8_0 file,
+     * batch 1: 35-40 tokens/s before, 51-55 after).
      */
-    private static float dotRowFp32(ByteBuffer d, int p, int k, float[] x, int xo) {
-        int vk = k - k % L;
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 4 * L <= vk; i += 4 * L) {
-            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
-            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 32, LE).fma(FloatVector.fromArray(F, x, xo + i + L), acc);
-            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 64, LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), acc);
-            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 96, LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), acc);
+    private static void mappedDotsFp32(Matrix m, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+        ByteBuffer d = m.data();
+        int k = m.cols(), vk = k - k % L;
+        for (int n = r0; n < r1; n++) {
+            int p = Math.toIntExact(n * m.rowBytes());
+            FloatVector acc = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 4 * L <= vk; i += 4 * L) {
+                acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
+                acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 32, LE).fma(FloatVector.fromArray(F, x, xo + i + L), acc);
+                acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 64, LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), acc);
+                acc = FloatVector.fromByteBuffer(F, d, p + 4 * i + 96, LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), acc);
+            }
+            for (; i < vk; i += L) {
+                acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (i = vk; i < k; i++) {
+                s += d.getFloat(p + 4 * i) * x[xo + i];
+            }
+            y[yo + n] = s;
         }
-        for (; i < vk; i += L) {
-            acc = FloatVector.fromByteBuffer(F, d, p + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (i = vk; i < k; i++) {
-            s += d.getFloat(p + 4 * i) * x[xo + i];
-        }
-        return s;
     }
 
     private static float dotRowFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
@@ -408,49 +416,77 @@ final class VectorMatMul extends MatMulKernel {
 
     // ---- batch 1 over rows packed on the heap: four rows (four chains) in one sequential stream
 
-    /** Whole groups of four rows by the group kernel; a row of a group cut by the range on its own. */
+    /*
+     * Each of the two methods below holds its path's whole loop nest (groups of rows, then the chunks of a
+     * row) on purpose: its bytecode is then larger than C2's limit for inlining a hot callee (FreqInlineSize,
+     * 325 bytes), so it is compiled as a unit of its own, with the full node budget for its vector code. When
+     * the group kernel was a small method of its own, C2 inlined it into the evaluator's methods (RWKV-7's
+     * low-rank projections call it twice, with their tanh and sigmoid loops around), ran past its node budget
+     * (NodeCountInliningCutoff) there, and left some vector operations as calls on boxed vectors: an FP16
+     * model's single stream ran at 18-64 tokens/s depending on which method the JIT compiled first.
+     */
+
+    /**
+     * Rows r0 .. r1-1: each whole group of four rows in one pass, four multiply-add chains over one
+     * sequential stream, each row summed as {@link #dotRowFp16} sums it; a row of a group cut by the range
+     * on its own ({@link #dotPackedFp16}).
+     */
     private static void packedDotsFp16(PackedRows.Halves h, float[] x, int xo, float[] y, int yo, int r0, int r1) {
-        for (int n = r0; n < r1; ) {
-            if (n % PackedRows.GROUP == 0 && n + PackedRows.GROUP <= r1) {
-                dotGroupFp16(h, n, x, xo, y, yo + n);
-                n += PackedRows.GROUP;
-            } else {
-                y[yo + n] = dotPackedFp16(h, n, x, xo);
-                n++;
-            }
-        }
-    }
-
-    /** As {@link #packedDotsFp16}, for Q8_0. */
-    private static void packedDotsQ80(PackedRows.Q8 q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
-        for (int n = r0; n < r1; ) {
-            if (n % PackedRows.GROUP == 0 && n + PackedRows.GROUP <= r1) {
-                dotGroupQ80(q, n, x, xo, y, yo + n);
-                n += PackedRows.GROUP;
-            } else {
-                y[yo + n] = dotPackedQ80(q, n, x, xo);
-                n++;
-            }
-        }
-    }
-
-    /** Rows n .. n+3 (n a multiple of 4), each summed as {@link #dotRowFp16} sums it. */
-    private static void dotGroupFp16(PackedRows.Halves h, int n, float[] x, int xo, float[] y, int yo) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
-        int p = h.chunkAt(n, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int i = 0; i < vk; i += L, p += step) {
-            FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-            a0 = half8(d, p).fma(xv, a0);
-            a1 = half8(d, p + L).fma(xv, a1);
-            a2 = half8(d, p + 2 * L).fma(xv, a2);
-            a3 = half8(d, p + 3 * L).fma(xv, a3);
+        for (int n = r0; n < r1; ) {
+            if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
+                y[yo + n] = dotPackedFp16(h, n, x, xo);
+                n++;
+                continue;
+            }
+            int p = h.chunkAt(n, 0);
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int i = 0; i < vk; i += L, p += step) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+                a0 = half8(d, p).fma(xv, a0);
+                a1 = half8(d, p + L).fma(xv, a1);
+                a2 = half8(d, p + 2 * L).fma(xv, a2);
+                a3 = half8(d, p + 3 * L).fma(xv, a3);
+            }
+            y[yo + n] = finishHalves(a0.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
+            y[yo + n + 1] = finishHalves(a1.reduceLanes(VectorOperators.ADD), d, p + L, x, xo, vk, k);
+            y[yo + n + 2] = finishHalves(a2.reduceLanes(VectorOperators.ADD), d, p + 2 * L, x, xo, vk, k);
+            y[yo + n + 3] = finishHalves(a3.reduceLanes(VectorOperators.ADD), d, p + 3 * L, x, xo, vk, k);
+            n += PackedRows.GROUP;
         }
-        y[yo] = finishHalves(a0.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
-        y[yo + 1] = finishHalves(a1.reduceLanes(VectorOperators.ADD), d, p + L, x, xo, vk, k);
-        y[yo + 2] = finishHalves(a2.reduceLanes(VectorOperators.ADD), d, p + 2 * L, x, xo, vk, k);
-        y[yo + 3] = finishHalves(a3.reduceLanes(VectorOperators.ADD), d, p + 3 * L, x, xo, vk, k);
+    }
+
+    /** As {@link #packedDotsFp16}, for Q8_0: each row summed as {@link #dotRowQ80} sums it. */
+    private static void packedDotsQ80(PackedRows.Q8 q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+        byte[] qs = q.quants;
+        float[] sc = q.scales;
+        int k = q.cols;
+        for (int n = r0; n < r1; ) {
+            if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
+                y[yo + n] = dotPackedQ80(q, n, x, xo);
+                n++;
+                continue;
+            }
+            int b = q.blockAt(n, 0);
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
+                float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
+                int p = 32 * b;
+                for (int part = 0; part < 32; part += 8) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
+                    a0 = q8(qs, p + part, s0).fma(xv, a0);
+                    a1 = q8(qs, p + 32 + part, s1).fma(xv, a1);
+                    a2 = q8(qs, p + 64 + part, s2).fma(xv, a2);
+                    a3 = q8(qs, p + 96 + part, s3).fma(xv, a3);
+                }
+            }
+            y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 1] = a1.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 2] = a2.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 3] = a3.reduceLanes(VectorOperators.ADD);
+            n += PackedRows.GROUP;
+        }
     }
 
     /** Row n alone (a row outside a whole group of the range), summed as {@link #dotRowFp16} sums it. */
@@ -471,30 +507,6 @@ final class VectorMatMul extends MatMulKernel {
             s += Half.toFloat(d[p + i - vk]) * x[xo + i];
         }
         return s;
-    }
-
-    /** Rows n .. n+3 (n a multiple of 4), each summed as {@link #dotRowQ80} sums it. */
-    private static void dotGroupQ80(PackedRows.Q8 q, int n, float[] x, int xo, float[] y, int yo) {
-        byte[] qs = q.quants;
-        float[] sc = q.scales;
-        int k = q.cols;
-        int b = q.blockAt(n, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
-            float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
-            int p = 32 * b;
-            for (int part = 0; part < 32; part += 8) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
-                a0 = q8(qs, p + part, s0).fma(xv, a0);
-                a1 = q8(qs, p + 32 + part, s1).fma(xv, a1);
-                a2 = q8(qs, p + 64 + part, s2).fma(xv, a2);
-                a3 = q8(qs, p + 96 + part, s3).fma(xv, a3);
-            }
-        }
-        y[yo] = a0.reduceLanes(VectorOperators.ADD);
-        y[yo + 1] = a1.reduceLanes(VectorOperators.ADD);
-        y[yo + 2] = a2.reduceLanes(VectorOperators.ADD);
-        y[yo + 3] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     /** Row n alone, summed as {@link #dotRowQ80} sums it. */
