@@ -20,9 +20,9 @@ import java.nio.FloatBuffer;
 public final class Matrix {
     /**
      * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
-     * stream ({@link PackedRows}): unset, Q8_0 matrices; {@code heap}, FP16 and Q8_0 matrices (FP16 is not
-     * the default yet: its single stream from the heap copy varies between JVM runs, see the README's Speed
-     * section); {@code mapped}, none (no heap copy, a slower single stream).
+     * stream ({@link PackedRows}): unset (or {@code heap}), FP16 and Q8_0 matrices; {@code mapped}, none (no
+     * heap copy, a slower single stream). A copy that would take more than half of the heap still free is
+     * not made either (logged once): that matrix stays on the mapped file.
      */
     public static final String WEIGHTS_PROPERTY = "flinkrwkv.weights";
 
@@ -45,11 +45,7 @@ public final class Matrix {
     }
 
     private static boolean packsByDefault(TensorType type) {
-        String weights = System.getProperty(WEIGHTS_PROPERTY, "");
-        if ("mapped".equalsIgnoreCase(weights)) {
-            return false;
-        }
-        return type == TensorType.Q8_0 || type == TensorType.FP16 && "heap".equalsIgnoreCase(weights);
+        return PackedRows.packs(type) && !"mapped".equalsIgnoreCase(System.getProperty(WEIGHTS_PROPERTY, ""));
     }
 
     private Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols, boolean packable) {
@@ -104,12 +100,18 @@ public final class Matrix {
         if (!packedMade) {
             synchronized (this) {
                 if (!packedMade) {
-                    packed = packable && finiteHalves ? PackedRows.of(this) : null;
+                    packed = packable && finiteHalves ? PackedRows.of(this, freeHeap()) : null;
                     packedMade = true;
                 }
             }
         }
         return packed;
+    }
+
+    /** Heap the JVM can still allocate: the maximum less what is in use now. */
+    private static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
     /** The whole tensor as a matrix of {@code tensor.rows()} rows of {@code tensor.cols()} values. */

@@ -19,8 +19,8 @@ import java.nio.ByteBuffer;
  * the results are the same bits as the mapped path's.
  *
  * <p>The price is heap memory of about the matrix's file size (the mapped pages are then no longer read and
- * the OS may drop them). Which types are copied is {@link Matrix#WEIGHTS_PROPERTY}'s choice (Q8_0 by
- * default). FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit
+ * the OS may drop them). Which types are copied is {@link Matrix#WEIGHTS_PROPERTY}'s choice (FP16 and Q8_0
+ * by default). FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit
  * types (not yet: they keep the mapped path).
  */
 abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
@@ -49,13 +49,38 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
         return type == TensorType.FP16 || type == TensorType.Q8_0;
     }
 
-    /** The packed copy of {@code m}, or null when its type is not packed or it is too large for one array. */
-    static PackedRows of(Matrix m) {
+    /**
+     * The packed copy of {@code m}, or null when its type is not packed, it is too large for one array, or
+     * it would take more than half of {@code freeHeap} bytes (the heap left to the job and to the copies of
+     * the next matrices; the matrix is then read from the mapped file, at the mapped speed, and a warning
+     * says so once per process).
+     */
+    static PackedRows of(Matrix m, long freeHeap) {
         long padded = (long) (m.rows() + GROUP - 1) / GROUP * GROUP * roundUp(m.cols(), CHUNK);
         if (!packs(m.type()) || padded > Integer.MAX_VALUE - 16) {
             return null;
         }
+        long bytes = heapBytes(m.type(), padded);
+        if (bytes > freeHeap / 2) {
+            if (!warnedHeap) {
+                warnedHeap = true;
+                System.getLogger(PackedRows.class.getName()).log(System.Logger.Level.WARNING, String.format(
+                        "matrix %s (%s, %d x %d) stays on the mapped file: its heap copy (%d MB) would take more than"
+                                + " half of the %d MB of heap still free, and a single stream reads it at the mapped"
+                                + " speed; give the JVM more heap for the faster single stream, or set -D%s=mapped"
+                                + " to keep every matrix mapped (this warning is logged once)",
+                        m.name(), m.type(), m.rows(), m.cols(), bytes >> 20, freeHeap >> 20, Matrix.WEIGHTS_PROPERTY));
+            }
+            return null;
+        }
         return m.type() == TensorType.FP16 ? new Halves(m) : new Q8(m);
+    }
+
+    private static volatile boolean warnedHeap;
+
+    /** Heap bytes of the copy of {@code padded} values: 2 per FP16 value; 1 per Q8_0 quant plus a float per 32. */
+    static long heapBytes(TensorType type, long padded) {
+        return type == TensorType.FP16 ? 2 * padded : padded + padded / BLOCK * Float.BYTES;
     }
 
     private static int roundUp(int n, int multiple) {

@@ -161,7 +161,7 @@ class MatMulKernelTest {
             assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed());
             System.clearProperty(Matrix.WEIGHTS_PROPERTY);
             assertNotNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed(), "Q8_0 by default");
-            assertNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed(), "FP16 only when asked for");
+            assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed(), "FP16 by default");
             assertNull(RandomWeights.matrix(TensorType.FP32, 8, 64, rnd).packed(), "FP32 rows are read at the bandwidth already");
         } finally {
             if (before == null) {
@@ -170,6 +170,16 @@ class MatMulKernelTest {
                 System.setProperty(Matrix.WEIGHTS_PROPERTY, before);
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TensorType.class, names = {"FP16", "Q8_0"})
+    void aMatrixWhoseCopyWouldTakeMoreThanHalfTheFreeHeapStaysMapped(TensorType type) {
+        Matrix m = RandomWeights.matrix(type, 64, 256, new Random(600));
+        long copy = PackedRows.heapBytes(type, 64 * 256);
+        assertTrue(copy >= m.bytes() * 9 / 10, "the estimate is about the stored size: " + copy + " vs " + m.bytes());
+        assertNull(PackedRows.of(m, 2 * copy - 2), "more than half of the free heap");
+        assertNotNull(PackedRows.of(m, 2 * copy), "half of the free heap");
     }
 
     @Test
