@@ -1,5 +1,6 @@
 package dev.flinkrwkv.math;
 
+import dev.flinkrwkv.model.Dequantize;
 import dev.flinkrwkv.model.Half;
 import dev.flinkrwkv.model.TensorType;
 
@@ -10,20 +11,20 @@ import java.nio.ByteBuffer;
  * single-stream product (see {@link VectorMatMul}).
  *
  * <p>Why: at batch 1 each dot product is one chain of multiply-adds (the order every batch size shares, so
- * that a key gets the same bits in any batch), 4 cycles per 8 values. Decoding FP16 or Q8_0 rows straight
- * from the mapped file, one row at a time, stays under the memory bandwidth (6-7 G values/s on one core
- * here). Four rows multiplied together are four independent chains, but four rows read from four places
- * in the file defeat the hardware prefetchers (3-4 G values/s). Interleaved here, the four rows are one
- * sequential stream, and heap-array vector loads are cheaper than loads from a mapped buffer: 12-13 G
- * values/s for FP16 and 9-10 for Q8_0, micro-benchmarked on one core. Every row's sum keeps its order, so
+ * that a key gets the same bits in any batch), 4 cycles per 8 values. Decoding FP16 or quantized rows
+ * straight from the mapped file, one row at a time, stays under the memory bandwidth (4-7 G values/s on one
+ * core here). Four rows multiplied together are four independent chains, but four rows read from four
+ * places in the file defeat the hardware prefetchers (3-4 G values/s). Interleaved here, the four rows are
+ * one sequential stream, and heap-array vector loads are cheaper than loads from a mapped buffer: 10-13 G
+ * values/s for FP16 and 13-15 for Q8_0, micro-benchmarked on one core. Every row's sum keeps its order, so
  * the results are the same bits as the mapped path's.
  *
- * <p>The price is heap memory of about the matrix's file size (the mapped pages are then no longer read and
- * the OS may drop them). Which types are copied is {@link Matrix#WEIGHTS_PROPERTY}'s choice (FP16 and Q8_0
- * by default). FP32 rows are not packed (they are read at the bandwidth already), nor are the 4- and 5-bit
- * types (not yet: they keep the mapped path).
+ * <p>The price is heap memory of about the matrix's file size (twice it for the 4- and 5-bit types, whose
+ * quants are widened to bytes; the mapped pages are then no longer read and the OS may drop them). Which
+ * matrices are copied is {@link Matrix#WEIGHTS_PROPERTY}'s choice (all but FP32 by default, heap allowing).
+ * FP32 rows are not packed: they are read at the bandwidth already.
  */
-abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
+abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     /** Rows interleaved together. */
     static final int GROUP = 4;
     /** Values in one FP16 chunk (one 8-lane vector). */
@@ -44,9 +45,9 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
         return (rows + GROUP - 1) / GROUP;
     }
 
-    /** Whether matrices of this type are packed when the vector kernel multiplies them. */
+    /** Whether matrices of this type are packed when the vector kernel multiplies them: all but FP32. */
     static boolean packs(TensorType type) {
-        return type == TensorType.FP16 || type == TensorType.Q8_0;
+        return type == TensorType.FP16 || type.isQuantized();
     }
 
     /**
@@ -73,14 +74,20 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
             }
             return null;
         }
-        return m.type() == TensorType.FP16 ? new Halves(m) : new Q8(m);
+        return m.type() == TensorType.FP16 ? new Halves(m) : new Quants(m);
     }
 
     private static volatile boolean warnedHeap;
 
-    /** Heap bytes of the copy of {@code padded} values: 2 per FP16 value; 1 per Q8_0 quant plus a float per 32. */
+    /**
+     * Heap bytes of the copy of {@code padded} values: 2 per FP16 value; for block types 1 per quant plus a
+     * float scale per block of 32 (and a float minimum for Q4_1 and Q5_1).
+     */
     static long heapBytes(TensorType type, long padded) {
-        return type == TensorType.FP16 ? 2 * padded : padded + padded / BLOCK * Float.BYTES;
+        if (type == TensorType.FP16) {
+            return 2 * padded;
+        }
+        return padded + padded / BLOCK * Float.BYTES * (Dequantize.hasMinimum(type) ? 2 : 1);
     }
 
     private static int roundUp(int n, int multiple) {
@@ -124,28 +131,41 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Q8 {
     }
 
     /**
-     * Q8_0: for group g, block j and row r of the group, the block's 32 quants at
-     * {@code ((g * blocks + j) * GROUP + r) * BLOCK} and its scale, decoded from its half, at
-     * {@code (g * blocks + j) * GROUP + r}.
+     * The block types (Q8_0, and Q4_0, Q4_1, Q5_0, Q5_1 widened to one byte per value): for group g, block j
+     * and row r of the group, the block's 32 integer quants at {@code ((g * blocks + j) * GROUP + r) * BLOCK}
+     * (Q4_0's and Q5_0's offsets already subtracted, {@link Dequantize#quant}), and its scale, decoded from
+     * its half, at {@code (g * blocks + j) * GROUP + r}; Q4_1 and Q5_1 have their minimum at the same index
+     * of {@link #mins}. A value is then {@code q*d} (or {@code q*d + m}) in float32, exactly as the file's
+     * block decodes: same bits. Widening the 4- and 5-bit quants doubles their bytes (0.56-0.75 per value in
+     * the file, 1.13-1.25 here), but the kernel then is the Q8_0 one, which is compute-bound below the
+     * bandwidth, where unpacking nibbles and high bits in registers cost more than the bytes saved.
      */
-    static final class Q8 extends PackedRows {
+    static final class Quants extends PackedRows {
         final int blocks;
         final byte[] quants;
         final float[] scales;
+        /** Each block's minimum for Q4_1 and Q5_1; null for the types without one. */
+        final float[] mins;
 
-        private Q8(Matrix m) {
+        private Quants(Matrix m) {
             super(m.rows(), m.cols());
+            TensorType type = m.type();
             blocks = cols / BLOCK;
             quants = new byte[groups() * blocks * GROUP * BLOCK];
             scales = new float[groups() * blocks * GROUP];
+            mins = Dequantize.hasMinimum(type) ? new float[scales.length] : null;
             ByteBuffer d = m.data();
-            int blockBytes = TensorType.Q8_0.blockBytes;
             for (int n = 0; n < rows; n++) {
                 for (int j = 0; j < blocks; j++) {
-                    int src = Math.toIntExact(n * m.rowBytes() + (long) j * blockBytes);
+                    int src = Math.toIntExact(n * m.rowBytes() + (long) j * type.blockBytes);
                     int block = blockAt(n, j);
                     scales[block] = Half.toFloat(d.getShort(src));
-                    d.get(src + 2, quants, block * BLOCK, BLOCK);
+                    if (mins != null) {
+                        mins[block] = Half.toFloat(d.getShort(src + 2));
+                    }
+                    for (int v = 0; v < BLOCK; v++) {
+                        quants[block * BLOCK + v] = (byte) Dequantize.quant(type, d, src, v);
+                    }
                 }
             }
         }

@@ -95,8 +95,12 @@ final class VectorMatMul extends MatMulKernel {
             batched(m, packed, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
         } else if (packed instanceof PackedRows.Halves h) {
             packedDotsFp16(h, x, xOff, y, yOff, r0, r1);
-        } else if (packed instanceof PackedRows.Q8 q) {
-            packedDotsQ80(q, x, xOff, y, yOff, r0, r1);
+        } else if (packed instanceof PackedRows.Quants q) {
+            if (q.mins == null) {
+                packedDotsQuants(q, x, xOff, y, yOff, r0, r1);
+            } else {
+                packedDotsQuantsWithMin(q, x, xOff, y, yOff, r0, r1);
+            }
         } else {
             mappedDots(m, x, xOff, y, yOff, r0, r1);
         }
@@ -457,14 +461,19 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    /** As {@link #packedDotsFp16}, for Q8_0: each row summed as {@link #dotRowQ80} sums it. */
-    private static void packedDotsQ80(PackedRows.Q8 q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+    /**
+     * As {@link #packedDotsFp16}, for the block types without a minimum (Q8_0, Q4_0, Q5_0): values
+     * {@code q*d}, each row summed as the mapped path ({@link #dotRowQ80}, {@link #dotRowQ40}, ..) sums it.
+     * The types with a minimum have a twin method ({@link #packedDotsQuantsWithMin}) rather than a test in
+     * this loop: one compiled unit per path, each with one decoding step in its hot loop.
+     */
+    private static void packedDotsQuants(PackedRows.Quants q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         byte[] qs = q.quants;
         float[] sc = q.scales;
         int k = q.cols;
         for (int n = r0; n < r1; ) {
             if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
-                y[yo + n] = dotPackedQ80(q, n, x, xo);
+                y[yo + n] = dotPackedQuants(q, n, x, xo);
                 n++;
                 continue;
             }
@@ -479,6 +488,39 @@ final class VectorMatMul extends MatMulKernel {
                     a1 = q8(qs, p + 32 + part, s1).fma(xv, a1);
                     a2 = q8(qs, p + 64 + part, s2).fma(xv, a2);
                     a3 = q8(qs, p + 96 + part, s3).fma(xv, a3);
+                }
+            }
+            y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 1] = a1.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 2] = a2.reduceLanes(VectorOperators.ADD);
+            y[yo + n + 3] = a3.reduceLanes(VectorOperators.ADD);
+            n += PackedRows.GROUP;
+        }
+    }
+
+    /** {@link #packedDotsQuants} for Q4_1 and Q5_1: values {@code q*d + m}. */
+    private static void packedDotsQuantsWithMin(PackedRows.Quants q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+        byte[] qs = q.quants;
+        float[] sc = q.scales, mn = q.mins;
+        int k = q.cols;
+        for (int n = r0; n < r1; ) {
+            if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
+                y[yo + n] = dotPackedQuants(q, n, x, xo);
+                n++;
+                continue;
+            }
+            int b = q.blockAt(n, 0);
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
+                float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
+                float m0 = mn[b], m1 = mn[b + 1], m2 = mn[b + 2], m3 = mn[b + 3];
+                int p = 32 * b;
+                for (int part = 0; part < 32; part += 8) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
+                    a0 = q8(qs, p + part, s0).add(m0).fma(xv, a0);
+                    a1 = q8(qs, p + 32 + part, s1).add(m1).fma(xv, a1);
+                    a2 = q8(qs, p + 64 + part, s2).add(m2).fma(xv, a2);
+                    a3 = q8(qs, p + 96 + part, s3).add(m3).fma(xv, a3);
                 }
             }
             y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
@@ -509,13 +551,15 @@ final class VectorMatMul extends MatMulKernel {
         return s;
     }
 
-    /** Row n alone, summed as {@link #dotRowQ80} sums it. */
-    private static float dotPackedQ80(PackedRows.Q8 q, int n, float[] x, int xo) {
+    /** Row n alone, summed as the mapped path sums it. */
+    private static float dotPackedQuants(PackedRows.Quants q, int n, float[] x, int xo) {
         FloatVector acc = FloatVector.zero(F);
         int b = q.blockAt(n, 0);
         for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
+            float m = q.mins == null ? 0 : q.mins[b];
             for (int part = 0; part < 32; part += 8) {
-                acc = q8(q.quants, 32 * b + part, q.scales[b]).fma(FloatVector.fromArray(F, x, xo + i + part), acc);
+                FloatVector w = q8(q.quants, 32 * b + part, q.scales[b]);
+                acc = (q.mins == null ? w : w.add(m)).fma(FloatVector.fromArray(F, x, xo + i + part), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -527,7 +571,7 @@ final class VectorMatMul extends MatMulKernel {
         if (p instanceof PackedRows.Halves h) {
             decodePackedFp16(h, n, w, wo);
         } else {
-            decodePackedQ80((PackedRows.Q8) p, n, w, wo);
+            decodePackedQuants((PackedRows.Quants) p, n, w, wo);
         }
     }
 
@@ -543,11 +587,12 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    private static void decodePackedQ80(PackedRows.Q8 q, int n, float[] w, int wo) {
+    private static void decodePackedQuants(PackedRows.Quants q, int n, float[] w, int wo) {
         int b = q.blockAt(n, 0);
         for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
             for (int part = 0; part < 32; part += 8) {
-                q8(q.quants, 32 * b + part, q.scales[b]).intoArray(w, wo + i + part);
+                FloatVector v = q8(q.quants, 32 * b + part, q.scales[b]);
+                (q.mins == null ? v : v.add(q.mins[b])).intoArray(w, wo + i + part);
             }
         }
     }
