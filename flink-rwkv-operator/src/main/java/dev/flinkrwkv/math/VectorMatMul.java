@@ -27,10 +27,10 @@ import java.nio.ByteOrder;
  * never seen in real weights) is handed to the plain-Java kernel instead.
  *
  * <ul>
- *   <li>Batch 1 (single stream, memory bound): rows that have a heap copy ({@link PackedRows}: Q8_0 by
- *       default, FP16 on request) four at a time, interleaved, four multiply-add chains over one sequential
- *       stream; other rows one at a time from the mapped file, in storage order, so the weights stream
- *       sequentially.
+ *   <li>Batch 1 (single stream, memory bound): rows that have a heap copy ({@link PackedRows}: every type
+ *       but FP32 by default) four at a time, interleaved, four multiply-add chains over one sequential
+ *       stream; other rows (FP32, or with {@code -Dflinkrwkv.weights=mapped}) one at a time from the mapped
+ *       file, in storage order, so the weights stream sequentially.
  *   <li>Batch &gt; 1 (compute bound): {@value #BLOCK} rows are decoded into a small per-thread scratch (it
  *       stays in L1/L2), then 4-row x 4-input register tiles compute 16 dot products per load of 4 weight
  *       vectors and 4 input vectors.
