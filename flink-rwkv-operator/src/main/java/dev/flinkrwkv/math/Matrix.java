@@ -4,6 +4,10 @@ import dev.flinkrwkv.model.Dequantize;
 import dev.flinkrwkv.model.Tensor;
 import dev.flinkrwkv.model.TensorType;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -108,10 +112,20 @@ public final class Matrix {
         return packed;
     }
 
-    /** Heap the JVM can still allocate: the maximum less what is in use now. */
+    /**
+     * Heap the JVM can still allocate: the maximum less what each heap pool held after its last collection
+     * (its live data then), not less what is in use now: in a busy task manager most of the heap in use may
+     * be garbage, and the copy must not be refused for that.
+     */
     private static long freeHeap() {
-        Runtime rt = Runtime.getRuntime();
-        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long live = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                MemoryUsage afterGc = pool.getCollectionUsage();
+                live += afterGc != null ? afterGc.getUsed() : pool.getUsage().getUsed();
+            }
+        }
+        return Runtime.getRuntime().maxMemory() - live;
     }
 
     /** The whole tensor as a matrix of {@code tensor.rows()} rows of {@code tensor.cols()} values. */
