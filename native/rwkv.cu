@@ -140,7 +140,7 @@ RWKV_EXTERN void rwkv_elementwise(int op, int total, int c, float* out, const fl
         case OP_TANH: r = tanhf(a[idx]); break;
         case OP_SIGMOID: r = sigmoidf_(a[idx]); break;
         case OP_SILU: r = a[idx] / (1.0f + expf(-a[idx])); break;
-        case OP_SQRELU: { float x = a[idx] > 0.0f ? a[idx] : 0.0f; r = x * x; break; }
+        case OP_SQRELU: { float x = a[idx] > 0.0f || isnan(a[idx]) ? a[idx] : 0.0f; r = x * x; break; }  // NaN stays NaN, as Ops.squaredRelu
         case OP_LERP: { float p = b[idx]; r = a[idx] * vec[i] + (p - p * vec[i]); break; }
         case OP_ADDMIX: r = (b[idx] - a[idx]) * vec[i] + a[idx]; break;
         case OP_MAA: r = (a[idx] + vec[i]) * (b[idx] - d[idx]) + d[idx]; break;

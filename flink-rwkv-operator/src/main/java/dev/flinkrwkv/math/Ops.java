@@ -67,9 +67,15 @@ public final class Ops {
         return (float) Math.exp(x);
     }
 
-    /** relu(x)^2, the channel-mix activation. */
+    /**
+     * relu(x)^2, the channel-mix activation. {@code Math.max}, not {@code x > 0 ? x : 0}: the signs of the
+     * channel mix's hidden values are a coin toss, and the branch C2 compiled for the conditional was
+     * mispredicted half the time (9% of a batch-64 step of a 2 x 64 model); max is one branch-free
+     * instruction that the loop vectorizer also takes. Same value for every input but NaN, which now stays
+     * NaN instead of becoming 0.
+     */
     public static float squaredRelu(float x) {
-        float r = x > 0 ? x : 0f;
+        float r = Math.max(x, 0f);
         return r * r;
     }
 }
