@@ -84,6 +84,14 @@ public abstract class MatMulKernel {
     public abstract void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
                                   float[] outU, float[] outV, int oo);
 
+    /**
+     * RWKV-7's per-head state update, for each of {@code rows} consecutive rows of {@code n} values (row i at
+     * {@code s[so + i*n]}), in place: {@code row[j] = (row[j]*w[uo+j] + v[vo+i]*k[uo+j]) - sa[ao+i]*b[uo+j]},
+     * every product and sum rounded on its own (no fused multiply-add), so every kernel gives the same bits.
+     */
+    public abstract void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
+                                    float[] v, int vo, float[] sa, int ao);
+
     /** Plain Java: dequantize a row, then dot it with each input. */
     static final class ScalarMatMul extends MatMulKernel {
         private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
@@ -135,6 +143,32 @@ public abstract class MatMulKernel {
                 }
                 outU[oo + r] = (a0 + a1) + (a2 + a3);
                 outV[oo + r] = (b0 + b1) + (b2 + b3);
+            }
+        }
+
+        private static final ThreadLocal<float[]> TMP = ThreadLocal.withInitial(() -> new float[0]);
+
+        /**
+         * Each row through a scratch copy: C2 vectorizes a loop that stores into one array and loads from
+         * others only when all are indexed alike (else it cannot rule out that the store overlaps a later
+         * load), and {@code s[row + j]} is not indexed like {@code w[uo + j]}.
+         */
+        @Override
+        public void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
+                               float[] v, int vo, float[] sa, int ao) {
+            float[] tmp = TMP.get();
+            if (tmp.length < uo + n) {
+                tmp = new float[uo + n];
+                TMP.set(tmp);
+            }
+            for (int i = 0; i < rows; i++) {
+                int row = so + i * n;
+                float vi = v[vo + i], si = sa[ao + i];
+                System.arraycopy(s, row, tmp, uo, n);
+                for (int j = 0; j < n; j++) {
+                    tmp[uo + j] = (tmp[uo + j] * w[uo + j] + vi * k[uo + j]) - si * b[uo + j];
+                }
+                System.arraycopy(tmp, uo, s, row, n);
             }
         }
 

@@ -195,6 +195,25 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
+    /** In place, 8 values at a time, with the plain-Java kernel's roundings (no fused multiply-add). */
+    @Override
+    public void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
+                           float[] v, int vo, float[] sa, int ao) {
+        int vn = n - n % L;
+        for (int i = 0; i < rows; i++) {
+            int row = so + i * n;
+            float vi = v[vo + i], si = sa[ao + i];
+            for (int j = 0; j < vn; j += L) {
+                FloatVector x = FloatVector.fromArray(F, s, row + j).mul(FloatVector.fromArray(F, w, uo + j));
+                x = x.add(FloatVector.fromArray(F, k, uo + j).mul(vi));
+                x.sub(FloatVector.fromArray(F, b, uo + j).mul(si)).intoArray(s, row + j);
+            }
+            for (int j = vn; j < n; j++) {
+                s[row + j] = (s[row + j] * w[uo + j] + vi * k[uo + j]) - si * b[uo + j];
+            }
+        }
+    }
+
     private static float[] scratch(int size) {
         float[] w = SCRATCH.get();
         if (w.length < size) {

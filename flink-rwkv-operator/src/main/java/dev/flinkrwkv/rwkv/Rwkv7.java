@@ -92,7 +92,7 @@ final class Rwkv7 extends MultiHeadModel {
         private float[][] mixed = new float[6][0];
         private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
                 kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0],
-                beta = new float[0], wr = new float[0], rowTmp = new float[0], saTmp = new float[0];
+                beta = new float[0], wr = new float[0], saTmp = new float[0];
         /** {@link #perKey} as a task, made once. */
         private final KeyTask perKey = this::perKey;
 
@@ -118,7 +118,6 @@ final class Rwkv7 extends MultiHeadModel {
             y = new float[n * c];
             beta = new float[n * c];
             wr = new float[n * c];
-            rowTmp = new float[n * c];
             saTmp = new float[n * c];
         }
 
@@ -206,7 +205,7 @@ final class Rwkv7 extends MultiHeadModel {
                     }
                 }
 
-                Wkv7.step(states[bt].data(), at, m.heads, s, r, w, k, v, kk, beta, wr, y, rowTmp, saTmp, o);
+                Wkv7.step(states[bt].data(), at, m.heads, s, r, w, k, v, kk, beta, wr, y, saTmp, o);
                 m.groupNorm(y, o, layer);
                 // bonus: y += v * sum_j(r k r_k) per head; then the gate
                 for (int h = 0; h < m.heads; h++) {

@@ -20,10 +20,8 @@ import dev.flinkrwkv.math.MatMulKernel;
  *   <li>the two sums are {@link MatMulKernel#rowDots2}, for a whole head at a time: with the Vector API one
  *       vector accumulator each; in plain Java four partial sums each ({@code j mod 4}), since one float
  *       accumulator is a chain of dependent adds and C2 does not vectorize a float reduction;
- *   <li>the update has no reduction, but C2 vectorizes a loop that stores into one array and loads from
- *       others only when all are indexed alike (else it cannot rule out that the store overlaps a later
- *       load); {@code s[row + j]} is not indexed like {@code w[ho + j]}, so the row is updated in
- *       {@code tmp} at the token's offset and copied back.
+ *   <li>the update ({@link MatMulKernel#rowUpdates}) has no reduction: the vector kernel updates the rows
+ *       in place; the plain-Java one through a scratch row, which C2's loop vectorizer needs.
  * </ul>
  * The order of every sum depends only on the head size (and the process's kernel), so a key gets the same
  * bits in any batch and on any thread.
@@ -33,15 +31,14 @@ final class Wkv7 {
 
     /**
      * @param s    the flat state; this layer's heads start at {@code at}
-     * @param o    offset of this token's r, w, k, v, kk, b, wr, y and tmp (C values each)
+     * @param o    offset of this token's r, w, k, v, kk, b, wr and y (C values each)
      * @param kk   the normalized key (a = -kk)
      * @param b    kk times the in-context learning rate
      * @param wr   {@code w * r}, element-wise
-     * @param tmp  scratch, this token's own
      * @param saOut scratch for the heads' sa, this token's own
      */
     static void step(float[] s, int at, int heads, int size, float[] r, float[] w, float[] k, float[] v,
-                     float[] kk, float[] b, float[] wr, float[] y, float[] tmp, float[] saOut, int o) {
+                     float[] kk, float[] b, float[] wr, float[] y, float[] saOut, int o) {
         MatMulKernel kernel = MatMulKernel.get();
         for (int h = 0; h < heads; h++) {
             int ho = o + h * size;
@@ -51,17 +48,10 @@ final class Wkv7 {
             // sa (negated below) and the old rows' part of y for the whole head, one pass over each row
             kernel.rowDots2(s, hs, size, size, kk, wr, ho, saOut, y, ho);
             for (int i = 0; i < size; i++) {
-                int row = hs + i * size;
-                float sa = -saOut[ho + i];
-                float vi = v[ho + i];
-                y[ho + i] = (y[ho + i] + vi * kr) + sa * br;
-
-                System.arraycopy(s, row, tmp, ho, size);
-                for (int j = 0; j < size; j++) {
-                    tmp[ho + j] = (tmp[ho + j] * w[ho + j] + vi * k[ho + j]) + sa * b[ho + j];
-                }
-                System.arraycopy(tmp, ho, s, row, size);
+                y[ho + i] = (y[ho + i] + v[ho + i] * kr) - saOut[ho + i] * br;
             }
+            // St' = St*w + v k^T + sa b^T (sa = -saOut; subtracting saOut*b is the same float as adding sa*b)
+            kernel.rowUpdates(s, hs, size, size, w, k, b, ho, v, ho, saOut, ho);
         }
     }
 

@@ -225,6 +225,29 @@ class MatMulKernelTest {
     }
 
     @Test
+    void rowUpdatesOfBothKernelsAreBitEqualAndAsDefined() {
+        Random rnd = new Random(8);
+        for (int n : new int[] {4, 13, 64}) {
+            int rows = 6, so = 3, uo = 5, vo = 1, ao = 2;
+            float[] s = RandomWeights.floats(so + rows * n + 2, rnd);
+            float[] w = RandomWeights.floats(uo + n, rnd), k = RandomWeights.floats(uo + n, rnd), b = RandomWeights.floats(uo + n, rnd);
+            float[] v = RandomWeights.floats(vo + rows, rnd), sa = RandomWeights.floats(ao + rows, rnd);
+            float[] expected = s.clone();
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < n; j++) {
+                    int at = so + i * n + j;
+                    expected[at] = (expected[at] * w[uo + j] + v[vo + i] * k[uo + j]) - sa[ao + i] * b[uo + j];
+                }
+            }
+            float[] scalar = s.clone(), vector = s.clone();
+            SCALAR.rowUpdates(scalar, so, rows, n, w, k, b, uo, v, vo, sa, ao);
+            VECTOR.rowUpdates(vector, so, rows, n, w, k, b, uo, v, vo, sa, ao);
+            assertArrayEquals(expected, scalar, "plain Java, n " + n);
+            assertArrayEquals(expected, vector, "vector, n " + n);
+        }
+    }
+
+    @Test
     void rowDotProductsOfBothKernelsAgree() {
         Random rnd = new Random(7);
         for (int n : new int[] {4, 13, 64}) {
