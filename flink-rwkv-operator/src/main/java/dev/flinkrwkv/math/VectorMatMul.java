@@ -440,13 +440,14 @@ final class VectorMatMul extends MatMulKernel {
     // ---- batch 1 over rows packed on the heap: four rows (four chains) in one sequential stream
 
     /*
-     * Each of the two methods below holds its path's whole loop nest (groups of rows, then the chunks of a
-     * row) on purpose: its bytecode is then larger than C2's limit for inlining a hot callee (FreqInlineSize,
-     * 325 bytes), so it is compiled as a unit of its own, with the full node budget for its vector code. When
-     * the group kernel was a small method of its own, C2 inlined it into the evaluator's methods (RWKV-7's
-     * low-rank projections call it twice, with their tanh and sigmoid loops around), ran past its node budget
-     * (NodeCountInliningCutoff) there, and left some vector operations as calls on boxed vectors: an FP16
-     * model's single stream ran at 18-64 tokens/s depending on which method the JIT compiled first.
+     * Each of the three methods below (and mappedDotsFp32) holds its path's whole loop nest (groups of rows,
+     * then the chunks of a row) on purpose: its bytecode is then larger than C2's limit for inlining a hot
+     * callee (FreqInlineSize, 325 bytes), so it is compiled as a unit of its own, with the full node budget
+     * for its vector code. When the group kernel was a small method of its own, C2 inlined it into the
+     * evaluator's methods (RWKV-7's low-rank projections call it twice, with their tanh and sigmoid loops
+     * around), ran past its node budget (NodeCountInliningCutoff) there, and left some vector operations as
+     * calls on boxed vectors: an FP16 model's single stream ran at 18-64 tokens/s depending on which method
+     * the JIT compiled first.
      */
 
     /**
