@@ -49,7 +49,30 @@ public final class Matrix {
     }
 
     private static boolean packsByDefault(TensorType type) {
-        return PackedRows.packs(type) && !"mapped".equalsIgnoreCase(System.getProperty(WEIGHTS_PROPERTY, ""));
+        return PackedRows.packs(type) && !weightsStayMapped(System.getProperty(WEIGHTS_PROPERTY));
+    }
+
+    private static volatile String warnedValue;
+
+    /**
+     * Whether the property's value keeps every matrix on the mapped file: {@code mapped}; unset or
+     * {@code heap} copies. Any other value is a mistake (a typo of {@code mapped} would otherwise copy the
+     * weights silently): it keeps the default, with one warning per value.
+     */
+    static boolean weightsStayMapped(String value) {
+        if (value == null || value.isEmpty() || "heap".equalsIgnoreCase(value)) {
+            return false;
+        }
+        if ("mapped".equalsIgnoreCase(value)) {
+            return true;
+        }
+        if (!value.equals(warnedValue)) {
+            warnedValue = value;
+            System.getLogger(Matrix.class.getName()).log(System.Logger.Level.WARNING,
+                    "-D" + WEIGHTS_PROPERTY + "=" + value + " is neither 'heap' nor 'mapped'; using the default"
+                            + " (FP16 and quantized weights copied to the heap for the single stream)");
+        }
+        return false;
     }
 
     private Matrix(String name, TensorType type, ByteBuffer data, int rows, int cols, boolean packable) {

@@ -164,6 +164,10 @@ class MatMulKernelTest {
             assertNotNull(RandomWeights.matrix(TensorType.FP16, 8, 64, rnd).packed(), "FP16 by default");
             assertNotNull(RandomWeights.matrix(TensorType.Q5_1, 8, 64, rnd).packed(), "Q5_1 by default");
             assertNull(RandomWeights.matrix(TensorType.FP32, 8, 64, rnd).packed(), "FP32 rows are read at the bandwidth already");
+            System.setProperty(Matrix.WEIGHTS_PROPERTY, "MAPPED");
+            assertNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed(), "the value's case does not matter");
+            System.setProperty(Matrix.WEIGHTS_PROPERTY, "maped");
+            assertNotNull(RandomWeights.matrix(TensorType.Q8_0, 8, 64, rnd).packed(), "an unknown value keeps the default");
         } finally {
             if (before == null) {
                 System.clearProperty(Matrix.WEIGHTS_PROPERTY);
