@@ -24,7 +24,7 @@ import java.nio.FloatBuffer;
 public final class Matrix {
     /**
      * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
-     * stream ({@link PackedRows}): unset (or {@code heap}), FP16 and Q8_0 matrices; {@code mapped}, none (no
+     * stream ({@link PackedRows}): unset (or {@code heap}), FP16 and quantized matrices; {@code mapped}, none (no
      * heap copy, a slower single stream). A copy that would take more than half of the heap still free is
      * not made either (logged once): that matrix stays on the mapped file.
      */
