@@ -137,8 +137,10 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
      * its half, at {@code (g * blocks + j) * GROUP + r}; Q4_1 and Q5_1 have their minimum at the same index
      * of {@link #mins}. A value is then {@code q*d} (or {@code q*d + m}) in float32, exactly as the file's
      * block decodes: same bits. Widening the 4- and 5-bit quants doubles their bytes (0.56-0.75 per value in
-     * the file, 1.13-1.25 here), but the kernel then is the Q8_0 one, which is compute-bound below the
-     * bandwidth, where unpacking nibbles and high bits in registers cost more than the bytes saved.
+     * the file, 1.13-1.25 here), but the kernel then is the Q8_0 one, which is compute-bound (13-15 G
+     * values/s per core, 15-17 GB/s of these bytes, under the ~20 GB/s a core reads); a kernel unpacking
+     * nibbles and high bits in registers would need about a quarter more vector operations per value, so
+     * the bytes saved would not pay (reasoned from the operation count, not measured).
      */
     static final class Quants extends PackedRows {
         final int blocks;
