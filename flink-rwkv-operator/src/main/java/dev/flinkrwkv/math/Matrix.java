@@ -25,8 +25,8 @@ public final class Matrix {
     /**
      * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
      * stream ({@link PackedRows}): unset (or {@code heap}), FP16 and quantized matrices; {@code mapped}, none (no
-     * heap copy, a slower single stream). A copy that would take more than half of the heap still free is
-     * not made either (logged once): that matrix stays on the mapped file.
+     * heap copy, a slower single stream). Copies that would take more than half of the heap in all, or one more
+     * than half of the heap still free, are not made either (logged once): those matrices stay mapped.
      */
     public static final String WEIGHTS_PROPERTY = "flinkrwkv.weights";
 
@@ -127,7 +127,7 @@ public final class Matrix {
         if (!packedMade) {
             synchronized (this) {
                 if (!packedMade) {
-                    packed = packable && finiteHalves ? PackedRows.of(this, freeHeap()) : null;
+                    packed = packable && finiteHalves ? PackedRows.of(this, freeHeap(), Runtime.getRuntime().maxMemory()) : null;
                     packedMade = true;
                 }
             }
