@@ -164,7 +164,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     /**
      * The block types (Q8_0, and Q4_0, Q4_1, Q5_0, Q5_1 widened to one byte per value): for group g, block j
      * and row r of the group, the block's 32 integer quants at {@code ((g * blocks + j) * GROUP + r) * BLOCK}
-     * (Q4_0's and Q5_0's offsets already subtracted, {@link Dequantize#quant}), and its scale, decoded from
+     * (Q4_0's and Q5_0's offsets already subtracted, {@link Dequantize#quants}), and its scale, decoded from
      * its half, at {@code (g * blocks + j) * GROUP + r}; Q4_1 and Q5_1 have their minimum at the same index
      * of {@link #mins}. A value is then {@code q*d} (or {@code q*d + m}) in float32, exactly as the file's
      * block decodes: same bits. Widening the 4- and 5-bit quants doubles their bytes (0.56-0.75 per value in
@@ -196,9 +196,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
                     if (mins != null) {
                         mins[block] = Half.toFloat(d.getShort(src + 2));
                     }
-                    for (int v = 0; v < BLOCK; v++) {
-                        quants[block * BLOCK + v] = (byte) Dequantize.quant(type, d, src, v);
-                    }
+                    Dequantize.quants(type, d, src, quants, block * BLOCK);
                 }
             }
         }

@@ -30,17 +30,32 @@ public final class Dequantize {
         }
     }
 
-    /** Decodes one 32-value block at byte {@code p}: {@code q*d}, or {@code q*d + m} for Q4_1 and Q5_1. */
+    /**
+     * Decodes one 32-value block at byte {@code p}: {@code q*d}, or {@code q*d + m} for Q4_1 and Q5_1, with q
+     * as {@link #quants} gives it (written out here rather than through a byte array: this is the plain-Java
+     * kernel's hot loop, and the detour cost it a third of its speed).
+     */
     static void block(TensorType type, ByteBuffer src, int p, float[] out, int o) {
         float d = Half.toFloat(src.getShort(p));
+        if (type == TensorType.Q8_0) {
+            for (int j = 0; j < 32; j++) {
+                out[o + j] = src.get(p + 2 + j) * d;
+            }
+            return;
+        }
+        int qs = p + nibblesAt(type), qh = fifthBits(type, src, p), offset = offset(type);
         if (hasMinimum(type)) {
             float m = Half.toFloat(src.getShort(p + 2));
-            for (int j = 0; j < 32; j++) {
-                out[o + j] = quant(type, src, p, j) * d + m;
+            for (int j = 0; j < 16; j++) {
+                int b = src.get(qs + j) & 0xFF;
+                out[o + j] = (low(b, qh, j) - offset) * d + m;
+                out[o + j + 16] = (high(b, qh, j) - offset) * d + m;
             }
         } else {
-            for (int j = 0; j < 32; j++) {
-                out[o + j] = quant(type, src, p, j) * d;
+            for (int j = 0; j < 16; j++) {
+                int b = src.get(qs + j) & 0xFF;
+                out[o + j] = (low(b, qh, j) - offset) * d;
+                out[o + j + 16] = (high(b, qh, j) - offset) * d;
             }
         }
     }
@@ -51,34 +66,58 @@ public final class Dequantize {
     }
 
     /**
-     * The integer q of value j (0..31) of the block at byte {@code p}, the offset of Q4_0 (8) and Q5_0 (16)
-     * already subtracted: between -16 and 31 for the 4/5-bit types, a signed byte for Q8_0.
+     * The 32 integer quants q of the block at byte {@code p} into {@code q[o ..]}, the offset of Q4_0 (8) and
+     * Q5_0 (16) already subtracted: between -16 and 31 for the 4/5-bit types, a signed byte for Q8_0.
      */
-    public static int quant(TensorType type, ByteBuffer src, int p, int j) {
-        switch (type) {
-            case Q4_0:
-                return nibble(src, p + 2, j) - 8;
-            case Q4_1:
-                return nibble(src, p + 4, j);
-            case Q5_0:
-                return (nibble(src, p + 6, j) | fifthBit(src.getInt(p + 2), j)) - 16;
-            case Q5_1:
-                return nibble(src, p + 8, j) | fifthBit(src.getInt(p + 4), j);
-            case Q8_0:
-                return src.get(p + 2 + j);
-            default:
-                throw new IllegalArgumentException("not a block type: " + type);
+    public static void quants(TensorType type, ByteBuffer src, int p, byte[] q, int o) {
+        if (type == TensorType.Q8_0) {
+            src.get(p + 2, q, o, 32);
+            return;
+        }
+        int qs = p + nibblesAt(type), qh = fifthBits(type, src, p), offset = offset(type);
+        for (int j = 0; j < 16; j++) {
+            int b = src.get(qs + j) & 0xFF;
+            q[o + j] = (byte) (low(b, qh, j) - offset);
+            q[o + j + 16] = (byte) (high(b, qh, j) - offset);
         }
     }
 
-    /** Value j of 16 bytes of nibbles at {@code qs}: the low nibble of byte j for j < 16, else the high one of byte j-16. */
-    private static int nibble(ByteBuffer src, int qs, int j) {
-        int q = src.get(qs + (j & 15)) & 0xFF;
-        return j < 16 ? q & 0x0F : q >>> 4;
+    // ---- the 4/5-bit layouts: scale (and minimum, and 32 fifth bits), then 16 bytes of nibbles; value j is
+    //      the low nibble of byte j for j < 16, else the high one of byte j-16, its fifth bit bit j of qh
+
+    /** Byte of the block where its 16 bytes of nibbles start. */
+    private static int nibblesAt(TensorType type) {
+        switch (type) {
+            case Q4_0:
+                return 2;
+            case Q4_1:
+                return 4;
+            case Q5_0:
+                return 6;
+            case Q5_1:
+                return 8;
+            default:
+                throw new IllegalArgumentException("not a 4/5-bit block type: " + type);
+        }
     }
 
-    /** Bit 4 of value j of a 5-bit block: bit j of the block's 32 high bits {@code qh}. */
-    private static int fifthBit(int qh, int j) {
-        return ((qh >>> j) & 1) << 4;
+    /** The block's 32 fifth bits (bit j: value j's), 0 for the 4-bit types. */
+    private static int fifthBits(TensorType type, ByteBuffer src, int p) {
+        return type == TensorType.Q5_0 ? src.getInt(p + 2) : type == TensorType.Q5_1 ? src.getInt(p + 4) : 0;
+    }
+
+    /** Subtracted from every quant: 8 for Q4_0, 16 for Q5_0, 0 for the types with a minimum. */
+    private static int offset(TensorType type) {
+        return type == TensorType.Q4_0 ? 8 : type == TensorType.Q5_0 ? 16 : 0;
+    }
+
+    /** Value j (0..15) of byte b: its low nibble and fifth bit j of qh. */
+    private static int low(int b, int qh, int j) {
+        return (b & 0x0F) | ((qh >>> j) & 1) << 4;
+    }
+
+    /** Value j + 16 of byte b: its high nibble and fifth bit j + 16 of qh. */
+    private static int high(int b, int qh, int j) {
+        return (b >>> 4) | ((qh >>> (j + 16)) & 1) << 4;
     }
 }
