@@ -45,7 +45,7 @@ final class Wkv7 {
             int hs = at + h * size * size;
             float kr = dot(k, ho, r, ho, size);
             float br = dot(b, ho, r, ho, size);
-            // sa (negated below) and the old rows' part of y for the whole head, one pass over each row
+            // sa's negation (saOut) and the old rows' part of y for the whole head, one pass over each row
             kernel.rowDots2(s, hs, size, size, kk, wr, ho, saOut, y, ho);
             for (int i = 0; i < size; i++) {
                 y[ho + i] = (y[ho + i] + v[ho + i] * kr) - saOut[ho + i] * br;
