@@ -96,11 +96,7 @@ final class VectorMatMul extends MatMulKernel {
         } else if (packed instanceof PackedRows.Halves h) {
             packedDotsFp16(h, x, xOff, y, yOff, r0, r1);
         } else if (packed instanceof PackedRows.Quants q) {
-            if (q.mins == null) {
-                packedDotsQuants(q, x, xOff, y, yOff, r0, r1);
-            } else {
-                packedDotsQuantsWithMin(q, x, xOff, y, yOff, r0, r1);
-            }
+            packedDotsQuants(q, x, xOff, y, yOff, r0, r1);
         } else if (m.type() == TensorType.FP32) {
             mappedDotsFp32(m, x, xOff, y, yOff, r0, r1);
         } else {
@@ -480,44 +476,12 @@ final class VectorMatMul extends MatMulKernel {
     }
 
     /**
-     * As {@link #packedDotsFp16}, for the block types without a minimum (Q8_0, Q4_0, Q5_0): values
-     * {@code q*d}, each row summed as the mapped path ({@link #dotRowQ80}, {@link #dotRowQ40}, ..) sums it.
-     * The types with a minimum have a twin method ({@link #packedDotsQuantsWithMin}) rather than a test in
-     * this loop: one compiled unit per path, each with one decoding step in its hot loop.
+     * As {@link #packedDotsFp16}, for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and
+     * Q5_1, each row summed as the mapped path ({@link #dotRowQ80}, {@link #dotRowQ40}, ..) sums it. The
+     * test for a minimum is the same for the whole matrix, so C2 unswitches the loop on it (two copies of the
+     * loop, no test inside either).
      */
     private static void packedDotsQuants(PackedRows.Quants q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
-        byte[] qs = q.quants;
-        float[] sc = q.scales;
-        int k = q.cols;
-        for (int n = r0; n < r1; ) {
-            if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
-                y[yo + n] = dotPackedQuants(q, n, x, xo);
-                n++;
-                continue;
-            }
-            int b = q.blockAt(n, 0);
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
-                float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
-                int p = 32 * b;
-                for (int part = 0; part < 32; part += 8) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
-                    a0 = q8(qs, p + part, s0).fma(xv, a0);
-                    a1 = q8(qs, p + 32 + part, s1).fma(xv, a1);
-                    a2 = q8(qs, p + 64 + part, s2).fma(xv, a2);
-                    a3 = q8(qs, p + 96 + part, s3).fma(xv, a3);
-                }
-            }
-            y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
-            y[yo + n + 1] = a1.reduceLanes(VectorOperators.ADD);
-            y[yo + n + 2] = a2.reduceLanes(VectorOperators.ADD);
-            y[yo + n + 3] = a3.reduceLanes(VectorOperators.ADD);
-            n += PackedRows.GROUP;
-        }
-    }
-
-    /** {@link #packedDotsQuants} for Q4_1 and Q5_1: values {@code q*d + m}. */
-    private static void packedDotsQuantsWithMin(PackedRows.Quants q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         byte[] qs = q.quants;
         float[] sc = q.scales, mn = q.mins;
         int k = q.cols;
@@ -531,14 +495,21 @@ final class VectorMatMul extends MatMulKernel {
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
             for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
                 float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
-                float m0 = mn[b], m1 = mn[b + 1], m2 = mn[b + 2], m3 = mn[b + 3];
                 int p = 32 * b;
                 for (int part = 0; part < 32; part += 8) {
                     FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
-                    a0 = q8(qs, p + part, s0).add(m0).fma(xv, a0);
-                    a1 = q8(qs, p + 32 + part, s1).add(m1).fma(xv, a1);
-                    a2 = q8(qs, p + 64 + part, s2).add(m2).fma(xv, a2);
-                    a3 = q8(qs, p + 96 + part, s3).add(m3).fma(xv, a3);
+                    FloatVector w0 = q8(qs, p + part, s0), w1 = q8(qs, p + 32 + part, s1);
+                    FloatVector w2 = q8(qs, p + 64 + part, s2), w3 = q8(qs, p + 96 + part, s3);
+                    if (mn != null) {
+                        w0 = w0.add(mn[b]);
+                        w1 = w1.add(mn[b + 1]);
+                        w2 = w2.add(mn[b + 2]);
+                        w3 = w3.add(mn[b + 3]);
+                    }
+                    a0 = w0.fma(xv, a0);
+                    a1 = w1.fma(xv, a1);
+                    a2 = w2.fma(xv, a2);
+                    a3 = w3.fma(xv, a3);
                 }
             }
             y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
