@@ -434,7 +434,7 @@ final class VectorMatMul extends MatMulKernel {
     // ---- batch 1 over rows packed on the heap: four rows (four chains) in one sequential stream
 
     /*
-     * Each of the three methods below (and mappedDotsFp32) holds its path's whole loop nest (groups of rows,
+     * Each of the two methods below (and mappedDotsFp32) holds its path's whole loop nest (groups of rows,
      * then the chunks of a row) on purpose: its bytecode is then larger than C2's limit for inlining a hot
      * callee (FreqInlineSize, 325 bytes), so it is compiled as a unit of its own, with the full node budget
      * for its vector code. When the group kernel was a small method of its own, C2 inlined it into the
@@ -478,8 +478,8 @@ final class VectorMatMul extends MatMulKernel {
     /**
      * As {@link #packedDotsFp16}, for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and
      * Q5_1, each row summed as the mapped path ({@link #dotRowQ80}, {@link #dotRowQ40}, ..) sums it. The
-     * test for a minimum is the same for the whole matrix, so C2 unswitches the loop on it (two copies of the
-     * loop, no test inside either).
+     * test for a minimum is the same for the whole matrix, so C2 can unswitch the loop on it; measured, this
+     * ran as fast as two copies of the loop, one per case.
      */
     private static void packedDotsQuants(PackedRows.Quants q, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         byte[] qs = q.quants;
