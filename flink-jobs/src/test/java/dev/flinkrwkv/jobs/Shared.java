@@ -3,25 +3,36 @@ package dev.flinkrwkv.jobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 
-/** The shared test data (../shared next to the checkout): tests read it, the product never does. */
+/**
+ * The test data in {@code flink-rwkv-operator/src/test/data} (see its README): tests read it, the product
+ * never does. Only its stored files: the FP32 tiny models, the loghub samples.
+ */
 public final class Shared {
     private Shared() {}
 
-    public static Path root() {
-        String p = System.getProperty("flinkrwkv.shared");
-        Path root = p != null ? Paths.get(p) : Paths.get("..", "shared");
-        if (!Files.isDirectory(root.resolve("models"))) {
-            root = Paths.get("..", "..", "shared");
+    /** The operator module's {@code src/test/data}, seen from this module's directory or the project's. */
+    public static Path data() {
+        for (String c : List.of("../flink-rwkv-operator/src/test/data", "flink-rwkv-operator/src/test/data")) {
+            Path d = Paths.get(c);
+            if (Files.isDirectory(d.resolve("models"))) {
+                return d.toAbsolutePath().normalize();
+            }
         }
-        return root.toAbsolutePath().normalize();
+        throw new IllegalStateException("no test data in flink-rwkv-operator/src/test/data: run from the project or a module directory");
     }
 
+    /** A stored tiny model, e.g. tiny-rwkv-7v0-834K-FP32.bin (the FP16 and quantized ones are the operator tests' own). */
     public static Path tinyModel(String name) {
-        return root().resolve("models/rwkv-cpp-tiny").resolve(name);
+        Path p = data().resolve("models/rwkv-cpp-tiny").resolve(name);
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("no stored tiny model " + name + " in " + p.getParent() + " (only FP32 is stored)");
+        }
+        return p;
     }
 
     public static Path bgl() {
-        return root().resolve("data/loghub/BGL_2k.log");
+        return data().resolve("loghub/BGL_2k.log");
     }
 }

@@ -73,7 +73,7 @@ class RwkvOperatorTest {
     private static int dirs;
 
     static String modelPath(String model) {
-        return SharedData.tinyModels().resolve("tiny-rwkv-" + model + ".bin").toString();
+        return SharedData.tinyModel("tiny-rwkv-" + model + ".bin").toString();
     }
 
     static RwkvOperatorConfig.Builder<Long> config(String model) {
