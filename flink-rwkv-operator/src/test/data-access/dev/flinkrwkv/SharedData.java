@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The test data in {@code flink-rwkv-operator/src/test/data} (models, references, logs; see its README):
- * tests read it, the product never does.
+ * tests read it, the product never does. Compiled into the tests of both modules (flink-jobs reaches it
+ * through {@code dev.flinkrwkv.jobs.Shared}).
  *
  * <p>Of rwkv.cpp's 35 tiny model files only the five FP32 ones are stored; the FP16 and quantized ones are
  * made from them with {@link Quantizer} the first time a test asks for them, into
@@ -52,14 +53,14 @@ public final class SharedData {
     public static Path data() {
         String p = System.getProperty("flinkrwkv.testdata");
         if (p != null) {
-            if (!Files.isDirectory(Paths.get(p, "models"))) {
-                throw new IllegalStateException("-Dflinkrwkv.testdata=" + p + " is not the test data directory (no models/ in it)");
+            if (!Files.isRegularFile(Paths.get(p, "models/SHA256SUMS"))) {
+                throw new IllegalStateException("-Dflinkrwkv.testdata=" + p + " is not the test data directory (no models/SHA256SUMS in it)");
             }
             return Paths.get(p).toAbsolutePath().normalize();
         }
-        for (String c : List.of("src/test/data", "flink-rwkv-operator/src/test/data", "../flink-rwkv-operator/src/test/data")) {
+        for (String c : List.of("src/test/data", "../flink-rwkv-operator/src/test/data", "flink-rwkv-operator/src/test/data")) {
             Path d = Paths.get(c);
-            if (Files.isDirectory(d.resolve("models")) && Files.isDirectory(d.resolve("reference"))) {
+            if (Files.isRegularFile(d.resolve("models/SHA256SUMS"))) {
                 return d.toAbsolutePath().normalize();
             }
         }
@@ -91,6 +92,11 @@ public final class SharedData {
     /** rwkv.cpp's directory of the tiny models quantized to Q4_0, Q4_1, Q5_0 and Q8_0 (all made here). */
     public static Path quantizedModels() {
         return materialize(QUANTIZED);
+    }
+
+    /** A directory of the test data by topic, e.g. {@code testData("loghub")}. */
+    public static Path testData(String topic) {
+        return data().resolve(topic);
     }
 
     /** The float32 reference outputs over 1024 bytes of HDFS log ({@code hdfs1k-<model>-exact.*}). */
