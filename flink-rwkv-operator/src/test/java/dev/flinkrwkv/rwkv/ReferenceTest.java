@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Exactness against the shared references: rwkv.cpp's logits after "in for every FP32 model, and the
+ * Exactness against the stored references (src/test/data): rwkv.cpp's logits after "in for every FP32 model, and the
  * float32 ("-exact") log-probs, last logits and last state over 1024 bytes of HDFS log for all 35 files.
  */
 class ReferenceTest {
