@@ -68,6 +68,7 @@ public final class DemoCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        EmbeddedKafka.requireBroker();  // before minutes of fitting, in a jar without it
         int lines = args.integer("lines", 2000);
         double rate = args.number("rate", 20);
         double fitMinutes = args.number("fit-minutes", args.has("fit-steps") ? 0 : 1.5);
