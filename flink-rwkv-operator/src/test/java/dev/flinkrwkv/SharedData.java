@@ -65,4 +65,14 @@ public final class SharedData {
         b.asFloatBuffer().get(out);
         return out;
     }
+
+    /**
+     * The test data kept in the repository, {@code flink-rwkv-operator/src/test/data/<topic>}, from the module
+     * directory (as Maven runs tests) or the project root.
+     */
+    public static Path testData(String topic) {
+        Path inModule = Paths.get("src", "test", "data", topic);
+        Path p = Files.isDirectory(inModule) ? inModule : Paths.get("flink-rwkv-operator", "src", "test", "data", topic);
+        return p.toAbsolutePath().normalize();
+    }
 }
