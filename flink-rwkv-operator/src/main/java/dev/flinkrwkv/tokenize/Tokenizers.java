@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Picks a tokenizer: by name ({@code world}, {@code bytes}, or a vocabulary file), or by a model's vocabulary size.
+ * Picks a tokenizer: by name ({@code world}, {@code 20b}, {@code bytes}, or a file), or by a model's vocabulary size.
  * The built-in tables are read from the jar once per JVM, on first use.
  */
 public final class Tokenizers {
@@ -17,9 +17,14 @@ public final class Tokenizers {
         static final WorldTokenizer INSTANCE = WorldTokenizer.builtIn();
     }
 
+    private static final class Neox20b {
+        static final ByteLevelBpeTokenizer INSTANCE = ByteLevelBpeTokenizer.builtIn20b();
+    }
+
     /**
-     * {@code world}, {@code bytes}, or the path of a vocabulary file in the World format (one token a line: id,
-     * Python literal, byte length).
+     * {@code world}, {@code 20b}, {@code bytes}, or the path of a tokenizer file: a Hugging Face
+     * {@code tokenizer.json} with a byte-level BPE model, or a vocabulary in the World format (one token a line:
+     * id, Python literal, byte length).
      *
      * @throws IllegalArgumentException for an unknown name or a missing or malformed file
      */
@@ -27,6 +32,8 @@ public final class Tokenizers {
         switch (name) {
             case "world":
                 return World.INSTANCE;
+            case "20b":
+                return Neox20b.INSTANCE;
             case "bytes":
                 return new ByteTokenizer();
             default:
@@ -36,7 +43,7 @@ public final class Tokenizers {
 
     static Tokenizer fromFile(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("unknown tokenizer '" + file + "': name world or bytes, or give the path"
+            throw new IllegalArgumentException("unknown tokenizer '" + file + "': name world, 20b or bytes, or give the path"
                     + " of a vocabulary file");
         }
         try {
@@ -46,8 +53,17 @@ public final class Tokenizers {
         }
     }
 
-    /** A tokenizer from the bytes of its file, named {@code fileName}. */
+    /**
+     * A tokenizer from the bytes of its file, named {@code fileName}: a Hugging Face {@code tokenizer.json} (a JSON
+     * object) or a vocabulary in the World format.
+     */
     static Tokenizer parse(String fileName, byte[] file) {
-        return WorldTokenizer.parse(fileName, file, 0, SerialForm.file(fileName, file));
+        SerialForm form = SerialForm.file(fileName, file);
+        int i = 0;
+        while (i < file.length && (file[i] == ' ' || file[i] == '\n' || file[i] == '\r' || file[i] == '\t')) {
+            i++;
+        }
+        return i < file.length && file[i] == '{' ? ByteLevelBpeTokenizer.parse(fileName, file, form)
+                : WorldTokenizer.parse(fileName, file, 0, form);
     }
 }
