@@ -1,7 +1,6 @@
 package dev.flinkrwkv.tokenize;
 
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Turns text into the token ids a model reads, and ids back into bytes. Implementations are immutable, safe to
@@ -20,7 +19,7 @@ public interface Tokenizer extends Serializable {
      * exactly on decoding; text tokenizers (20B) read the bytes as UTF-8, an invalid sequence becoming U+FFFD.
      */
     default int[] encode(byte[] bytes) {
-        return encode(new String(bytes, StandardCharsets.UTF_8));
+        return encode(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The vocabulary size this tokenizer produces ids for: every id is in {@code [0, vocab())}. */
@@ -60,11 +59,17 @@ public interface Tokenizer extends Serializable {
     }
 
     /**
-     * The text the ids stand for: their bytes as UTF-8, each invalid or incomplete sequence replaced by U+FFFD
-     * (the same text a {@link StreamingDecoder} emits for these ids).
+     * The text the ids stand for: their bytes as UTF-8, with a U+FFFD for each maximal subpart of an invalid or
+     * incomplete sequence (see {@link StreamingDecoder}, which emits the same text token by token).
      */
     default String decode(int[] ids) {
-        return new String(decodeBytes(ids), StandardCharsets.UTF_8);
+        StreamingDecoder d = new StreamingDecoder(this);
+        StringBuilder out = new StringBuilder();
+        for (int id : ids) {
+            d.push(id, out);
+        }
+        d.finish(out);
+        return out.toString();
     }
 
     /** Throws a clear error for an id outside {@code [0, vocab())}. */
