@@ -41,6 +41,46 @@ public final class Tokenizers {
         }
     }
 
+    /**
+     * The tokenizer of models with this vocabulary size: 65536 World (RWKV-4 World, 5, 6, 7), 50277 or 50304 (the
+     * same table padded) the GPT-NeoX 20B BPE (RWKV-4 Pile), 256 bytes.
+     *
+     * @throws IllegalArgumentException for another size, asking for a tokenizer by name
+     */
+    public static Tokenizer forVocabulary(int vocab) {
+        switch (vocab) {
+            case 256:
+                return named("bytes");
+            case WorldTokenizer.VOCAB:
+                return named("world");
+            case 50277:
+            case 50304:
+                return named("20b");
+            default:
+                throw new IllegalArgumentException("no tokenizer is known for a model vocabulary of " + vocab
+                        + ": name one (world, 20b, bytes, or a tokenizer file)");
+        }
+    }
+
+    /**
+     * Checks, before any record is read, that every id the tokenizer gives is an id of the model.
+     *
+     * @throws IllegalArgumentException naming both sizes, if the tokenizer's vocabulary is larger than the model's
+     */
+    public static void checkFits(Tokenizer tokenizer, int modelVocab) {
+        if (tokenizer.vocab() > modelVocab) {
+            String hint;
+            try {
+                hint = "; this model's tokenizer is " + forVocabulary(modelVocab).name();
+            } catch (IllegalArgumentException e) {
+                hint = "";
+            }
+            throw new IllegalArgumentException("the " + tokenizer.name() + " tokenizer gives ids up to "
+                    + (tokenizer.vocab() - 1) + " but the model's vocabulary has " + modelVocab + " ids (0 to "
+                    + (modelVocab - 1) + ")" + hint);
+        }
+    }
+
     static Tokenizer fromFile(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("unknown tokenizer '" + file + "': name world, 20b or bytes, or give the path"
