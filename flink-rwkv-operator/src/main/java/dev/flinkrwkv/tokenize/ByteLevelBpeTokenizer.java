@@ -48,14 +48,22 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** The token of each single byte: where every word starts before its merges. */
     private final int[] byteToken;
     /** Pair (left id, right id) to merge rank; {@link #mergeResult}[rank] is the merged token. */
-    private final LongIntMap mergeRank;
+    private final PairMap mergeRank;
     private final int[] mergeResult;
     private final AddedTokens rawAdded;
     private final AddedTokens normalizedAdded;
     private final boolean nfc;
     private final SerialForm serialForm;
+    /**
+     * Words already merged, by hash, one per slot: text repeats its words, and a merge costs a dozen table
+     * lookups. Entries are immutable and published through final fields, so threads may share the array without
+     * locks (a racing write loses an entry, never corrupts one).
+     */
+    private final CachedWord[] cache = new CachedWord[1 << 13];
 
-    private ByteLevelBpeTokenizer(String name, int vocab, TokenTable table, int[] byteToken, LongIntMap mergeRank,
+    private static final int MAX_CACHED_WORD = 48;
+
+    private ByteLevelBpeTokenizer(String name, int vocab, TokenTable table, int[] byteToken, PairMap mergeRank,
             int[] mergeResult, AddedTokens rawAdded, AddedTokens normalizedAdded, boolean nfc, SerialForm serialForm) {
         this.name = name;
         this.vocab = vocab;
@@ -163,7 +171,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
 
         List<Object> merges = (List<Object>) model.get("merges");
-        LongIntMap rank = new LongIntMap(merges.size());
+        PairMap rank = new PairMap(size, merges.size());
         int[] result = new int[merges.size()];
         for (int r = 0; r < merges.size(); r++) {
             Object m = merges.get(r);
@@ -188,10 +196,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             if (l == null || rt == null || merged == null) {
                 throw new IllegalArgumentException("merge " + r + " (" + left + " " + right + ") names a token not in the vocabulary");
             }
-            long key = pair(((Long) l).intValue(), ((Long) rt).intValue());
-            if (rank.get(key) < 0) { // a repeated merge keeps its first rank
-                rank.put(key, r);
-            }
+            rank.putIfAbsent(((Long) l).intValue(), ((Long) rt).intValue(), r); // a repeated merge keeps its first rank
             result[r] = ((Long) merged).intValue();
         }
 
@@ -363,60 +368,89 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** Encodes one word, s[from, to): its UTF-8 bytes, merged by rank. */
     private void bpe(String s, int from, int to, Work w) {
         int n = w.utf8(s, from, to);
+        byte[] bytes = w.bytes;
         if (n == 1) {
-            w.add(byteToken[w.bytes[0] & 0xFF]);
+            w.add(byteToken[bytes[0] & 0xFF]);
+            return;
+        }
+        int h = 0;
+        for (int k = 0; k < n; k++) {
+            h = (h ^ bytes[k]) * 0x9E3779B1;
+        }
+        int slot = (h ^ h >>> 16) & (cache.length - 1);
+        CachedWord cached = cache[slot];
+        if (cached != null && Arrays.equals(cached.bytes, 0, cached.bytes.length, bytes, 0, n)) {
+            w.addAll(cached.ids);
             return;
         }
         int[] sym = w.sym;
         int[] next = w.next;
         int[] prev = w.prev;
+        // rankAt[k]: the merge rank of the pair starting at symbol k, -1 for none (or k merged away): a heap entry
+        // (rank, k) whose rank is no longer rankAt[k] is stale
+        int[] rankAt = w.rankAt;
         for (int k = 0; k < n; k++) {
-            sym[k] = byteToken[w.bytes[k] & 0xFF];
+            sym[k] = byteToken[bytes[k] & 0xFF];
             next[k] = k + 1 < n ? k + 1 : -1;
             prev[k] = k - 1;
         }
         w.heapSize = 0;
         for (int k = 0; k + 1 < n; k++) {
-            int r = mergeRank.get(pair(sym[k], sym[k + 1]));
+            int r = mergeRank.get(sym[k], sym[k + 1]);
+            rankAt[k] = r;
             if (r >= 0) {
                 w.push((long) r << 32 | k);
             }
         }
+        rankAt[n - 1] = -1;
         while (w.heapSize > 0) {
             long e = w.pop();
             int r = (int) (e >>> 32);
             int k = (int) e;
-            int j = next[k];
-            // stale entries: k was merged away (sym -1), or its pair changed since the entry was made
-            if (sym[k] < 0 || j < 0 || mergeRank.get(pair(sym[k], sym[j])) != r) {
+            if (rankAt[k] != r) {
                 continue;
             }
+            int j = next[k];
             sym[k] = mergeResult[r];
-            sym[j] = -1;
+            rankAt[j] = -1;
             int after = next[j];
             next[k] = after;
+            rankAt[k] = -1;
             if (after >= 0) {
                 prev[after] = k;
-                int r2 = mergeRank.get(pair(sym[k], sym[after]));
-                if (r2 >= 0) {
-                    w.push((long) r2 << 32 | k);
+                r = mergeRank.get(sym[k], sym[after]);
+                rankAt[k] = r;
+                if (r >= 0) {
+                    w.push((long) r << 32 | k);
                 }
             }
             int before = prev[k];
             if (before >= 0) {
-                int r2 = mergeRank.get(pair(sym[before], sym[k]));
-                if (r2 >= 0) {
-                    w.push((long) r2 << 32 | before);
+                r = mergeRank.get(sym[before], sym[k]);
+                rankAt[before] = r;
+                if (r >= 0) {
+                    w.push((long) r << 32 | before);
                 }
             }
         }
+        int start = w.n;
         for (int k = 0; k >= 0; k = next[k]) {
             w.add(sym[k]);
         }
+        if (n <= MAX_CACHED_WORD) {
+            cache[slot] = new CachedWord(Arrays.copyOf(bytes, n), Arrays.copyOfRange(w.out, start, w.n));
+        }
     }
 
-    private static long pair(int left, int right) {
-        return (long) left << 32 | (right & 0xFFFFFFFFL);
+    /** A word's bytes and its ids. */
+    private static final class CachedWord {
+        final byte[] bytes;
+        final int[] ids;
+
+        CachedWord(byte[] bytes, int[] ids) {
+            this.bytes = bytes;
+            this.ids = ids;
+        }
     }
 
     @Override
@@ -460,6 +494,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         int[] sym = new int[64];
         int[] next = new int[64];
         int[] prev = new int[64];
+        int[] rankAt = new int[64];
         long[] heap = new long[64];
         int heapSize;
 
@@ -474,6 +509,14 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             out[n++] = id;
         }
 
+        void addAll(int[] ids) {
+            if (n + ids.length > out.length) {
+                out = Arrays.copyOf(out, n + ids.length + (n >> 1) + 16);
+            }
+            System.arraycopy(ids, 0, out, n, ids.length);
+            n += ids.length;
+        }
+
         /** s[from, to) as UTF-8 into bytes (a lone surrogate as '?', as String.getBytes does); the length. */
         int utf8(String s, int from, int to) {
             if (bytes.length < 3 * (to - from)) {
@@ -482,6 +525,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                 sym = new int[cap];
                 next = new int[cap];
                 prev = new int[cap];
+                rankAt = new int[cap];
                 heap = new long[cap];
             }
             byte[] b = bytes;

@@ -1,6 +1,7 @@
 package dev.flinkrwkv.tokenize;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,9 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,6 +42,34 @@ class ByteLevelBpeTokenizerTest {
             assertEquals(Normalizer.normalize(c.text(), Normalizer.Form.NFC), neox.decode(c.ids()), e.getKey());
         }
         assertEquals(List.of(), wrong);
+    }
+
+    /** Threads sharing one tokenizer (and its cache of merged words) all get the reference ids. */
+    @Test
+    @Timeout(60)
+    void threadsSharingItGetTheReferenceIds() throws Exception {
+        List<TokenizerCases.Case> cases = new ArrayList<>(TokenizerCases.read("20b-tokenizer-cases.json").values());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int thread = 0; thread < 4; thread++) {
+                int seed = thread;
+                results.add(pool.submit(() -> {
+                    java.util.Random r = new java.util.Random(seed);
+                    int ok = 0;
+                    for (int i = 0; i < 20 * cases.size(); i++) {
+                        TokenizerCases.Case c = cases.get(r.nextInt(cases.size()));
+                        ok += java.util.Arrays.equals(c.ids(), neox.encode(c.text())) ? 1 : 0;
+                    }
+                    return ok;
+                }));
+            }
+            for (Future<Integer> f : results) {
+                assertEquals(20 * cases.size(), f.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

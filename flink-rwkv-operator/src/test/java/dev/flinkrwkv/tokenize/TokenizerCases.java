@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Reads the reference cases in src/test/data/tokenizers: name to (text, ids). */
-final class TokenizerCases {
+public final class TokenizerCases {
     private TokenizerCases() {}
 
-    record Case(String text, int[] ids) {}
+    public record Case(String text, int[] ids) {}
 
     @SuppressWarnings("unchecked")
-    static Map<String, Case> read(String file) throws IOException {
+    public static Map<String, Case> read(String file) throws IOException {
         String json = Files.readString(SharedData.testData("tokenizers").resolve(file), StandardCharsets.UTF_8);
         Map<String, Object> root = (Map<String, Object>) Json.parse(json);
         Map<String, Case> out = new LinkedHashMap<>();
