@@ -11,6 +11,8 @@ import dev.flinkrwkv.jobs.cli.ScoreLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
 import dev.flinkrwkv.jobs.cli.QuantizeCommand;
+import dev.flinkrwkv.jobs.cli.TokenizeCommand;
+import dev.flinkrwkv.jobs.cli.DetokenizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
@@ -44,6 +46,8 @@ public final class Main {
                 new EnrichCommand(),
                 new DemoCommand(),
                 new GenerateCommand(),
+                new TokenizeCommand(),
+                new DetokenizeCommand(),
         }) {
             m.put(c.name(), c);
         }
