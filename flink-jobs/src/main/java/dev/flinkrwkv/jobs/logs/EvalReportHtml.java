@@ -43,7 +43,7 @@ public final class EvalReportHtml {
         for (LogEvaluation.Result r : results) {
             s.append(String.format(Locale.ROOT,
                     "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%d</td><td>%.1f</td></tr>\n",
-                    esc(r.scorer()), r.aurocMeanBits(), r.apMeanBits(), r.aurocScore(), r.apScore(), flagged(r, evalFrom), r.seconds()));
+                    esc(r.scorer()), r.aurocMeanBits(), r.apMeanBits(), r.aurocScore(), r.apScore(), r.flagged(evalFrom), r.seconds()));
         }
         s.append("</table>\n<p class=\"legend\"><span style=\"color:#1f5fa8\">&#9473; mean surprisal (bits/token)</span>"
                 + "<span style=\"color:#d62728\">| labelled anomaly</span><span style=\"color:#ff8c00\">&#9679; flagged</span>"
@@ -124,16 +124,6 @@ public final class EvalReportHtml {
         int c = 0;
         for (int i = from; i < log.size(); i++) {
             if (log.anomalous(i)) {
-                c++;
-            }
-        }
-        return c;
-    }
-
-    static int flagged(LogEvaluation.Result r, int from) {
-        int c = 0;
-        for (int i = from; i < r.scores().length; i++) {
-            if (r.scores()[i].flagged) {
                 c++;
             }
         }
