@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.cli;
 
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;
 import dev.flinkrwkv.train.Rwkv7Shape;
@@ -191,10 +192,16 @@ public final class FitCommand implements Command {
             }
         }
         t.writeModel(outPath, type);
-        out.printf(Locale.ROOT, "done: %d steps in %s; model %s (%s) is step %d%s, held-out %s; checkpoint %s (step %d)%n",
+        double train = t.evaluate(data.train(), evalBytes);
+        String kept = !hasHeldOut ? "last (nothing held out)" : keptStep == t.steps() ? "last" : "best held-out";
+        new FitInfo(t.steps(), keptStep, kept, train / Math.log(2), heldOut / Math.log(2), data.train().length,
+                data.heldOut().length, best.overfitting, sh.layers(), sh.embed(), sh.headSize(), st.context(),
+                type.name()).write(outPath);
+        out.printf(Locale.ROOT, "done: %d steps in %s; model %s (%s) is step %d%s, train %s, held-out %s;"
+                        + " losses in %s; checkpoint %s (step %d)%n",
                 t.steps(), duration(elapsed / 1e9), outPath, type, keptStep,
                 !hasHeldOut ? " (nothing held out)" : keptStep == t.steps() ? " (the last)" : " (the best held-out)",
-                bits(heldOut), checkpoint, t.steps());
+                bits(train), bits(heldOut), FitInfo.pathFor(outPath).getFileName(), checkpoint, t.steps());
         if (best.overfitting) {
             out.println("the model overfitted: try a smaller model (--embed, --layers), fewer --steps or more text;"
                     + " the model written is the one with the best held-out loss");

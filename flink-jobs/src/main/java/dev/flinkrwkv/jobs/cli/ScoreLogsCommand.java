@@ -1,6 +1,8 @@
 package dev.flinkrwkv.jobs.cli;
 
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.FitCheck;
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * {@code score-logs}: the streaming anomaly scorer ({@link ScoreLogsJob}) as a command. The options are
@@ -50,6 +53,13 @@ public final class ScoreLogsCommand implements Command {
             throw new UsageException("--print-flagged follows the committed output topic; it needs Kafka output, not --output-dir");
         }
         out.println(ByteModel.check(model));
+        FitInfo fit = FitInfo.read(model);
+        job.withFitCheck(fit, FitInfo.pathFor(model).getFileName().toString());
+        if (fit != null && Double.isFinite(fit.expectedBitsPerByte())) {
+            out.printf(Locale.ROOT, "fitted to %.3f bits per byte (%s); a warning follows if the stream's first %d lines"
+                            + " average more than %.0fx that%n", fit.expectedBitsPerByte(), FitInfo.pathFor(model).getFileName(),
+                    FitCheck.LINES, FitCheck.FACTOR);
+        }
         JobLauncher.run(o, job, out, printFlagged ? value -> printIfFlagged(value, out) : null);
         return 0;
     }

@@ -10,6 +10,7 @@ import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
@@ -211,7 +212,8 @@ public final class DemoCommand implements Command {
                 try {
                     JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorSettings.DEFAULTS,
                             new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
-                                    AnomalyDetector.DEFAULT_MIN_STD)), out);
+                                    AnomalyDetector.DEFAULT_MIN_STD))
+                            .withFitCheck(FitInfo.read(model), FitInfo.pathFor(model).getFileName().toString()), out);
                 } catch (IOException | RuntimeException e) {
                     if (!stopping) {
                         failure.set(e instanceof IOException io ? io : new IOException("score-logs failed: " + e.getMessage(), e));

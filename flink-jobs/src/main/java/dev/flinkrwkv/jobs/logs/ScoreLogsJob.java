@@ -41,6 +41,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
     private final RwkvOperatorConfig<ParsedRecord> rwkv;
     private final AnomalyDetector detector;
+    private FitCheck fitCheck;
 
     /** {@code modelPath}: read by every task manager at this path. */
     public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector) {
@@ -54,6 +55,16 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
         this.detector = detector;
     }
 
+    /**
+     * Also warns when the stream is far from what the model was fitted to ({@link FitCheck}); {@code fit}
+     * null (a model without {@link FitInfo}, or nothing measured) for no check.
+     */
+    public ScoreLogsJob withFitCheck(FitInfo fit, String modelName) {
+        this.fitCheck = fit != null && Double.isFinite(fit.expectedBitsPerByte())
+                ? new FitCheck(fit.expectedBitsPerByte(), modelName) : null;
+        return this;
+    }
+
     public static void main(String[] args) {
         Main.mainFor("score-logs", args);
     }
@@ -62,8 +73,9 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     public DataStream<LineScore> build(DataStream<ParsedRecord> parsed) {
         DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
                 .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
-        return DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
+        DataStream<LineScore> scores = DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
                 .process(new BaselineFunction(detector)).name("baseline").uid("baseline");
+        return fitCheck == null ? scores : scores.map(fitCheck).name("fit-check").uid("fit-check");
     }
 
     @Override

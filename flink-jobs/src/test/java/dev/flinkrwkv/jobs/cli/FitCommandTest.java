@@ -61,6 +61,15 @@ class FitCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("step     10"), r.out());
         assertTrue(r.out().contains("held-out"), r.out());
+        // The losses, as printed, in the metadata file beside the model.
+        java.util.regex.Matcher printed = java.util.regex.Pattern.compile("train ([0-9.]+) bpb, held-out ([0-9.]+) bpb;"
+                + " losses in a.bin.json").matcher(r.out());
+        assertTrue(printed.find(), r.out());
+        dev.flinkrwkv.jobs.logs.FitInfo info = dev.flinkrwkv.jobs.logs.FitInfo.read(a);
+        assertEquals(Double.parseDouble(printed.group(1)), info.trainBitsPerByte(), 0.0006);
+        assertEquals(Double.parseDouble(printed.group(2)), info.heldOutBitsPerByte(), 0.0006);
+        assertEquals(10, info.modelStep());
+        assertEquals(32, info.embed());
         assertTrue(Files.isRegularFile(dir.resolve("a.bin.ckpt")));
         RwkvModel m = RwkvModel.load(a);
         assertEquals(32, m.embed());
