@@ -59,6 +59,9 @@ public final class JobLauncher {
         EmbeddedKafka embedded = null;
         String bs = o.bootstrapServers();
         boolean onCluster = JobEnvironment.underFlinkRun();
+        if (!onCluster) {
+            checkFiles(o);  // on a cluster the task managers read the paths, which this client may not see
+        }
         try {
             if (o.needsKafka()) {
                 if (bs == null) {
@@ -122,6 +125,45 @@ public final class JobLauncher {
             if (embedded != null) {
                 embedded.close();
             }
+        }
+    }
+
+    /**
+     * Fails with one line when a file the job would read is missing or unreadable, or an output directory is
+     * a file: before anything starts, instead of a job that fails and restarts on it.
+     */
+    static void checkFiles(JobOptions o) throws IOException {
+        if (o.inputFile() != null) {
+            checkReadable("--input", o.inputFile());
+        }
+        if (o.feedFile() != null) {
+            checkReadable("--feed", o.feedFile());
+            if (Files.isDirectory(o.feedFile())) {
+                throw new IOException("--feed " + o.feedFile() + " is a directory; give a file");
+            }
+        }
+        for (java.nio.file.Path dir : new java.nio.file.Path[] {o.outputDir(), o.deadLetterDir()}) {
+            if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new IOException(dir + " is a file; the output goes to a directory");
+            }
+        }
+    }
+
+    private static void checkReadable(String option, java.nio.file.Path p) throws IOException {
+        if (!Files.exists(p)) {
+            throw new IOException(option + " " + p + " does not exist");
+        }
+        if (!Files.isReadable(p)) {
+            throw new IOException(option + " " + p + " cannot be read (permissions)");
+        }
+        if (Files.isDirectory(p)) {
+            try (var files = Files.list(p)) {
+                if (files.noneMatch(Files::isRegularFile)) {
+                    throw new IOException(option + " " + p + " is a directory without files to read");
+                }
+            }
+        } else if (!Files.isRegularFile(p)) {
+            throw new IOException(option + " " + p + " is not a regular file");
         }
     }
 
