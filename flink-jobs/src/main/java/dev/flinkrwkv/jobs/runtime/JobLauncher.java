@@ -147,6 +147,43 @@ public final class JobLauncher {
                 throw new IOException(dir + " is a file; the output goes to a directory");
             }
         }
+        for (java.nio.file.Path dir : new java.nio.file.Path[] {o.outputDir(), o.deadLetterDir()}) {
+            if (dir != null) {
+                prepareOutputDir(dir, o.existingOutput());
+            }
+        }
+    }
+
+    /**
+     * A rerun into a directory that already holds output would silently mix two runs' records: refused unless
+     * {@code --append} (keep them) or {@code --overwrite} (delete the part files first; a directory with
+     * other files in it is not ours to empty, and is refused).
+     */
+    private static void prepareOutputDir(java.nio.file.Path dir, JobOptions.ExistingOutput mode) throws IOException {
+        if (!Files.isDirectory(dir) || mode == JobOptions.ExistingOutput.APPEND) {
+            return;
+        }
+        List<java.nio.file.Path> entries;
+        try (var list = Files.list(dir)) {
+            entries = list.sorted().toList();
+        }
+        if (entries.isEmpty()) {
+            return;
+        }
+        if (mode == JobOptions.ExistingOutput.REFUSE) {
+            throw new IOException(dir + " already holds " + entries.size() + " file(s) from an earlier run; give --overwrite"
+                    + " to replace them or --append to add to them");
+        }
+        for (java.nio.file.Path e : entries) {
+            String name = e.getFileName().toString();
+            if (!Files.isRegularFile(e) || !(name.startsWith("part-") || name.startsWith(".part-"))) {
+                throw new IOException("--overwrite: " + dir + " holds " + name + ", which is not a part file of a job's"
+                        + " output; give an empty or new directory");
+            }
+        }
+        for (java.nio.file.Path e : entries) {
+            Files.delete(e);
+        }
     }
 
     private static void checkReadable(String option, java.nio.file.Path p) throws IOException {

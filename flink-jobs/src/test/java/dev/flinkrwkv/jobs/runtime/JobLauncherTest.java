@@ -175,6 +175,32 @@ class JobLauncherTest {
         assertTrue(dead.get(0).contains("\"EMPTY\"") && dead.get(0).contains("\"offset\":12"), dead.get(0));
     }
 
+    /** A rerun into a directory with output: refused with one line; --append adds to it, --overwrite replaces it. */
+    @Test
+    void aRerunIntoAnOutputDirectoryWithFilesNeedsOverwriteOrAppend(@TempDir Path tmp) throws IOException {
+        Path outDir = tmp.resolve("out");
+        String[] args = {"--input", writeLog(tmp).toString(), "--output-dir", outDir.toString(), "--key-pattern", "^(\\w+) ",
+                "--checkpoint-dir", tmp.resolve("cp").toString(), "--web-ui-port", "-1", "--parallelism", "1"};
+        run(args);
+        assertEquals(30, lines(outDir).size());
+        IOException refused = assertThrows(IOException.class, () -> run(args));
+        assertTrue(refused.getMessage().contains(outDir + " already holds") && refused.getMessage().contains("--overwrite")
+                && refused.getMessage().contains("--append"), refused.getMessage());
+        assertEquals(30, lines(outDir).size());
+
+        run(concat(args, "--append"));
+        assertEquals(60, lines(outDir).size());
+        assertEquals(2, lines(tmp.resolve("out-dead-letters")).size());
+        run(concat(args, "--overwrite"));
+        assertEquals(30, lines(outDir).size());
+        assertEquals(1, lines(tmp.resolve("out-dead-letters")).size());
+
+        Files.writeString(outDir.resolve("notes.txt"), "mine");
+        IOException notOurs = assertThrows(IOException.class, () -> run(concat(args, "--overwrite")));
+        assertTrue(notOurs.getMessage().contains("holds notes.txt, which is not a part file"), notOurs.getMessage());
+        assertTrue(Files.exists(outDir.resolve("notes.txt")));
+    }
+
     @Test
     void anUnreachableBrokerFailsAtStartWithAClearMessage(@TempDir Path tmp) {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("--bootstrap-servers", "127.0.0.1:1",
