@@ -43,13 +43,24 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     private final AnomalyDetector detector;
     private FitCheck fitCheck;
 
+    /** How many characters of each line the output carries by default. */
+    public static final int DEFAULT_TEXT_CHARS = 200;
+
     /** {@code modelPath}: read by every task manager at this path. */
     public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector) {
+        this(modelPath, operator, detector, DEFAULT_TEXT_CHARS);
+    }
+
+    /** {@code textChars}: the output carries each line's first so many characters (0: no text). */
+    public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector, int textChars) {
+        if (textChars < 0) {
+            throw new IllegalArgumentException("the number of text characters to output must be >= 0, got " + textChars);
+        }
         this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .tokens(r -> FRAMING.tokens(r.text))
                 .startToken(FRAMING.startToken())
-                .tag(RecordOrigin::tag)
+                .tag(r -> LineTag.of(r, textChars))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();
         this.detector = detector;
@@ -94,11 +105,14 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
         @Override
         public LineTokens map(RwkvResult r) {
-            RecordOrigin o = RecordOrigin.parse(r.getTag());
+            LineTag tag = LineTag.parse(r.getTag());
+            RecordOrigin o = tag.origin();
             float[] lp = r.getLogProbs();
             int from = FRAMING.textFrom();
             float[] line = Arrays.copyOfRange(lp, from, from + FRAMING.textLength(lp.length));
-            return new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
+            LineTokens t = new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
+            t.text = tag.text().isEmpty() ? null : tag.text();
+            return t;
         }
     }
 }

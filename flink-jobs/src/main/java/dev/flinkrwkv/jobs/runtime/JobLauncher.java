@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.format.ParseFunction;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
+import dev.flinkrwkv.jobs.io.CommittedFiles;
 import dev.flinkrwkv.jobs.io.Input;
 import dev.flinkrwkv.jobs.io.Output;
 import dev.flinkrwkv.jobs.kafka.CommittedTail;
@@ -49,9 +50,9 @@ public final class JobLauncher {
     }
 
     /**
-     * {@link #run(JobOptions, Pipeline, PrintStream)}, and with a Kafka output, each output record's value is
-     * handed to {@code committedOutput} once it is committed (as a read_committed consumer sees it), while
-     * the job runs; null for none.
+     * {@link #run(JobOptions, Pipeline, PrintStream)}, and each output record's value is handed to
+     * {@code committedOutput} once it is committed (as a read_committed consumer of the topic sees it, or as
+     * its part file becomes visible), while the job runs; null for none.
      */
     public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out, Consumer<byte[]> committedOutput)
             throws IOException {
@@ -108,8 +109,9 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
-            try (CommittedTail tail = committedOutput != null && o.outputTopic() != null
-                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput) : null) {
+            try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
+                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
+                    : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
                 execute(env, onCluster, o, bs, out);
             }
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
