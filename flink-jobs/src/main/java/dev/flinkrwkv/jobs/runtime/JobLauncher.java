@@ -252,14 +252,30 @@ public final class JobLauncher {
             start = nl + 1;
         }
         // Each line under its record key (as the job will parse it; none for a line the job rejects), so that
-        // a key's lines land in one partition in file order and the job sees them in that order.
+        // a key's lines land in one partition in file order and the job sees them in that order. A line longer
+        // than a record may be goes as its start, with its real length in a header: the job makes it a TOO_LONG
+        // dead letter, as it does for such a line of an --input file, instead of the whole feed failing.
+        int maxValue = KafkaTopics.maxValueBytes(bs, o.inputTopic());
+        int cut = (int) Math.min(maxValue, (long) o.parser().maxBytes() + 1);
         List<byte[]> keys = new ArrayList<>(lines.size());
+        List<Long> lengths = new ArrayList<>(lines.size());
+        int shortened = 0;
         for (int i = 0; i < lines.size(); i++) {
-            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, lines.get(i)));
+            byte[] line = lines.get(i);
+            if (line.length > maxValue) {
+                lines.set(i, java.util.Arrays.copyOf(line, cut));
+                lengths.add((long) line.length);
+                keys.add(null);
+                shortened++;
+                continue;
+            }
+            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, line));
             keys.add(r.isOk() ? r.record().key.getBytes(StandardCharsets.UTF_8) : null);
+            lengths.add(null);
         }
-        KafkaTopics.produce(bs, o.inputTopic(), keys, lines);
-        out.printf("fed %,d lines of %s into topic %s%n", lines.size(), o.feedFile(), o.inputTopic());
+        KafkaTopics.produce(bs, o.inputTopic(), keys, lines, lengths);
+        out.printf("fed %,d lines of %s into topic %s%s%n", lines.size(), o.feedFile(), o.inputTopic(), shortened == 0 ? ""
+                : String.format(" (%,d longer than a record's %,d bytes: sent cut, to be dead letters)", shortened, maxValue));
     }
 
     private static String rootMessage(Throwable t) {

@@ -120,6 +120,33 @@ class JobLauncherTest {
         }
     }
 
+    /**
+     * --feed with lines longer than a Kafka record may be (the broker's 1 MB): each becomes a TOO_LONG dead
+     * letter stating its real length and the limit it broke, and the rest of the file goes through.
+     */
+    @Test
+    void feedingLinesOverTheRecordLimitDeadLettersThem(@TempDir Path tmp) throws IOException {
+        Path log = writeLog(tmp);
+        List<String> lines = new ArrayList<>(Files.readAllLines(log));
+        lines.add(5, "alpha " + "x".repeat(1_500_000));
+        Files.write(log, lines, StandardCharsets.UTF_8);
+        String[] common = {"--feed", log.toString(), "--bounded", "--key-pattern", "^(\\w+) ", "--checkpoint-interval-ms", "200",
+                "--parallelism", "1", "--web-ui-port", "-1", "--dead-letter-dir", tmp.resolve("dlq").toString()};
+        String out = run(concat(common, "--checkpoint-dir", tmp.resolve("cp").toString()));
+        assertTrue(out.contains("fed 32 lines") && out.contains("1 longer than a record's"), out);
+        assertTrue(out.contains("done: 32 records in, 2 dead letters, 30 out"), out);
+        List<String> dead = lines(tmp.resolve("dlq"));
+        String tooLong = dead.stream().filter(d -> d.contains("\"TOO_LONG\"")).findFirst().orElseThrow(() -> new AssertionError(dead));
+        assertTrue(tooLong.contains("1500006 bytes, over the maximum of 65536 (--max-bytes)"), tooLong);
+
+        // With a maximum above the record limit, the record limit is the one named.
+        String big = run(concat(common, "--max-bytes", "4000000", "--dead-letter-dir", tmp.resolve("dlq2").toString(),
+                "--checkpoint-dir", tmp.resolve("cp2").toString(), "--input-topic", "big-input", "--output-topic", "big-output"));
+        assertTrue(big.contains("done: 32 records in, 2 dead letters, 30 out"), big);
+        String limit = lines(tmp.resolve("dlq2")).stream().filter(d -> d.contains("\"TOO_LONG\"")).findFirst().orElseThrow();
+        assertTrue(limit.matches(".*1500006 bytes, over the limit of \\d+ bytes for a Kafka record.*"), limit);
+    }
+
     @Test
     void aFailureMidRunLeavesTheSameCommittedOutputAsACleanRun(@TempDir Path tmp) throws IOException {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
