@@ -64,7 +64,7 @@ public final class DemoCommand implements Command {
     public String usage() {
         return "[--lines 2000] [--rate 20] [--fit-minutes 1.5 | --fit-steps N] [--train-lines 20000]"
                 + " [--anomaly-rate 0.03] [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
-                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1 (default none)]";
+                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1]";
     }
 
     @Override
@@ -133,7 +133,7 @@ public final class DemoCommand implements Command {
                     "--dead-letter-topic", DEAD_LETTER_TOPIC, "--partitions", "1", "--key-pattern", SyntheticLogs.KEY_PATTERN,
                     "--checkpoint-interval-ms", String.valueOf(checkpointMs),
                     "--checkpoint-dir", dir.resolve("checkpoints").toAbsolutePath().toString(),
-                    "--web-ui-port", args.string("web-ui-port", "-1")}, 0));
+                    "--web-ui-port", args.string("web-ui-port", "0")}, 0));
             long t0 = System.nanoTime();
             try (ScoreWatcher watcher = new ScoreWatcher(bs, OUTPUT_TOPIC, lines,
                          (s, i) -> printIfFlagged(out, i, stream.get(i), s)).start();

@@ -228,6 +228,55 @@ class JobLauncherTest {
         assertTrue(Files.exists(outDir.resolve("notes.txt")));
     }
 
+    /** The address printed at start serves Flink's web UI and REST API, which shows the running job. */
+    @Test
+    @org.junit.jupiter.api.Timeout(180)
+    void theWebUiAtThePrintedAddressShowsTheRunningJob(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        Thread job = new Thread(() -> {
+            try {
+                // An unbounded topic: the job runs until interrupted.
+                JobLauncher.run(JobArgs.parse("web-ui-job", Args.parse(new String[] {"--checkpoint-dir",
+                        tmp.resolve("cp").toString(), "--web-ui-port", "0", "--parallelism", "1"}, 0)), new CountPipeline(), out);
+            } catch (IOException stopped) {
+                // interrupted: the job is cancelled
+            }
+        }, "web-ui-job");
+        job.setDaemon(true);
+        job.start();
+        try {
+            java.util.regex.Pattern address = java.util.regex.Pattern.compile("web UI at (http://localhost:\\d+)");
+            String url = null;
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                String text = buf.toString(StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = address.matcher(text);
+                if (m.find() && text.contains(" started")) {
+                    url = m.group(1);
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertTrue(url != null, buf.toString(StandardCharsets.UTF_8));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("<html") || page.body().contains("<!DOCTYPE"), page.body());
+            String jobs = "";
+            while (System.nanoTime() < deadline && !jobs.contains("\"state\":\"RUNNING\"")) {
+                jobs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/jobs/overview")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                Thread.sleep(200);
+            }
+            assertTrue(jobs.contains("\"name\":\"web-ui-job\"") && jobs.contains("\"state\":\"RUNNING\""), jobs);
+        } finally {
+            job.interrupt();
+            job.join(60_000);
+        }
+    }
+
     @Test
     void anUnreachableBrokerFailsAtStartWithAClearMessage(@TempDir Path tmp) {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> run("--bootstrap-servers", "127.0.0.1:1",
