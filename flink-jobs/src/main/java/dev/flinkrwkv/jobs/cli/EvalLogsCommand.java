@@ -97,7 +97,7 @@ public final class EvalLogsCommand implements Command {
         }
         if (args.has("html")) {
             Path html = args.path("html");
-            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, results, evalFrom);
+            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, results, evalFrom, null);
             out.println("wrote " + html);
         }
         return 0;
