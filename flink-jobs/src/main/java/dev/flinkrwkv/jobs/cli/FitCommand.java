@@ -203,8 +203,8 @@ public final class FitCommand implements Command {
                 !hasHeldOut ? " (nothing held out)" : keptStep == t.steps() ? " (the last)" : " (the best held-out)",
                 bits(train), bits(heldOut), FitInfo.pathFor(outPath).getFileName(), checkpoint, t.steps());
         if (best.overfitting) {
-            out.println("the model overfitted: try a smaller model (--embed, --layers), fewer --steps or more text;"
-                    + " the model written is the one with the best held-out loss");
+            out.println("the model overfitted: try a smaller model (--embed, --layers), fewer --steps or more text"
+                    + (keptStep != t.steps() ? "; the model written is the one with the best held-out loss" : ""));
         }
         return 0;
     }
@@ -255,8 +255,8 @@ public final class FitCommand implements Command {
             if (!overfitting && evalsSinceBest >= PATIENCE && loss > heldOut * RISE && train < trainAtBest) {
                 overfitting = true;
                 return String.format(Locale.ROOT, "warning: overfitting: held-out %s, up from %s at step %d, while"
-                                + " training fell from %s to %s; the model of step %d will be kept (a smaller model or"
-                                + " fewer steps would do as well)",
+                                + " training fell from %s to %s; unless held-out improves again, the model of step %d is the one"
+                                + " written (a smaller model or fewer steps would do as well)",
                         bits(loss), bits(heldOut), step, bits(trainAtBest), bits(train), step);
             }
             return null;
