@@ -69,6 +69,15 @@ class LabelledLogTest {
     }
 
     @Test
+    void aFileWhoseLabelsAreKnownToBeRightIsReadAtAnyAnomalyRate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        java.nio.file.Path f = dir.resolve("demo-stream.log");
+        java.nio.file.Files.writeString(f, "- a\nBURST b\nBURST c\n");  // the demo's stream at a high --anomaly-rate
+        assertThrows(IOException.class, () -> LabelledLog.readBgl(f));
+        assertEquals(2, LabelledLog.readBglTrusted(f).anomalies());
+    }
+
+    @Test
     void patternAndLabelFileLabelWholeLines(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
         java.nio.file.Path f = dir.resolve("app.log");
         java.nio.file.Files.writeString(f, "a ok\r\nb ERROR x\n\nc ok\n");
