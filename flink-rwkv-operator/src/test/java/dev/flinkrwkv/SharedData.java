@@ -31,6 +31,15 @@ public final class SharedData {
         return root().resolve("models/rwkv-cpp-tiny-quantized");
     }
 
+    /** Test data kept in this repository: {@code flink-rwkv-operator/src/test/data/<topic>}. */
+    public static Path testData(String topic) {
+        Path p = Paths.get("src", "test", "data", topic);
+        if (!Files.isDirectory(p)) {
+            p = Paths.get("flink-rwkv-operator", "src", "test", "data", topic); // run from the project root
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
     public static Path reference() {
         return root().resolve("reference");
     }
