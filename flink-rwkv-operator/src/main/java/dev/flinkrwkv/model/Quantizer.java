@@ -20,7 +20,9 @@ import java.util.List;
  * which undoes an FP16 conversion exactly.
  *
  * <p>The input is memory-mapped and the output streamed a row at a time, so memory use does not grow
- * with the model.
+ * with the model. It may be anything {@link ModelFile#open} reads: an official PyTorch or safetensors
+ * checkpoint is first the model its rwkv.cpp conversion holds ({@link Checkpoint}), so converting one to
+ * FP32 or FP16 writes what rwkv.cpp's converter writes.
  */
 public final class Quantizer {
     /** Substrings of tensor names that rwkv.cpp never quantizes (the small v7 LoRA matrices, r_k). */
