@@ -84,7 +84,7 @@ final class VectorMatMul extends MatMulKernel {
     @Override
     public void mul(Matrix m, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
                     int batch, int r0, int r1) {
-        if (!m.finiteHalves()) {
+        if (!m.finiteHalves() || m.type() == TensorType.BF16) { // BF16: plain Java until its decoders land
             // An infinity or NaN among the halves (never in real weights): the decoders here assume finite
             // halves, so such a matrix takes the plain-Java kernel, which decodes every half exactly.
             MatMulKernel.scalar().mul(m, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);

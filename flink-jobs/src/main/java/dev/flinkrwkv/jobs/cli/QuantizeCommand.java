@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
-/** {@code quantize --model IN --type T --out OUT}: an FP32/FP16 model file in another storage type, as rwkv.cpp quantizes. */
+/**
+ * {@code quantize --model IN --type T --out OUT}: an FP32/FP16/BF16 model file in another storage type, as
+ * rwkv.cpp quantizes (BF16 files are read by flink-rwkv only).
+ */
 public final class QuantizeCommand implements Command {
     @Override
     public String name() {
@@ -16,12 +19,12 @@ public final class QuantizeCommand implements Command {
 
     @Override
     public String summary() {
-        return "convert an FP32/FP16 model to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (as rwkv.cpp does), FP16 or FP32";
+        return "convert an FP32/FP16/BF16 model to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (as rwkv.cpp does), FP16, BF16 or FP32";
     }
 
     @Override
     public String usage() {
-        return "--model IN.bin --type Q4_0|Q4_1|Q5_0|Q5_1|Q8_0|FP16|FP32 --out OUT.bin";
+        return "--model IN.bin --type Q4_0|Q4_1|Q5_0|Q5_1|Q8_0|FP16|BF16|FP32 --out OUT.bin";
     }
 
     @Override
