@@ -40,8 +40,8 @@ import java.util.regex.Pattern;
  *     vectors {@code att.x_r x_w x_k x_v x_a x_g} (1, 1, C) become one tensor {@code att.x_rwkvag}
  *     (6, 1, C), slabs in that order (rwkv.cpp concatenates them in the checkpoint's key order, which is
  *     this one), placed where {@code att.x_r} was.</li>
- * <li>Storage types, per tensor: float32 stays FP32 and float16 stays FP16; bfloat16 stays bfloat16
- *     ({@link #bf16Storage}). Tensors whose values change (the exp forms above) are computed in float32
+ * <li>Storage types, per tensor: float32 stays FP32, float16 stays FP16 and bfloat16 stays BF16 (a
+ *     flink-rwkv type: rwkv.cpp has none, its converter widens bfloat16 to float32 first). Tensors whose values change (the exp forms above) are computed in float32
  *     and stored FP32, as the converter computes them. A 16-bit tensor that rwkv.cpp's converter keeps in
  *     FP32 in a half-precision file ({@link Quantizer#storesAsHalf}: 1-D vectors, {@code .time_*}, the v7
  *     mix and bias vectors) is widened to FP32.</li>
@@ -113,13 +113,6 @@ public final class Checkpoint {
         return convert(path, format.label, ch.size(), src);
     }
 
-    /**
-     * The storage type of a bfloat16 tensor kept as stored: FP32 until the kernels read bfloat16, the
-     * only place that knows (the tensors it widens are copied to the heap).
-     */
-    static TensorType bf16Storage() {
-        return TensorType.FP32;
-    }
 
     private static ModelFile convert(Path path, String format, long size, List<CheckpointTensor> src)
             throws ModelFormatException {
@@ -279,7 +272,7 @@ public final class Checkpoint {
                 || !Quantizer.storesAsHalf(t.name(), dims)) {
             return TensorType.FP32;
         }
-        return t.dtype() == CheckpointTensor.Dtype.F16 ? TensorType.FP16 : bf16Storage();
+        return t.dtype() == CheckpointTensor.Dtype.F16 ? TensorType.FP16 : TensorType.BF16;
     }
 
     /** Whether the checkpoint's bytes are already the bytes of {@code type}. */
@@ -287,7 +280,7 @@ public final class Checkpoint {
         switch (d) {
             case F32: return type == TensorType.FP32;
             case F16: return type == TensorType.FP16;
-            default: return type != TensorType.FP32 && type == bf16Storage();
+            default: return type == TensorType.BF16;
         }
     }
 

@@ -47,7 +47,7 @@ record CheckpointTensor(String name, Dtype dtype, long[] shape, ByteBuffer data)
         switch (dtype) {
             case F32: return data.getFloat(p);
             case F16: return Half.toFloat(data.getShort(p));
-            default: return Float.intBitsToFloat(data.getShort(p) << 16);
+            default: return BFloat16.toFloat(data.getShort(p));
         }
     }
 

@@ -112,7 +112,7 @@ public final class ModelFile {
                 throw new ModelFormatException(path, "unsupported file version " + Integer.toUnsignedString(fileVersion)
                         + " (supported: 100, 101)");
             }
-            if (mainType < 0 || mainType >= 17 || (mainType >= 4 && mainType <= 6)) {
+            if ((mainType < 0 || mainType >= 17 || (mainType >= 4 && mainType <= 6)) && mainType != TensorType.BF16.code) {
                 throw new ModelFormatException(path, "unsupported main data type in header: "
                         + TensorType.whyUnsupported(mainType));
             }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /**
  * {@code convert} and {@code quantize --model IN --type T --out OUT}: a model in any format the loader reads
  * (an rwkv.cpp file, an official PyTorch or safetensors checkpoint) written as an rwkv.cpp file of any storage
- * type, as rwkv.cpp's converter and quantizer would write it. Two names for one job: {@code convert} for
+ * type, as rwkv.cpp's converter and quantizer would write it (BF16 files are read by flink-rwkv only). Two names for one job: {@code convert} for
  * checkpoints, {@code quantize} as rwkv.cpp calls it.
  */
 public final class ConvertCommand implements Command {
@@ -24,12 +24,12 @@ public final class ConvertCommand implements Command {
 
     public static ConvertCommand convert() {
         return new ConvertCommand("convert", "an official .pth or safetensors checkpoint (or any model file) to an "
-                + "rwkv.cpp file: FP32, FP16, Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0");
+                + "rwkv.cpp file: FP32, FP16, BF16, Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0");
     }
 
     public static ConvertCommand quantize() {
-        return new ConvertCommand("quantize", "convert an FP32/FP16 model to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 "
-                + "(as rwkv.cpp does), FP16 or FP32");
+        return new ConvertCommand("quantize", "convert an FP32/FP16/BF16 model to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 "
+                + "(as rwkv.cpp does), FP16, BF16 or FP32");
     }
 
     @Override
@@ -44,7 +44,7 @@ public final class ConvertCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model IN.pth|IN.safetensors|IN.bin --type Q4_0|Q4_1|Q5_0|Q5_1|Q8_0|FP16|FP32 --out OUT.bin";
+        return "--model IN.pth|IN.safetensors|IN.bin --type Q4_0|Q4_1|Q5_0|Q5_1|Q8_0|FP16|BF16|FP32 --out OUT.bin";
     }
 
     @Override
