@@ -235,26 +235,51 @@ public final class Checkpoint {
             return new Tensor(name, type, ne, t.data());
         }
         ByteBuffer data = allocate(path, name, n, type);
-        int es = type == TensorType.FP32 ? 4 : 2;
-        long rows = shape[shape.length - 2 < 0 ? 0 : shape.length - 2];
-        long cols = shape[shape.length - 1];
-        for (long i = 0; i < n; i++) {
-            long from = i;
-            if (op == Op.TRANSPOSE) {
-                // Output (B, rows, cols) from the checkpoint's (B, cols, rows).
-                long slab = rows * cols;
-                long r = (i % slab) / cols;
-                long c = i % cols;
-                from = (i / slab) * slab + c * rows + r;
-            }
-            int to = Math.toIntExact(i * es);
-            if (es == 2) { // a 16-bit type kept as stored: the same bits
-                data.putShort(to, t.data().getShort(Math.toIntExact(from * 2)));
-            } else {
-                data.putFloat(to, apply(op, t.get(from)));
+        // Whole arrays and bulk copies, no call per value: a model's LoRA matrices are millions of values,
+        // converted when the JVM has just started.
+        int count = (int) n; // allocate bounds it
+        boolean wide = type == TensorType.FP32;
+        int[] bits = new int[count]; // float bits when wide, else the 16-bit values as stored
+        if (t.dtype() == CheckpointTensor.Dtype.F32) {
+            t.data().asIntBuffer().get(0, bits);
+        } else {
+            short[] h = new short[count];
+            t.data().asShortBuffer().get(0, h);
+            for (int i = 0; i < count; i++) {
+                bits[i] = wide ? Float.floatToRawIntBits(CheckpointTensor.widen(t.dtype(), h[i])) : h[i];
             }
         }
+        if (op == Op.TRANSPOSE) {
+            bits = transpose(bits, (int) shape[shape.length - 2], (int) shape[shape.length - 1]);
+        } else if (op != Op.COPY) {
+            for (int i = 0; i < count; i++) {
+                bits[i] = Float.floatToRawIntBits(apply(op, Float.intBitsToFloat(bits[i])));
+            }
+        }
+        if (wide) {
+            data.asIntBuffer().put(0, bits);
+        } else {
+            short[] h = new short[count];
+            for (int i = 0; i < count; i++) {
+                h[i] = (short) bits[i];
+            }
+            data.asShortBuffer().put(0, h);
+        }
         return new Tensor(name, type, ne, data);
+    }
+
+    /** Output (B, rows, cols) from values in (B, cols, rows) order. */
+    private static int[] transpose(int[] v, int rows, int cols) {
+        int[] out = new int[v.length];
+        int slab = rows * cols;
+        for (int b = 0; b < v.length; b += slab) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[b + r * cols + c] = v[b + c * rows + r];
+                }
+            }
+        }
+        return out;
     }
 
     private static float apply(Op op, float v) {

@@ -42,13 +42,14 @@ record CheckpointTensor(String name, Dtype dtype, long[] shape, ByteBuffer data)
     }
 
     /** Value {@code i} in flat (row-major) order, widened to float exactly. */
-    float get(long i) {
-        int p = Math.toIntExact(i * dtype.bytes);
-        switch (dtype) {
-            case F32: return data.getFloat(p);
-            case F16: return Half.toFloat(data.getShort(p));
-            default: return BFloat16.toFloat(data.getShort(p));
-        }
+    float get(int i) {
+        int p = i * dtype.bytes; // a checkpoint tensor's bytes fit one mapping (under 2 GiB)
+        return dtype == Dtype.F32 ? data.getFloat(p) : widen(dtype, data.getShort(p));
+    }
+
+    /** A 16-bit value of type {@code d} as float, exactly. */
+    static float widen(Dtype d, short v) {
+        return d == Dtype.F16 ? Half.toFloat(v) : BFloat16.toFloat(v);
     }
 
     String shapeString() {
