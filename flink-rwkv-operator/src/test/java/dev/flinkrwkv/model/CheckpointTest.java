@@ -127,6 +127,9 @@ class CheckpointTest {
         float[][] want = logits(bf16 ? rounded(ref, v) : ref);
         float[][] got = logits(ckpt);
         for (int i = 0; i < TOKENS.length; i++) {
+            if (bf16) { // the same values: BF16 weights multiply exactly as FP32 ones holding them
+                assertArrayEquals(want[i], got[i], "logits after token " + i);
+            }
             for (int j = 0; j < want[i].length; j++) {
                 assertEquals(want[i][j], got[i][j], 1e-5, "logit " + j + " after token " + i);
             }
