@@ -169,6 +169,17 @@ class CheckpointTest {
     }
 
     @Test
+    void tensorsSharingOneStorageAtOffsetsAreRead() throws IOException {
+        // emb.weight and head.weight are views of one (16, 4) tensor, head at an offset of 32 values.
+        ModelFile good = ModelFile.open(fixture("bad/tiny-v4-good.pth"));
+        ModelFile views = ModelFile.open(fixture("shared-storage.pth"));
+        assertEquals(List.copyOf(good.tensors().keySet()), List.copyOf(views.tensors().keySet()));
+        for (Tensor t : good.tensors().values()) {
+            assertArrayEquals(t.toFloats(), views.tensor(t.name()).toFloats(), t.name());
+        }
+    }
+
+    @Test
     void matricesStayOnTheMappedFile() throws IOException {
         ModelFile ckpt = ModelFile.open(fixture("tiny-rwkv-7v0-834K-3L-fp16.pth"));
         assertTrue(ckpt.tensor("head.weight").data().isDirect(), "head.weight mapped");
