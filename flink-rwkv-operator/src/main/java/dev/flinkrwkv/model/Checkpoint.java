@@ -109,8 +109,14 @@ public final class Checkpoint {
     private static final List<String> V7_LORA = List.of(".w1", ".w2", ".a1", ".a2", ".v1", ".v2", ".g1", ".g2");
 
     static ModelFile read(Path path, FileChannel ch, Format format) throws IOException {
-        List<CheckpointTensor> src = format == Format.PYTORCH ? PthReader.read(path, ch) : SafetensorsReader.read(path, ch);
-        return convert(path, format.label, ch.size(), src);
+        try {
+            List<CheckpointTensor> src = format == Format.PYTORCH ? PthReader.read(path, ch)
+                    : SafetensorsReader.read(path, ch);
+            return convert(path, format.label, ch.size(), src);
+        } catch (RuntimeException e) {
+            // A checkpoint is untrusted input: whatever the checks above missed is still a bad file, said in a line.
+            throw new ModelFormatException(path, "cannot be read as a " + format.label + " (" + e + ")", e);
+        }
     }
 
 

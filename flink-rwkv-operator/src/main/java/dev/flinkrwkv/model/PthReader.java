@@ -106,7 +106,19 @@ final class PthReader {
         if (st.dtype() == null) {
             throw fail("tensor '" + name + "' has dtype " + st.dtypeName() + "; supported: float32, float16, bfloat16");
         }
-        int es = st.dtype().bytes;
+        if (t.size().length != t.stride().length) {
+            throw fail("tensor '" + name + "' has " + t.size().length + " sizes but " + t.stride().length + " strides");
+        }
+        try {
+            return tensor(name, t, st.dtype(), prefix, entries, storages);
+        } catch (ArithmeticException e) {
+            throw fail("tensor '" + name + "' has sizes too large for any file: " + java.util.Arrays.toString(t.size()));
+        }
+    }
+
+    private CheckpointTensor tensor(String name, TorchUnpickler.TensorRef t, CheckpointTensor.Dtype dtype, String prefix,
+                                    Map<String, Entry> entries, Map<String, ByteBuffer> storages) throws IOException {
+        int es = dtype.bytes;
         long elements = 1;
         long expectedStride = 1;
         for (int i = t.size().length - 1; i >= 0; i--) {
@@ -118,9 +130,7 @@ final class PthReader {
             expectedStride = Math.multiplyExact(expectedStride, d);
             elements = Math.multiplyExact(elements, d);
         }
-        if (t.size().length != t.stride().length) {
-            throw fail("tensor '" + name + "' has " + t.size().length + " sizes but " + t.stride().length + " strides");
-        }
+        long storageBytes = Math.multiplyExact(t.storage().elements(), es);
         String key = t.storage().key();
         ByteBuffer storage = storages.get(key);
         if (storage == null) {
@@ -128,20 +138,20 @@ final class PthReader {
             if (e == null) {
                 throw fail("tensor '" + name + "': its storage " + prefix + "data/" + key + " is missing from the archive");
             }
-            if (e.size() < t.storage().elements() * es) {
+            if (e.size() < storageBytes) {
                 throw fail("storage " + e.name() + " has " + e.size() + " bytes, its header says "
                         + t.storage().elements() + " values of " + es + " bytes");
             }
             storage = data(e);
             storages.put(key, storage);
         }
-        long from = t.offset() * es;
-        long bytes = elements * es;
-        if (t.offset() < 0 || from + bytes > t.storage().elements() * es) {
+        long from = Math.multiplyExact(t.offset(), es);
+        long bytes = Math.multiplyExact(elements, es);
+        if (t.offset() < 0 || Math.addExact(from, bytes) > storageBytes) {
             throw fail("tensor '" + name + "' reaches past the end of its storage");
         }
         ByteBuffer data = storage.slice((int) from, (int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        return new CheckpointTensor(name, st.dtype(), t.size().clone(), data);
+        return new CheckpointTensor(name, dtype, t.size().clone(), data);
     }
 
     /** The stored bytes of an entry, memory-mapped. */

@@ -76,7 +76,11 @@ final class SafetensorsReader {
             if (name.equals("__metadata__")) {
                 continue;
             }
-            out.add(tensor(path, ch, name, e.getValue(), dataStart, dataSize));
+            try {
+                out.add(tensor(path, ch, name, e.getValue(), dataStart, dataSize));
+            } catch (ArithmeticException overflow) {
+                throw new ModelFormatException(path, "tensor '" + name + "' has a shape too large for any file");
+            }
         }
         return out;
     }
@@ -113,7 +117,7 @@ final class SafetensorsReader {
             throw new ModelFormatException(path, "tensor '" + name + "' ends at data byte " + end + ", past the "
                     + dataSize + " data bytes of the file (truncated)");
         }
-        if (end - begin != elements * dt.bytes) {
+        if (end - begin != Math.multiplyExact(elements, dt.bytes)) {
             throw new ModelFormatException(path, "tensor '" + name + "' has " + (end - begin) + " bytes for shape "
                     + shapeList + " of " + dtype + " (" + elements * dt.bytes + " expected)");
         }

@@ -135,7 +135,7 @@ final class TorchUnpickler {
                     push(Collections.unmodifiableList(popMark(at)));
                     break;
                 case 0x85: // TUPLE1
-                    push(List.of(pop(at)));
+                    push(Collections.singletonList(pop(at)));
                     break;
                 case 0x86: { // TUPLE2
                     Object b = pop(at);
@@ -309,7 +309,7 @@ final class TorchUnpickler {
         if (callable == Callable.REBUILD_TENSOR_V2) {
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             if (a.size() < 4 || !(a.get(0) instanceof StorageRef s) || !(a.get(1) instanceof Long offset)) {
-                throw fail(at, "_rebuild_tensor_v2 with unexpected arguments " + describe(a));
+                throw fail(at, "_rebuild_tensor_v2 with unexpected arguments (" + describe(a) + ")");
             }
             return new TensorRef(s, offset, longs(at, a.get(2), "size"), longs(at, a.get(3), "stride"));
         }
@@ -323,7 +323,7 @@ final class TorchUnpickler {
         long[] out = new long[l.size()];
         for (int i = 0; i < out.length; i++) {
             if (!(l.get(i) instanceof Long v) || v < 0) {
-                throw fail(at, "tensor " + what + " " + describe(l) + " is not a tuple of non-negative ints");
+                throw fail(at, "tensor " + what + " is not a tuple of non-negative ints");
             }
             out[i] = v;
         }
@@ -366,6 +366,7 @@ final class TorchUnpickler {
         return (List<Object>) t;
     }
 
+    /** What a value is, for messages (never its whole text: a hostile pickle can nest values without end). */
     private static String describe(Object o) {
         if (o == null) {
             return "None";
@@ -376,8 +377,22 @@ final class TorchUnpickler {
         if (o instanceof StorageType s) {
             return "torch." + s.name();
         }
-        String s = String.valueOf(o);
-        return o.getClass().getSimpleName() + " " + (s.length() > 80 ? s.substring(0, 80) + "..." : s);
+        if (o instanceof String s) {
+            return "string '" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "'";
+        }
+        if (o instanceof List<?> l) {
+            return "sequence of " + l.size() + " values";
+        }
+        if (o instanceof Map<?, ?> m) {
+            return "dict of " + m.size() + " entries";
+        }
+        if (o instanceof TensorRef) {
+            return "tensor";
+        }
+        if (o instanceof StorageRef) {
+            return "storage";
+        }
+        return o.getClass().getSimpleName() + " " + o;
     }
 
     private void push(Object o) {

@@ -3,6 +3,7 @@ package dev.flinkrwkv.model;
 import dev.flinkrwkv.SharedData;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -57,6 +58,39 @@ class CheckpointErrorsTest {
             return i;
         }
         throw new AssertionError("not found");
+    }
+
+    /** Opens a file; anything but success or a {@link ModelFormatException} fails the test. */
+    static void opensOrIsRejected(Path p, String what) {
+        try {
+            ModelFile.open(p);
+        } catch (ModelFormatException e) {
+            assertTrue(e.getMessage().startsWith("model file " + p + ": "), e.getMessage());
+        } catch (Exception | StackOverflowError e) {
+            throw new AssertionError(what + ": " + e, e);
+        }
+    }
+
+    @Test
+    @Timeout(100)
+    void changedPickleBytesAndCutsAreOpenedOrRejectedInALine() throws IOException {
+        byte[] good = Files.readAllBytes(bad("tiny-v4-good.pth"));
+        // The pickle's first 300 bytes hold every construct it uses (the dict, a tensor rebuild, a storage's
+        // persistent id, sizes, strides, hooks); the rest repeats them per tensor.
+        int start = indexOf(good, "\u0080\u0002ccollections".getBytes(StandardCharsets.ISO_8859_1));
+        Path p = dir.resolve("changed.pth");
+        for (int i = start; i < start + 300; i++) {
+            for (int v : new int[] {good[i] ^ 0x01, 0xFF}) {
+                byte[] b = good.clone();
+                b[i] = (byte) v;
+                Files.write(p, b);
+                opensOrIsRejected(p, "byte " + i + " = " + v);
+            }
+        }
+        for (int cut = 1; cut < good.length; cut += 97) {
+            Files.write(p, Arrays.copyOf(good, cut));
+            opensOrIsRejected(p, "cut at " + cut);
+        }
     }
 
     @Test
