@@ -119,7 +119,6 @@ public final class Checkpoint {
         }
     }
 
-
     private static ModelFile convert(Path path, String format, long size, List<CheckpointTensor> src)
             throws ModelFormatException {
         Map<String, CheckpointTensor> byName = new LinkedHashMap<>();

@@ -26,6 +26,9 @@ import java.util.Map;
  * (a mapping is limited to 2 GiB, and no single tensor of a real RWKV model comes near that). Opening a
  * multi-gigabyte model therefore reads only the table, and every evaluator built on one {@code ModelFile}
  * shares the same pages of the OS page cache.
+ *
+ * <p>{@link #open} reads official PyTorch and safetensors checkpoints too, as the model their rwkv.cpp
+ * conversion holds ({@link Checkpoint}); {@link #format()} says which the file was.
  */
 public final class ModelFile {
     public static final int MAGIC = 0x67676D66; // "fmgg" on disk
