@@ -3,6 +3,7 @@ package dev.flinkrwkv.jobs;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.ConvertCommand;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
@@ -10,7 +11,6 @@ import dev.flinkrwkv.jobs.cli.EnrichCommand;
 import dev.flinkrwkv.jobs.cli.ScoreLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
-import dev.flinkrwkv.jobs.cli.QuantizeCommand;
 import dev.flinkrwkv.jobs.cli.TokenizeCommand;
 import dev.flinkrwkv.jobs.cli.DetokenizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
@@ -37,7 +37,8 @@ public final class Main {
                 new InfoCommand(),
                 new EvalCommand(),
                 new BenchCommand(),
-                new QuantizeCommand(),
+                ConvertCommand.quantize(),
+                ConvertCommand.convert(),
                 new InitModelCommand(),
                 new FitCommand(),
                 new EvalLogsCommand(),

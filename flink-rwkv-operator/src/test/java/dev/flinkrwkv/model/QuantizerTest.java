@@ -79,12 +79,23 @@ class QuantizerTest {
         assertEquals(SharedData.rwkvCppSha256(fp16), SharedData.sha256(out), "SHA-256 of rwkv.cpp's " + fp16);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("fp32Models")
-    void fp16BackToFp32IsTheFp32File(Path fp32) throws IOException {
+    static Stream<Arguments> fp32ModelsAndHalfTypes() throws IOException {
+        return fp32Models().stream().flatMap(p -> Stream.of(Arguments.of(p, TensorType.FP16), Arguments.of(p, TensorType.BF16)));
+    }
+
+    /** FP16 or BF16 and back to FP32: the FP32 file, with the tensors stored in 16 bits rounded. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("fp32ModelsAndHalfTypes")
+    void halfBackToFp32IsTheFp32FileRounded(Path fp32, TensorType half) throws IOException {
         Path h = dir.resolve("h.bin");
         Path f = dir.resolve("f.bin");
-        Quantizer.convert(fp32, h, TensorType.FP16);
+        Quantizer.convert(fp32, h, half);
+        ModelFile hf = ModelFile.open(h);
+        assertEquals(half.code, hf.mainTypeCode());
+        for (Tensor t : hf.tensors().values()) {
+            assertEquals(t.dims() >= 2 && Quantizer.storesAsHalf(t.name(), t.dims()) ? half : TensorType.FP32, t.type(),
+                    t.name());
+        }
         Quantizer.convert(h, f, TensorType.FP32);
         ModelFile a = ModelFile.open(fp32);
         ModelFile b = ModelFile.open(f);
@@ -95,7 +106,7 @@ class QuantizerTest {
             float[] want = t.toFloats();
             if (t.dims() >= 2 && Quantizer.storesAsHalf(t.name(), t.dims())) {
                 for (int i = 0; i < want.length; i++) {
-                    want[i] = Half.round(want[i]);
+                    want[i] = half == TensorType.FP16 ? Half.round(want[i]) : BFloat16.round(want[i]);
                 }
             }
             assertArrayEquals(want, u.toFloats(), t.name());
@@ -180,7 +191,7 @@ class QuantizerTest {
             Dequantize.row(t, b, 0, x.length, y, 0);
             for (int i = 0; i < x.length; i++) {
                 float blockMax = 1 + i / 32;
-                float step = t == TensorType.FP32 ? 0 : t == TensorType.FP16 ? blockMax / 1024
+                float step = t == TensorType.FP32 ? 0 : t == TensorType.FP16 ? blockMax / 1024 : t == TensorType.BF16 ? blockMax / 128
                         : t == TensorType.Q8_0 ? blockMax / 127 : t == TensorType.Q5_0 ? blockMax / 16
                         : t == TensorType.Q5_1 ? 2 * blockMax / 31 : t == TensorType.Q4_0 ? blockMax / 8 : 2 * blockMax / 15;
                 // plus the half rounding of d and m
