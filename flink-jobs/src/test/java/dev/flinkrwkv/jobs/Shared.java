@@ -21,15 +21,6 @@ public final class Shared {
         return SharedData.tinyModel(name);
     }
 
-    /** Test data kept in the operator module: {@code flink-rwkv-operator/src/test/data/<topic>}. */
-    public static Path testData(String topic) {
-        Path p = Paths.get("..", "flink-rwkv-operator", "src", "test", "data", topic);
-        if (!Files.isDirectory(p)) {
-            p = Paths.get("flink-rwkv-operator", "src", "test", "data", topic); // run from the project root
-        }
-        return p.toAbsolutePath().normalize();
-    }
-
     public static Path bgl() {
         return SharedData.loghub().resolve("BGL_2k.log");
     }

@@ -61,8 +61,8 @@ public class TokenizerBenchmark {
     public void setUp() throws IOException {
         t = Tokenizers.named(tokenizer);
         String all = switch (corpus) {
-            case "logs" -> Files.readString(SharedData.root().resolve("data/loghub/BGL_2k.log"))
-                    + Files.readString(SharedData.root().resolve("data/loghub/HDFS_2k.log"));
+            case "logs" -> Files.readString(SharedData.loghub().resolve("BGL_2k.log"))
+                    + Files.readString(SharedData.loghub().resolve("HDFS_2k.log"));
             case "mixed" -> {
                 StringBuilder b = new StringBuilder();
                 for (String file : List.of("world-tokenizer-cases.json", "20b-tokenizer-cases.json")) {
