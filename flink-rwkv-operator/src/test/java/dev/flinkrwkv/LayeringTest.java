@@ -1,0 +1,64 @@
+package dev.flinkrwkv;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The library's layers, as docs/architecture.md draws them: the engine (model files, storage types, math,
+ * the RWKV versions, sampling, tokenizers, training) runs without Flink and without a GPU library, so it can
+ * be read, tested and embedded on its own; Flink enters in {@code state} and {@code operator}, JCuda only in
+ * {@code backend.cuda}; the matrix kernels know nothing of RWKV; and no two packages depend on each other.
+ */
+class LayeringTest {
+    private static final String[] ENGINE = {
+        "dev.flinkrwkv.model..", "dev.flinkrwkv.math..", "dev.flinkrwkv.rwkv..", "dev.flinkrwkv.sample..",
+        "dev.flinkrwkv.tokenize..", "dev.flinkrwkv.train.."
+    };
+
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.flinkrwkv");
+    }
+
+    @Test
+    void theEngineNeedsNeitherFlinkNorJcuda() {
+        noClasses().that().resideInAnyPackage(ENGINE)
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "jcuda..")
+                .check(classes);
+    }
+
+    @Test
+    void onlyTheCudaBackendUsesJcuda() {
+        noClasses().that().resideOutsideOfPackage("dev.flinkrwkv.backend.cuda..")
+                .should().dependOnClassesThat().resideInAnyPackage("jcuda..")
+                .check(classes);
+    }
+
+    @Test
+    void theMatrixKernelsKnowNoRwkv() {
+        noClasses().that().resideInAnyPackage("dev.flinkrwkv.math..", "dev.flinkrwkv.model..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.rwkv..", "dev.flinkrwkv.train..",
+                        "dev.flinkrwkv.operator..", "dev.flinkrwkv.state..", "dev.flinkrwkv.backend..")
+                .check(classes);
+    }
+
+    @Test
+    void theLibraryKnowsNoJob() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.jobs..").check(classes);
+    }
+
+    @Test
+    void packagesHaveNoCycles() {
+        slices().matching("dev.flinkrwkv.(*)..").should().beFreeOfCycles().check(classes);
+    }
+}
