@@ -13,7 +13,10 @@ import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -112,7 +115,9 @@ public final class JobLauncher {
             try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
                     ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
                     : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
-                execute(env, onCluster, o, bs, out);
+                if (!execute(env, onCluster, o, bs, out)) {
+                    return;  // detached: no result to wait for or report
+                }
             }
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
                     JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
@@ -206,17 +211,41 @@ public final class JobLauncher {
         }
     }
 
-    private static void execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out) throws IOException {
+    /**
+     * True when this client waits for the job's result: always on the embedded cluster; under {@code flink run}
+     * unless it was given {@code -d} ({@code execution.attached: false}), when the client returns once the job
+     * is submitted and the job runs on without it.
+     */
+    static boolean waitsForResult(boolean onCluster, ReadableConfig conf) {
+        return !onCluster || conf.get(DeploymentOptions.ATTACHED);
+    }
+
+    /**
+     * What a detached submission prints instead of counts it cannot know: the job's id and where to follow and
+     * stop it (the cluster's web UI and REST API at the address this client submitted to, and the flink CLI).
+     */
+    static String detachedMessage(JobID id, ReadableConfig conf) {
+        String rest = "http://" + conf.getOptional(RestOptions.ADDRESS).orElse("localhost") + ":" + conf.get(RestOptions.PORT);
+        return "job " + id + " submitted detached; it runs on without this client. Follow it in the web UI at " + rest
+                + "/#/job/running/" + id + "/overview or the REST API at " + rest + "/jobs/" + id
+                + ", or with `flink list`;"
+                + " stop it with `flink stop --savepointPath DIR " + id + "` or `flink cancel " + id + "`";
+    }
+
+    /** Runs the job; false when it was submitted detached and this client does not wait for it. */
+    private static boolean execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out)
+            throws IOException {
         JobClient client;
         try {
             client = env.executeAsync(o.jobName());
         } catch (Exception e) {
             throw new IOException("could not start the job: " + e.getMessage(), e);
         }
-        out.println("job " + client.getJobID() + " started");
-        if (onCluster && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
-            return;  // flink run -d: the job runs on without this client
+        if (!waitsForResult(onCluster, env.getConfiguration())) {
+            out.println(detachedMessage(client.getJobID(), env.getConfiguration()));
+            return false;
         }
+        out.println("job " + client.getJobID() + " started");
         Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
         try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(),
@@ -235,6 +264,7 @@ public final class JobLauncher {
                 // The hook is running or has run.
             }
         }
+        return true;
     }
 
     private static void feed(JobOptions o, String bs, PrintStream out) throws IOException {
