@@ -12,12 +12,16 @@ import dev.flinkrwkv.jobs.kafka.CommittedTail;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
-import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -42,7 +46,8 @@ import java.util.function.Consumer;
  *       the pipeline &rarr; exactly-once output, on the embedded cluster or, under {@code flink run}, the
  *       cluster's environment; prints where everything is.</li>
  *   <li>Runs it with a progress line every few seconds until it ends (bounded input) or is stopped
- *       (Ctrl-C cancels the job and stops the broker).</li>
+ *       (Ctrl-C cancels the job and stops the broker), then prints its totals from the job's accumulators;
+ *       submitted detached ({@code flink run -d}), prints the job's id and where to follow it instead.</li>
  * </ol>
  */
 public final class JobLauncher {
@@ -112,15 +117,16 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
+            JobExecutionResult result;
             try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
                     ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
                     : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
-                if (!execute(env, onCluster, o, bs, out)) {
-                    return;  // detached: no result to wait for or report
-                }
+                result = execute(env, onCluster, o, bs, out);
             }
-            out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
-                    JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
+            if (result == null) {
+                return;  // detached: no result to wait for or report
+            }
+            out.println(doneLine(result));
             if (o.printOutput() > 0 && o.outputTopic() != null) {
                 var records = KafkaTopics.readSettled(bs, o.outputTopic(), Duration.ofSeconds(60));
                 out.println("output topic " + o.outputTopic() + " (read_committed), " + records.size() + " records:");
@@ -228,12 +234,22 @@ public final class JobLauncher {
         String rest = "http://" + conf.getOptional(RestOptions.ADDRESS).orElse("localhost") + ":" + conf.get(RestOptions.PORT);
         return "job " + id + " submitted detached; it runs on without this client. Follow it in the web UI at " + rest
                 + "/#/job/running/" + id + "/overview or the REST API at " + rest + "/jobs/" + id
-                + ", or with `flink list`;"
+                + " (its totals: the accumulators " + JobCount.RECORDS_IN + ", " + JobCount.DEAD_LETTERS + ", " + JobCount.RECORDS_OUT
+                + "), or with `flink list`;"
                 + " stop it with `flink stop --savepointPath DIR " + id + "` or `flink cancel " + id + "`";
     }
 
-    /** Runs the job; false when it was submitted detached and this client does not wait for it. */
-    private static boolean execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out)
+    /**
+     * The totals of a finished job, from its accumulators (see {@link JobCount}): right wherever its tasks ran,
+     * and each record counted once even when the job recovered and replayed some.
+     */
+    static String doneLine(JobExecutionResult result) {
+        return String.format("done: %,d records in, %,d dead letters, %,d out", JobCount.total(result, JobCount.RECORDS_IN),
+                JobCount.total(result, JobCount.DEAD_LETTERS), JobCount.total(result, JobCount.RECORDS_OUT));
+    }
+
+    /** Runs the job: its result, or null when it was submitted detached and this client does not wait for it. */
+    private static JobExecutionResult execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out)
             throws IOException {
         JobClient client;
         try {
@@ -243,14 +259,14 @@ public final class JobLauncher {
         }
         if (!waitsForResult(onCluster, env.getConfiguration())) {
             out.println(detachedMessage(client.getJobID(), env.getConfiguration()));
-            return false;
+            return null;
         }
         out.println("job " + client.getJobID() + " started");
         Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
-        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(),
+        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(), !onCluster,
                 o.inputTopic() != null ? bs : null, o.inputTopic(), o.groupId()).start()) {
-            client.getJobExecutionResult().get();
+            return client.getJobExecutionResult().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             client.cancel();
@@ -264,7 +280,6 @@ public final class JobLauncher {
                 // The hook is running or has run.
             }
         }
-        return true;
     }
 
     private static void feed(JobOptions o, String bs, PrintStream out) throws IOException {
@@ -316,11 +331,24 @@ public final class JobLauncher {
         return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
-    /** Counts output records for the progress line. */
-    private static final class CountOut<T> implements MapFunction<T, T> {
+    /** Counts output records: the job's total {@link JobCount#RECORDS_OUT}, and the embedded progress line's. */
+    private static final class CountOut<T> extends RichMapFunction<T, T> implements CheckpointedFunction {
+        private transient JobCount recordsOut;
+
+        @Override
+        public void initializeState(FunctionInitializationContext ctx) throws Exception {
+            recordsOut = JobCount.restore(JobCount.RECORDS_OUT, ctx, getRuntimeContext());
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+            recordsOut.snapshot();
+        }
+
         @Override
         public T map(T value) {
             JobProgress.RECORDS_OUT.increment();
+            recordsOut.add(1);
             return value;
         }
     }
