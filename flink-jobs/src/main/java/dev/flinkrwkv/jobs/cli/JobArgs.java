@@ -3,6 +3,7 @@ package dev.flinkrwkv.jobs.cli;
 import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
 import dev.flinkrwkv.jobs.runtime.JobSettings;
+import dev.flinkrwkv.jobs.runtime.RestartStrategy;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -26,6 +27,7 @@ public final class JobArgs {
             + " [--text-field F] [--key-field F | --key-pattern REGEX] [--default-key K] [--max-bytes "
             + RecordParser.DEFAULT_MAX_BYTES + "]"
             + " [--checkpoint-interval-ms 5000] [--checkpoint-dir DIR] [--web-ui-port PORT|-1] [--parallelism N]"
+            + " [--restart-strategy " + RestartStrategy.USAGE + "]"
             + " [--partitions 2] [--group-id G] [--transactional-id-prefix P] [--print N] [--progress-interval-ms 5000]"
             + " [--broker-check-ms 10000] [--overwrite | --append]";
 
@@ -62,12 +64,25 @@ public final class JobArgs {
                         : Paths.get("flink-rwkv-checkpoints", job))
                 .withCheckpointInterval(Duration.ofMillis(interval))
                 .withWebUiPort(a.integer("web-ui-port", 0))
-                .withParallelism(a.integer("parallelism", 0));
+                .withParallelism(a.integer("parallelism", 0))
+                .withRestarts(restarts(a));
         return new JobOptions(job, a.string("bootstrap-servers", null), inputTopic, inputFile, outputTopic, outputDir,
                 deadLetterTopic, deadLetterDir, a.has("feed") ? a.path("feed") : null, a.flag("bounded"),
                 a.string("group-id", "flink-rwkv-" + job), a.string("transactional-id-prefix", "flink-rwkv-" + job),
                 a.integer("partitions", 2), parser(a), settings, a.longValue("progress-interval-ms", 5000),
                 a.integer("print", 0), a.longValue("broker-check-ms", 10_000), existingOutput(a, outputDir, deadLetterDir));
+    }
+
+    /** {@code --restart-strategy}, or null for the default where the job runs. */
+    static RestartStrategy restarts(Args a) {
+        if (!a.has("restart-strategy")) {
+            return null;
+        }
+        try {
+            return RestartStrategy.parse(a.string("restart-strategy"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     private static JobOptions.ExistingOutput existingOutput(Args a, Path outputDir, Path deadLetterDir) {

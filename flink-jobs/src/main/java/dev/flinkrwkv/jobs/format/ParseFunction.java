@@ -1,8 +1,12 @@
 package dev.flinkrwkv.jobs.format;
 
+import dev.flinkrwkv.jobs.runtime.JobCount;
 import dev.flinkrwkv.jobs.runtime.JobProgress;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -10,10 +14,11 @@ import org.apache.flink.util.OutputTag;
 /**
  * The first step of every job: raw records in, {@link ParsedRecord}s out, and each record that cannot be
  * used to the {@link #DEAD_LETTERS} side output with its reason, so that one bad record never stops the
- * job. Stateless, so it needs no keying and recovers trivially. Counts both in the metrics
- * {@code parsedRecords} and {@code deadLetters}.
+ * job. Needs no keying: its only state is the job's counts of records in and dead letters (the accumulators
+ * {@link JobCount#RECORDS_IN} and {@link JobCount#DEAD_LETTERS}, exact across recoveries; also the live metrics
+ * {@code parsedRecords} and {@code deadLetters}).
  */
-public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord> {
+public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     /** Where the rejected records go: {@code stream.getSideOutput(ParseFunction.DEAD_LETTERS)}. */
@@ -22,9 +27,23 @@ public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord
     private final RecordParser parser;
     private transient Counter parsed;
     private transient Counter dead;
+    private transient JobCount recordsIn;
+    private transient JobCount deadLetters;
 
     public ParseFunction(RecordParser parser) {
         this.parser = parser;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext ctx) throws Exception {
+        recordsIn = JobCount.restore(JobCount.RECORDS_IN, ctx, getRuntimeContext());
+        deadLetters = JobCount.restore(JobCount.DEAD_LETTERS, ctx, getRuntimeContext());
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+        recordsIn.snapshot();
+        deadLetters.snapshot();
     }
 
     @Override
@@ -37,12 +56,14 @@ public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord
     public void processElement(RawRecord raw, Context ctx, Collector<ParsedRecord> out) {
         RecordParser.ParseResult r = parser.parse(raw);
         JobProgress.RECORDS_IN.increment();
+        recordsIn.add(1);
         if (r.isOk()) {
             parsed.inc();
             out.collect(r.record());
         } else {
             dead.inc();
             JobProgress.DEAD_LETTERS.increment();
+            deadLetters.add(1);
             ctx.output(DEAD_LETTERS, r.deadLetter());
         }
     }

@@ -3,7 +3,6 @@ package dev.flinkrwkv.jobs.runtime;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -20,10 +19,12 @@ import java.nio.file.Files;
  *
  * <ul>
  *   <li>{@link #embedded}: a MiniCluster inside this process (what the command line uses when no cluster
- *       is given): RocksDB, incremental checkpoints in a local directory, a fixed-delay restart strategy,
+ *       is given): RocksDB, incremental checkpoints in a local directory, restarts with exponential backoff
+ *       and no attempt limit,
  *       and the Flink web UI on a local port ({@link #description()} says where).</li>
  *   <li>{@link #submitted}: under {@code flink run}, the cluster's environment; the job asks for RocksDB
- *       and its checkpoint interval, and the cluster's configuration supplies checkpoint storage.</li>
+ *       and its checkpoint interval, and the cluster's configuration supplies checkpoint storage and, unless
+ *       {@code --restart-strategy} is given, the restart strategy.</li>
  *   <li>{@link #forMain}: for a job's plain {@code main}: the cluster's when started by {@code flink run},
  *       else embedded.</li>
  * </ul>
@@ -47,7 +48,7 @@ public final class JobEnvironment {
     }
 
     public static JobEnvironment embedded(JobSettings s) {
-        Configuration conf = common(s);
+        Configuration conf = common(s, true);
         try {
             Files.createDirectories(s.checkpointDir());
         } catch (IOException e) {
@@ -72,16 +73,18 @@ public final class JobEnvironment {
         env.setParallelism(parallelism);
         env.enableCheckpointing(s.checkpointInterval().toMillis());
         return new JobEnvironment(env, "embedded Flink cluster (MiniCluster, parallelism " + parallelism + ", RocksDB state), "
-                + ui + ", checkpoints every " + s.checkpointInterval().toMillis() + " ms in " + s.checkpointDir().toAbsolutePath());
+                + ui + ", checkpoints every " + s.checkpointInterval().toMillis() + " ms in " + s.checkpointDir().toAbsolutePath()
+                + ", " + s.restartsOn(true).describe());
     }
 
     public static JobEnvironment submitted(JobSettings s) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(common(s));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(common(s, false));
         if (s.parallelism() > 0) {
             env.setParallelism(s.parallelism());
         }
         env.enableCheckpointing(s.checkpointInterval().toMillis());
-        return new JobEnvironment(env, "Flink cluster (submitted), checkpoints every " + s.checkpointInterval().toMillis() + " ms");
+        return new JobEnvironment(env, "Flink cluster (submitted), checkpoints every " + s.checkpointInterval().toMillis() + " ms, "
+                + s.restartsOn(false).describe());
     }
 
     /** The cluster's environment under {@code flink run}; an embedded cluster when started any other way. */
@@ -94,7 +97,12 @@ public final class JobEnvironment {
         return !(StreamExecutionEnvironment.getExecutionEnvironment() instanceof LocalStreamEnvironment);
     }
 
-    private static Configuration common(JobSettings s) {
+    /**
+     * The configuration every job starts from. The restart strategy is set only where this program decides it:
+     * on the embedded cluster, or when {@code --restart-strategy} was given; otherwise a cluster's own
+     * {@code restart-strategy.*} settings apply (a strategy set by the job would silently override them).
+     */
+    static Configuration common(JobSettings s, boolean embedded) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
@@ -102,9 +110,7 @@ public final class JobEnvironment {
         // them. The model is slow per record, so with a backlog (a fed file, a lagging topic) aligned barriers
         // would wait for the whole backlog, and no output would be committed until it is through.
         conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, s.restartAttempts());
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, s.restartDelay());
+        s.restartsOn(embedded).applyTo(conf);
         return conf;
     }
 

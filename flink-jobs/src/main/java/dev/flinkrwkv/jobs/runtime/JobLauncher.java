@@ -12,9 +12,16 @@ import dev.flinkrwkv.jobs.kafka.CommittedTail;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
-import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -39,7 +46,8 @@ import java.util.function.Consumer;
  *       the pipeline &rarr; exactly-once output, on the embedded cluster or, under {@code flink run}, the
  *       cluster's environment; prints where everything is.</li>
  *   <li>Runs it with a progress line every few seconds until it ends (bounded input) or is stopped
- *       (Ctrl-C cancels the job and stops the broker).</li>
+ *       (Ctrl-C cancels the job and stops the broker), then prints its totals from the job's accumulators;
+ *       submitted detached ({@code flink run -d}), prints the job's id and where to follow it instead.</li>
  * </ol>
  */
 public final class JobLauncher {
@@ -109,13 +117,16 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
+            JobExecutionResult result;
             try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
                     ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
                     : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
-                execute(env, onCluster, o, bs, out);
+                result = execute(env, onCluster, o, bs, out);
             }
-            out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
-                    JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum());
+            if (result == null) {
+                return;  // detached: no result to wait for or report
+            }
+            out.println(doneLine(result));
             if (o.printOutput() > 0 && o.outputTopic() != null) {
                 var records = KafkaTopics.readSettled(bs, o.outputTopic(), Duration.ofSeconds(60));
                 out.println("output topic " + o.outputTopic() + " (read_committed), " + records.size() + " records:");
@@ -206,22 +217,56 @@ public final class JobLauncher {
         }
     }
 
-    private static void execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out) throws IOException {
+    /**
+     * True when this client waits for the job's result: always on the embedded cluster; under {@code flink run}
+     * unless it was given {@code -d} ({@code execution.attached: false}), when the client returns once the job
+     * is submitted and the job runs on without it.
+     */
+    static boolean waitsForResult(boolean onCluster, ReadableConfig conf) {
+        return !onCluster || conf.get(DeploymentOptions.ATTACHED);
+    }
+
+    /**
+     * What a detached submission prints instead of counts it cannot know: the job's id and where to follow and
+     * stop it (the cluster's web UI and REST API at the address this client submitted to, and the flink CLI).
+     */
+    static String detachedMessage(JobID id, ReadableConfig conf) {
+        String rest = "http://" + conf.getOptional(RestOptions.ADDRESS).orElse("localhost") + ":" + conf.get(RestOptions.PORT);
+        return "job " + id + " submitted detached; it runs on without this client. Follow it in the web UI at " + rest
+                + "/#/job/running/" + id + "/overview or the REST API at " + rest + "/jobs/" + id
+                + " (its totals: the accumulators " + JobCount.RECORDS_IN + ", " + JobCount.DEAD_LETTERS + ", " + JobCount.RECORDS_OUT
+                + "), or with `flink list`;"
+                + " stop it with `flink stop --savepointPath DIR " + id + "` or `flink cancel " + id + "`";
+    }
+
+    /**
+     * The totals of a finished job, from its accumulators (see {@link JobCount}): right wherever its tasks ran,
+     * and each record counted once even when the job recovered and replayed some.
+     */
+    static String doneLine(JobExecutionResult result) {
+        return String.format("done: %,d records in, %,d dead letters, %,d out", JobCount.total(result, JobCount.RECORDS_IN),
+                JobCount.total(result, JobCount.DEAD_LETTERS), JobCount.total(result, JobCount.RECORDS_OUT));
+    }
+
+    /** Runs the job: its result, or null when it was submitted detached and this client does not wait for it. */
+    private static JobExecutionResult execute(StreamExecutionEnvironment env, boolean onCluster, JobOptions o, String bs, PrintStream out)
+            throws IOException {
         JobClient client;
         try {
             client = env.executeAsync(o.jobName());
         } catch (Exception e) {
             throw new IOException("could not start the job: " + e.getMessage(), e);
         }
-        out.println("job " + client.getJobID() + " started");
-        if (onCluster && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
-            return;  // flink run -d: the job runs on without this client
+        if (!waitsForResult(onCluster, env.getConfiguration())) {
+            out.println(detachedMessage(client.getJobID(), env.getConfiguration()));
+            return null;
         }
+        out.println("job " + client.getJobID() + " started");
         Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
-        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(),
+        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(), !onCluster,
                 o.inputTopic() != null ? bs : null, o.inputTopic(), o.groupId()).start()) {
-            client.getJobExecutionResult().get();
+            return client.getJobExecutionResult().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             client.cancel();
@@ -286,11 +331,24 @@ public final class JobLauncher {
         return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
-    /** Counts output records for the progress line. */
-    private static final class CountOut<T> implements MapFunction<T, T> {
+    /** Counts output records: the job's total {@link JobCount#RECORDS_OUT}, and the embedded progress line's. */
+    private static final class CountOut<T> extends RichMapFunction<T, T> implements CheckpointedFunction {
+        private transient JobCount recordsOut;
+
+        @Override
+        public void initializeState(FunctionInitializationContext ctx) throws Exception {
+            recordsOut = JobCount.restore(JobCount.RECORDS_OUT, ctx, getRuntimeContext());
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+            recordsOut.snapshot();
+        }
+
         @Override
         public T map(T value) {
             JobProgress.RECORDS_OUT.increment();
+            recordsOut.add(1);
             return value;
         }
     }

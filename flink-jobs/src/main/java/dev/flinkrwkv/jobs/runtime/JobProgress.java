@@ -5,10 +5,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Process-wide counters that the console progress line reads: records read, dead letters, records
- * written and tokens evaluated. On the embedded cluster the operators run in this JVM and add to them
- * directly; on a real cluster they stay at zero here and the job's Flink metrics (web UI) tell the same.
- * Counts include records replayed after a recovery.
+ * Process-wide counters for the embedded cluster's live progress line only: records read, dead letters,
+ * records written and tokens evaluated. The embedded cluster's operators run in this JVM and add to them
+ * directly; on a real cluster they stay at zero in the client, so the progress line shows no counts there.
+ * They include records replayed after a recovery. A job's totals come from its accumulators
+ * ({@link JobCount}), exact in both cases.
  */
 public final class JobProgress {
     public static final LongAdder RECORDS_IN = new LongAdder();

@@ -13,27 +13,34 @@ import java.time.Duration;
  *                           under {@code flink run})
  * @param webUiPort          the embedded web UI's port: 0 for a free one (8081 if free), -1 for no UI
  * @param parallelism        0 for the number of cores
- * @param restartAttempts    restarts after a failure before the job gives up (fixed delay of one second)
+ * @param restarts           what follows a failure; null for the default: on the embedded cluster
+ *                           {@link RestartStrategy#EMBEDDED_DEFAULT}, under {@code flink run} the cluster's
+ *                           configuration ({@link RestartStrategy#CLUSTER})
  */
 public record JobSettings(Duration checkpointInterval, Path checkpointDir, int webUiPort, int parallelism,
-                          int restartAttempts, Duration restartDelay) {
+                          RestartStrategy restarts) {
     public static JobSettings defaults(Path checkpointDir) {
-        return new JobSettings(Duration.ofSeconds(5), checkpointDir, 0, 0, 10, Duration.ofSeconds(1));
+        return new JobSettings(Duration.ofSeconds(5), checkpointDir, 0, 0, null);
+    }
+
+    /** The restart strategy in effect on the embedded cluster ({@code embedded}) or a real one. */
+    public RestartStrategy restartsOn(boolean embedded) {
+        return restarts != null ? restarts : embedded ? RestartStrategy.EMBEDDED_DEFAULT : RestartStrategy.CLUSTER;
     }
 
     public JobSettings withCheckpointInterval(Duration d) {
-        return new JobSettings(d, checkpointDir, webUiPort, parallelism, restartAttempts, restartDelay);
+        return new JobSettings(d, checkpointDir, webUiPort, parallelism, restarts);
     }
 
     public JobSettings withWebUiPort(int port) {
-        return new JobSettings(checkpointInterval, checkpointDir, port, parallelism, restartAttempts, restartDelay);
+        return new JobSettings(checkpointInterval, checkpointDir, port, parallelism, restarts);
     }
 
     public JobSettings withParallelism(int p) {
-        return new JobSettings(checkpointInterval, checkpointDir, webUiPort, p, restartAttempts, restartDelay);
+        return new JobSettings(checkpointInterval, checkpointDir, webUiPort, p, restarts);
     }
 
-    public JobSettings withRestarts(int attempts, Duration delay) {
-        return new JobSettings(checkpointInterval, checkpointDir, webUiPort, parallelism, attempts, delay);
+    public JobSettings withRestarts(RestartStrategy r) {
+        return new JobSettings(checkpointInterval, checkpointDir, webUiPort, parallelism, r);
     }
 }

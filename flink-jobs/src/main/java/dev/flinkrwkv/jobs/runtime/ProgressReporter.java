@@ -16,11 +16,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Prints a progress line every few seconds while a job runs: records read, dead letters, records written,
  * tokens per second over the last interval, and for a Kafka input the consumer lag (the input topic's end
- * offsets minus the offsets the job committed at its last checkpoint).
+ * offsets minus the offsets the job committed at its last checkpoint). The counts are this process's
+ * {@link JobProgress} counters, which only the embedded cluster's tasks add to; for a job on a cluster the
+ * line has the lag only and points to the web UI, where the job's metrics and accumulators are.
  */
 public final class ProgressReporter implements AutoCloseable {
     private final PrintStream out;
     private final long intervalMs;
+    private final boolean localCounts;
     private final String bootstrapServers;  // null: no lag (file input)
     private final String topic;
     private final String groupId;
@@ -28,9 +31,11 @@ public final class ProgressReporter implements AutoCloseable {
     private Admin admin;
     private volatile boolean stop;
 
-    public ProgressReporter(PrintStream out, long intervalMs, String bootstrapServers, String topic, String groupId) {
+    /** {@code localCounts}: the job's tasks run in this process (the embedded cluster), so its counters are the job's. */
+    public ProgressReporter(PrintStream out, long intervalMs, boolean localCounts, String bootstrapServers, String topic, String groupId) {
         this.out = out;
         this.intervalMs = intervalMs;
+        this.localCounts = localCounts;
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.groupId = groupId;
@@ -64,6 +69,9 @@ public final class ProgressReporter implements AutoCloseable {
     /** The progress line for now, with {@code tokensPerSecond} measured by the caller. */
     String line(double tokensPerSecond) {
         String lag = lag();
+        if (!localCounts) {
+            return "progress: running on the cluster (counts in its web UI)" + (lag == null ? "" : ", lag " + lag);
+        }
         return String.format(Locale.ROOT, "progress: %,d records in, %,d dead letters, %,d out, %,.0f tokens/s%s",
                 JobProgress.RECORDS_IN.sum(), JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum(), tokensPerSecond,
                 lag == null ? "" : ", lag " + lag);

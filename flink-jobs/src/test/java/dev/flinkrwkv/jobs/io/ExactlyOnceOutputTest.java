@@ -9,6 +9,7 @@ import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import dev.flinkrwkv.jobs.runtime.JobEnvironment;
 import dev.flinkrwkv.jobs.runtime.JobSettings;
+import dev.flinkrwkv.jobs.runtime.RestartStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ValueState;
@@ -156,7 +157,7 @@ class ExactlyOnceOutputTest {
 
     private static void runJob(Path checkpoints, Input input, Output out, Output deadLetters, boolean injectFailure) throws Exception {
         JobEnvironment je = JobEnvironment.embedded(JobSettings.defaults(checkpoints).withCheckpointInterval(Duration.ofMillis(150))
-                .withWebUiPort(-1).withParallelism(2).withRestarts(3, Duration.ofMillis(100)));
+                .withWebUiPort(-1).withParallelism(2).withRestarts(RestartStrategy.fixedDelay(3, Duration.ofMillis(100))));
         StreamExecutionEnvironment env = je.env();
         DataStream<RawRecord> raw = input.open(env).map(new Throttle()).name("throttle");
         SingleOutputStreamOperator<ParsedRecord> parsed = raw.process(

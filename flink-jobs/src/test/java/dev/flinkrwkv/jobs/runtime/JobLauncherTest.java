@@ -9,11 +9,18 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.function.SerializableFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -164,10 +171,12 @@ class JobLauncherTest {
             FailureInjection.reset();
             run(new CountPipeline(), concat(common, "--input-topic", "in", "--output-topic", "clean-out", "--dead-letter-topic", "clean-dlq",
                     "--group-id", "clean", "--transactional-id-prefix", "clean", "--checkpoint-dir", tmp.resolve("cp1").toString()));
-            run(FailureInjection.failingOnce(new CountPipeline(), 3), concat(common, "--input-topic", "in", "--output-topic", "failed-out",
+            String failedRun = run(FailureInjection.failingOnce(new CountPipeline(), 3), concat(common, "--input-topic", "in", "--output-topic", "failed-out",
                     "--dead-letter-topic", "failed-dlq", "--group-id", "failed", "--transactional-id-prefix", "failed",
                     "--checkpoint-dir", tmp.resolve("cp2").toString()));
             assertTrue(FailureInjection.FAILED.get(), "no failure was injected");
+            // the totals count each record once, though the restart replayed those after the checkpoint
+            assertTrue(failedRun.contains("done: 400 records in, 0 dead letters, 400 out"), failedRun);
             var clean = perKey(KafkaTopics.readSettled(bs, "clean-out", Duration.ofSeconds(60)));
             var failed = perKey(KafkaTopics.readSettled(bs, "failed-out", Duration.ofSeconds(60)));
             assertEquals(5, clean.size());
@@ -200,6 +209,62 @@ class JobLauncherTest {
         List<String> dead = lines(tmp.resolve("out-dead-letters"));
         assertEquals(1, dead.size());
         assertTrue(dead.get(0).contains("\"EMPTY\"") && dead.get(0).contains("\"offset\":12"), dead.get(0));
+    }
+
+    /**
+     * As under {@code flink run -d} against a session cluster (here a MiniCluster reached through its REST
+     * API, as the flink client reaches a standalone cluster): the client prints the job's id and where to
+     * follow it, not counts it cannot know, and returns while the job runs on and commits its output.
+     */
+    @Test
+    @Timeout(180)
+    void aDetachedSubmissionPrintsTheJobIdAndWhereToFollowItInsteadOfCounts(@TempDir Path tmp) throws Exception {
+        Path outDir = tmp.resolve("out");
+        Configuration clusterConf = new Configuration();
+        clusterConf.set(RestOptions.BIND_PORT, "0");
+        try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(clusterConf)
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
+            cluster.start();
+            java.net.URI rest = cluster.getRestAddress().get();
+            String out;
+            FlinkRunContext.install(rest, true);
+            try {
+                out = run("--input", writeLog(tmp).toString(), "--output-dir", outDir.toString(), "--key-pattern", "^(\\w+) ",
+                        "--parallelism", "1", "--checkpoint-interval-ms", "200");
+            } finally {
+                FlinkRunContext.reset();
+            }
+            String ui = "http://" + rest.getHost() + ":" + rest.getPort();
+            assertTrue(out.contains("Flink cluster (submitted)"), out);
+            assertTrue(out.matches("(?s).*job [0-9a-f]{32} submitted detached; it runs on without this client\\. Follow it in the web UI"
+                    + " at " + java.util.regex.Pattern.quote(ui) + "/#/job/running/[0-9a-f]{32}/overview or the REST API at .*"), out);
+            assertFalse(out.contains("done:"), out);
+            assertFalse(out.contains("progress:"), out);
+            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            while ((!Files.isDirectory(outDir) || lines(outDir).size() < 30) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertTrue(Files.isDirectory(outDir), "the detached job wrote no output");
+            assertEquals(30, lines(outDir).size(), "the detached job did not finish its output");
+        }
+    }
+
+    /** Installs what {@code flink run} installs: a context environment that submits to a cluster's REST address. */
+    static final class FlinkRunContext extends StreamExecutionEnvironment {
+        static void install(java.net.URI rest, boolean detached) {
+            initializeContextEnvironment(conf -> {
+                Configuration c = new Configuration(conf);
+                c.set(DeploymentOptions.TARGET, "remote");
+                c.set(DeploymentOptions.ATTACHED, !detached);
+                c.set(RestOptions.ADDRESS, rest.getHost());
+                c.set(RestOptions.PORT, rest.getPort());
+                return new StreamExecutionEnvironment(c);
+            });
+        }
+
+        static void reset() {
+            resetContextEnvironment();
+        }
     }
 
     /** A rerun into a directory with output: refused with one line; --append adds to it, --overwrite replaces it. */
