@@ -54,7 +54,7 @@ public final class ScoreLogsCommand implements Command {
         }
         ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.parse(args), detector, textChars);
         boolean printFlagged = args.flag("print-flagged");
-        out.println(ByteModel.check(model));
+        out.println(ModelTokenizer.ofModel(args).requireBytes("score-logs scores lines byte by byte").describe());
         FitInfo fit = FitInfo.read(model);
         job.withFitCheck(fit, FitInfo.pathFor(model).getFileName().toString());
         if (fit != null && Double.isFinite(fit.expectedBitsPerByte())) {

@@ -45,7 +45,7 @@ class EnrichmentTest {
 
     @Test
     void generationJson() throws Exception {
-        JsonNode j = JSON.readTree(Generation.toJson("s1", "prompts", 1, 12, 31, "héllo".getBytes(StandardCharsets.UTF_8), 6,
+        JsonNode j = JSON.readTree(Generation.toJson("s1", "prompts", 1, 12, 31, "héllo", 6,
                 Generation.Stop.STOP_SEQUENCE));
         assertEquals("s1", j.get("key").asText());
         assertEquals(12, j.get("offset").asLong());
