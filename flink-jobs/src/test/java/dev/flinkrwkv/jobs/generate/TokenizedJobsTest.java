@@ -147,8 +147,12 @@ class TokenizedJobsTest {
      * (weight 0, bias the first unit vector), and the head's row for {@code id} alone is large along it.
      */
     private static Path always(int id, String name) throws IOException {
+        return always(world, id, name);
+    }
+
+    private static Path always(Path source, int id, String name) throws IOException {
         Path p = dir.resolve(name);
-        ModelFile f = ModelFile.open(world);
+        ModelFile f = ModelFile.open(source);
         try (ModelWriter w = ModelWriter.create(p, f.fileVersion(), f.vocab(), f.embed(), f.layers(), f.mainTypeCode())) {
             for (Tensor t : f.tensors().values()) {
                 float[] v = t.toFloats();
@@ -189,6 +193,21 @@ class TokenizedJobsTest {
                 assertEquals("", g.get("text").asText(), g.toString());
             }
         }
+    }
+
+    @Test
+    void aPaddedModelGeneratesOnlyIdsOfItsTokenizer() throws IOException {
+        // vocabulary 50304: the 20B tokenizer's 50277 ids padded; the crafted head favours padding id 50300
+        Path padded = dir.resolve("padded.bin");
+        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
+        Path model = always(padded, 50300, "padded-always.bin");
+        List<JsonNode> out = job("generate", model, List.of("{\"s\":\"a\",\"p\":\"Hello world\"}"),
+                "--text-field", "p", "--key-field", "s", "--greedy", "--max-tokens", "5");
+        Tokenizer neox = Tokenizers.named("20b");
+        RwkvModel m = RwkvModel.load(model);
+        int[] ids = greedy(m, m.initialState(), 0, neox.encode("Hello world"), 5, neox, null);
+        assertEquals(5, out.get(0).get("tokens").asInt());
+        assertEquals(shown(neox, ids, null), out.get(0).get("text").asText());
     }
 
     @Test
