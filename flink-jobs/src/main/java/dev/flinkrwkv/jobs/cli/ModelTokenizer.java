@@ -28,20 +28,11 @@ public final class ModelTokenizer {
 
     /** Opens {@code --model} (its header and tensor table) and picks and checks the tokenizer. */
     public static ModelTokenizer of(Args a) throws IOException {
-        return of(a, true);
-    }
-
-    /** Opens {@code --model}; the tokenizer is the model's, for commands without {@code --tokenizer}. */
-    public static ModelTokenizer ofModel(Args a) throws IOException {
-        return of(a, false);
-    }
-
-    private static ModelTokenizer of(Args a, boolean named) throws IOException {
         Path model = a.path("model");
         ModelFile file = ModelFile.open(model);
         Tokenizer t;
         try {
-            t = named && a.has("tokenizer") ? Tokenizers.named(a.string("tokenizer")) : Tokenizers.forVocabulary(file.vocab());
+            t = a.has("tokenizer") ? Tokenizers.named(a.string("tokenizer")) : Tokenizers.forVocabulary(file.vocab());
             Tokenizers.checkFits(t, file.vocab());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model " + model + ": " + e.getMessage(), e);
@@ -59,19 +50,6 @@ public final class ModelTokenizer {
 
     public int vocab() {
         return file.vocab();
-    }
-
-    /**
-     * Fails in one line unless the tokenizer is the byte-level one, for commands that still score byte by byte.
-     *
-     * @param what the command and why, e.g. {@code "score-logs scores lines byte by byte"}
-     */
-    public ModelTokenizer requireBytes(String what) {
-        if (!"bytes".equals(tokenizer.name())) {
-            throw new IllegalArgumentException(what + ", which needs a byte-level model (vocabulary 256) and the bytes"
-                    + " tokenizer; model " + model + " has a vocabulary of " + file.vocab() + ", tokenizer " + tokenizer.name());
-        }
-        return this;
     }
 
     /** One line describing the model and its tokenizer, for the console. */

@@ -244,6 +244,47 @@ class TokenizedJobsTest {
     }
 
     @Test
+    void scoreLogsOnAWorldModelScoresEachLinesTokens() throws IOException {
+        Path base = Files.createTempDirectory(dir, "score-logs");
+        List<String> lines = List.of("kernel: eth0 link up", "kernel: eth0 link down — retrying");
+        Path in = base.resolve("in.log");
+        Files.write(in, lines, StandardCharsets.UTF_8);
+        Run r = run("score-logs", "--model", world.toString(), "--input", in.toString(), "--output-dir",
+                base.resolve("out").toString(), "--checkpoint-dir", base.resolve("cp").toString(), "--web-ui-port", "-1",
+                "--parallelism", "1");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("tokenizer world"), r.out());
+        List<JsonNode> out = new ArrayList<>();
+        try (var files = Files.list(base.resolve("out"))) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("part")).toList()) {
+                for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    out.add(JSON.readTree(l));
+                }
+            }
+        }
+        out.sort((a, b) -> Long.compare(a.get("offset").asLong(), b.get("offset").asLong()));
+        // the plain way: one key's history \n line \n line ..., each line's own tokens scored
+        RwkvModel m = RwkvModel.load(world);
+        RwkvEvaluator ev = m.newEvaluator();
+        RwkvState s = m.initialState();
+        float[] logits = new float[m.vocab()];
+        int newline = WORLD.encode("\n")[0];
+        ev.step(s, newline, logits);
+        assertEquals(2, out.size(), out.toString());
+        for (int i = 0; i < lines.size(); i++) {
+            int[] ids = WORLD.encode(lines.get(i));
+            double bits = 0;
+            for (int id : ids) {
+                bits -= (float) LogProbs.of(logits, 0, m.vocab(), id) / Math.log(2);
+                ev.step(s, id, logits);
+            }
+            ev.step(s, newline, logits);
+            assertEquals(ids.length, out.get(i).get("tokens").asInt());
+            assertEquals(bits / ids.length, out.get(i).get("mean_bits").asDouble(), 1e-4);
+        }
+    }
+
+    @Test
     void tokenTextIsTheTokensTextOrItsBytes() {
         assertEquals("\n\n", TokenText.of(WORLD, WORLD.encode("\n\n")[0]));
         assertEquals(" the", TokenText.of(WORLD, WORLD.encode(" the")[0]));
