@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkrwkv.jobs.Main;
 import dev.flinkrwkv.jobs.Shared;
 import dev.flinkrwkv.jobs.enrich.TokenText;
+import dev.flinkrwkv.jobs.logs.LineSurprisal;
+import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
 import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.model.ModelWriter;
 import dev.flinkrwkv.model.RandomModel;
@@ -281,6 +283,12 @@ class TokenizedJobsTest {
             ev.step(s, newline, logits);
             assertEquals(ids.length, out.get(i).get("tokens").asInt());
             assertEquals(bits / ids.length, out.get(i).get("mean_bits").asDouble(), 1e-4);
+        }
+        // eval-logs' offline scorer feeds the same tokens: the same scores
+        LineSurprisal[] offline = new RwkvLineScorer(m, WORLD).score(
+                lines.stream().map(l -> l.getBytes(StandardCharsets.UTF_8)).toList(), n -> { });
+        for (int i = 0; i < lines.size(); i++) {
+            assertEquals(offline[i].meanBits(), out.get(i).get("mean_bits").asDouble(), 1e-5);
         }
     }
 
