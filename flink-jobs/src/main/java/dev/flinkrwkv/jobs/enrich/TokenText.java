@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * How a token is shown in JSON output: the text it stands for when its bytes are valid UTF-8 (JSON escapes
  * control characters); otherwise, for a token that holds part of a multi-byte character (every byte of 0x80 and
  * above in a byte-level vocabulary, some tokens of World and 20B), its ASCII bytes as characters and every other
- * byte as {@code <0xNN>}.
+ * byte as {@code <0xNN>}. A padding id beyond the tokenizer's vocabulary is shown as empty text.
  */
 public final class TokenText {
     private TokenText() {}
@@ -27,6 +27,9 @@ public final class TokenText {
     }
 
     public static String of(Tokenizer t, int token) {
+        if (token >= t.vocab()) {
+            return ""; // an id of a model padded beyond its tokenizer (50304 for 20B's 50277) stands for no text
+        }
         byte[] b = t.decodeBytes(new int[] {token});
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

@@ -300,6 +300,7 @@ class TokenizedJobsTest {
         assertTrue(split.length > 1);
         assertTrue(TokenText.of(WORLD, split[0]).startsWith("<0xF0>"), TokenText.of(WORLD, split[0]));
         assertEquals("<0xC3>", TokenText.ofByte(0xC3));
+        assertEquals("", TokenText.of(Tokenizers.named("20b"), 50300)); // padding of a 50304 model
     }
 
     @Test
