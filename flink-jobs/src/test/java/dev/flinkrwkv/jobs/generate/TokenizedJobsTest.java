@@ -323,6 +323,30 @@ class TokenizedJobsTest {
     }
 
     @Test
+    void evalTextOnAWorldModelWritesTheLogProbOfEachNextToken() throws IOException {
+        String t = "Flink keeps state per key \u2014 \u00e9t\u00e9 \uD83E\uDD80.";
+        Path text = dir.resolve("world.txt");
+        Files.writeString(text, t, StandardCharsets.UTF_8);
+        Path lp = dir.resolve("world.f32");
+        Run r = run("eval", "--model", world.toString(), "--text", text.toString(), "--logprobs", lp.toString());
+        assertEquals(0, r.exit(), r.err());
+        int[] ids = WORLD.encode(t);
+        RwkvModel m = RwkvModel.load(world);
+        RwkvEvaluator ev = m.newEvaluator();
+        RwkvState s = m.initialState();
+        float[] logits = new float[m.vocab()];
+        ByteBuffer got = ByteBuffer.wrap(Files.readAllBytes(lp)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(4 * (ids.length - 1), got.remaining());
+        for (int i = 0; i < ids.length; i++) {
+            if (i > 0) {
+                assertEquals((float) LogProbs.of(logits, 0, m.vocab(), ids[i]), got.getFloat(), 0f);
+            }
+            ev.step(s, ids[i], logits);
+        }
+        assertTrue(r.out().startsWith(ids.length + " tokens,") && r.out().contains("bits per byte"), r.out());
+    }
+
+    @Test
     void aTokenizerTheModelLacksIdsForIsOneLine() {
         for (String[] argv : List.of(
                 new String[] {"generate", "--model", PTH.toString(), "--tokenizer", "20b", "--input", "x"},
