@@ -5,6 +5,7 @@ import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.sample.Sampler;
 import dev.flinkrwkv.sample.SplitMix64;
+import dev.flinkrwkv.tokenize.Tokenizer;
 
 import java.util.Arrays;
 
@@ -32,11 +33,21 @@ final class LockstepGenerator extends LockstepLoop {
     private final GenerateOptions options;
     private final Sampler sampler;
     private final SplitMix64 rng = new SplitMix64(0);
+    /** Tokens are drawn from ids below this: the tokenizer's vocabulary, which a padded model's exceeds. */
+    private final int sampleVocab;
+    private final StopTexts stopTexts;
 
     LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
+        this(model, config, null);
+    }
+
+    /** @param tokenizer the operator's tokenizer, or null when records carry ids and none was named */
+    LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config, Tokenizer tokenizer) {
         super(model, config);
         this.options = config.generate();
         this.sampler = new Sampler(options.sampler());
+        this.sampleVocab = tokenizer != null ? Math.min(vocab, tokenizer.vocab()) : vocab;
+        this.stopTexts = tokenizer != null ? new StopTexts(tokenizer, options.stopTexts()) : null;
     }
 
     /** Emits finished records; true when the lane's current record needs another step. */
@@ -78,10 +89,11 @@ final class LockstepGenerator extends LockstepLoop {
             lane.generated = new int[options.maxNewTokens()];
         }
         rng.setState(lane.state.rng());
-        int token = sampler.sample(logits, off, vocab, rng);
+        int token = sampler.sample(logits, off, sampleVocab, rng);
         lane.state.setRng(rng.state());
         lane.generated[lane.generatedCount++] = token;
-        if (options.stopLength(lane.generated, lane.generatedCount) > 0) {
+        if (options.stopLength(lane.generated, lane.generatedCount) > 0
+                || stopTexts != null && !stopTexts.isEmpty() && stopTexts.endsWithin(lane.generated, lane.generatedCount)) {
             finish(lane, RwkvResult.STOP_SEQUENCE);
         } else if (lane.generatedCount == options.maxNewTokens()) {
             finish(lane, RwkvResult.MAX_TOKENS);

@@ -4,6 +4,7 @@ import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.sample.SplitMix64;
 import dev.flinkrwkv.state.KeyState;
 import dev.flinkrwkv.state.RwkvStateSerializer;
+import dev.flinkrwkv.tokenize.Tokenizer;
 
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -79,6 +80,8 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     private final RwkvOperatorConfig<IN> config;
 
     private transient RwkvModel model;
+    /** The tokenizer of text records and generated text; null when records carry ids and none is needed. */
+    private transient Tokenizer tokenizer;
     private transient LaneEvaluator evaluator;
     private transient ValueState<KeyState> stored;
     /** The keys' random generator states; only when generating. */
@@ -104,9 +107,13 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         super.open();
         // one model per file per task manager, shared with this operator's other subtasks there
         model = SharedModels.acquire(Path.of(config.modelPath()));
-        if (config.tokenizerVocab() > model.vocab()) {
-            throw new IllegalArgumentException("the tokenizer's vocabulary (" + config.tokenizerVocab()
-                    + ") is larger than model " + config.modelPath() + "'s (" + model.vocab() + ")");
+        boolean stopTexts = config.generate() != null && !config.generate().stopTexts().isEmpty();
+        if (config.text() != null || config.tokenizer() != null || stopTexts) {
+            try {
+                tokenizer = config.tokenizerFor(model.vocab());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("model " + config.modelPath() + ": " + e.getMessage(), e);
+            }
         }
         if (config.startToken() >= model.vocab()) {
             throw new IllegalArgumentException("start token " + config.startToken() + " outside the vocabulary of "
@@ -126,7 +133,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         // RocksDB (de)serializes on every access; the heap backend hands out its own objects, which the
         // operator then must not change in place
         copyOnAccess = !getKeyedStateBackend().isSafeToReuseKVState();
-        evaluator = config.generate() != null ? new LockstepGenerator(model, config) : new LockstepScorer(model, config);
+        evaluator = config.generate() != null ? new LockstepGenerator(model, config, tokenizer) : new LockstepScorer(model, config);
         resident = new ResidentStates(4L * model.stateSize() + 64);
         buffer = new LinkedHashMap<>();
         reuse = new StreamRecord<>(null);
@@ -147,7 +154,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
     public void processElement(StreamRecord<IN> element) throws Exception {
         Object key = getCurrentKey();
         IN value = element.getValue();
-        int[] tokens = config.tokens().tokens(value);
+        int[] tokens = config.text() != null ? tokenizer.encode(config.text().get(value)) : config.tokens().tokens(value);
         String tag = config.tag() != null ? config.tag().get(value) : null;
         checkTokens(tokens, key, tag);
         long ts = element.hasTimestamp() ? element.getTimestamp() : PendingRecord.NO_TIMESTAMP;

@@ -1,8 +1,8 @@
 package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.state.StatePrecision;
-import dev.flinkrwkv.tokenize.ByteTokenizer;
 import dev.flinkrwkv.tokenize.Tokenizer;
+import dev.flinkrwkv.tokenize.Tokenizers;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -16,7 +16,7 @@ import java.util.Set;
  * <pre>{@code
  * RwkvOperatorConfig<LogLine> cfg = RwkvOperatorConfig.<LogLine>builder()
  *         .model("/models/rwkv7-0.1B.bin")
- *         .text(LogLine::message)            // bytes for vocabulary 256; .tokens(...) for token ids
+ *         .text(LogLine::message)            // the model's tokenizer; .tokenizer(...) to name one, .tokens(...) for ids
  *         .tag(LogLine::id)
  *         .emit(ScoreOutput.TOP_K).topK(5)
  *         .maxBatchSize(64).maxBatchDelay(Duration.ofMillis(20))
@@ -30,6 +30,8 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
 
     private final String modelPath;
     private final RecordTokens<IN> tokens;
+    private final RecordField<IN> text;
+    private final Tokenizer tokenizer;
     private final RecordField<IN> tag;
     private final Set<ScoreOutput> outputs;
     private final int topK;
@@ -41,12 +43,13 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     private final Duration idleStateTtl;
     private final boolean resetStatesOnModelChange;
     private final int startToken;
-    private final int tokenizerVocab;
     private final GenerateOptions generate;
 
     private RwkvOperatorConfig(Builder<IN> b) {
         this.modelPath = b.modelPath;
         this.tokens = b.tokens;
+        this.text = b.text;
+        this.tokenizer = b.tokenizer;
         this.tag = b.tag;
         this.outputs = b.outputs.isEmpty() ? EnumSet.noneOf(ScoreOutput.class) : EnumSet.copyOf(b.outputs);
         this.topK = b.topK;
@@ -58,7 +61,6 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         this.idleStateTtl = b.idleStateTtl;
         this.resetStatesOnModelChange = b.resetStatesOnModelChange;
         this.startToken = b.startToken;
-        this.tokenizerVocab = b.tokenizerVocab;
         this.generate = b.generate;
     }
 
@@ -70,8 +72,32 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return modelPath;
     }
 
+    /** How records give their token ids, when they carry ids ({@link Builder#tokens}); null when they carry text. */
     public RecordTokens<IN> tokens() {
         return tokens;
+    }
+
+    /** The text field, when records carry text ({@link Builder#text}); null when they carry ids. */
+    public RecordField<IN> text() {
+        return text;
+    }
+
+    /** The tokenizer named with {@link Builder#tokenizer}, or null: the model's ({@link #tokenizerFor}). */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /**
+     * The tokenizer used with a model of vocabulary {@code modelVocab}: the one named, else the one known for that
+     * vocabulary ({@link Tokenizers#forVocabulary}).
+     *
+     * @throws IllegalArgumentException in one line, when the named tokenizer gives ids the model does not have,
+     *                                  or none is named and none is known for the vocabulary
+     */
+    public Tokenizer tokenizerFor(int modelVocab) {
+        Tokenizer t = tokenizer != null ? tokenizer : Tokenizers.forVocabulary(modelVocab);
+        Tokenizers.checkFits(t, modelVocab);
+        return t;
     }
 
     /** The tag function, or null. */
@@ -131,15 +157,12 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return generate;
     }
 
-    /** The tokenizer's vocabulary when records are text (checked against the model's), else 0. */
-    int tokenizerVocab() {
-        return tokenizerVocab;
-    }
-
     /** Builds a {@link RwkvOperatorConfig}; {@link #model} and one of {@link #tokens}/{@link #text} are required. */
     public static final class Builder<IN> {
         private String modelPath;
         private RecordTokens<IN> tokens;
+        private RecordField<IN> text;
+        private Tokenizer tokenizer;
         private RecordField<IN> tag;
         private final Set<ScoreOutput> outputs = EnumSet.noneOf(ScoreOutput.class);
         private int topK = 5;
@@ -151,7 +174,6 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         private Duration idleStateTtl;
         private boolean resetStatesOnModelChange;
         private int startToken;
-        private int tokenizerVocab;
         private GenerateOptions generate;
 
         private Builder() {}
@@ -165,22 +187,35 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         /** Records carry token ids. */
         public Builder<IN> tokens(RecordTokens<IN> tokens) {
             this.tokens = Objects.requireNonNull(tokens, "tokens");
-            this.tokenizerVocab = 0;
+            this.text = null;
             return this;
         }
 
-        /** Records carry text, tokenized by {@code tokenizer}. */
-        public Builder<IN> text(RecordField<IN> text, Tokenizer tokenizer) {
-            Objects.requireNonNull(text, "text");
-            Objects.requireNonNull(tokenizer, "tokenizer");
-            this.tokens = r -> tokenizer.encode(text.get(r));
-            this.tokenizerVocab = tokenizer.vocab();
-            return this;
-        }
-
-        /** Records carry text, as UTF-8 bytes (models with vocabulary 256). */
+        /**
+         * Records carry text, tokenized by the {@link #tokenizer} named, or by default by the model's own: the one
+         * {@link Tokenizers#forVocabulary} knows for the model's vocabulary (World for 65536, 20B for 50277 and
+         * 50304, bytes for 256), chosen when the operator opens.
+         */
         public Builder<IN> text(RecordField<IN> text) {
-            return text(text, new ByteTokenizer());
+            this.text = Objects.requireNonNull(text, "text");
+            this.tokens = null;
+            return this;
+        }
+
+        /** Records carry text, tokenized by {@code tokenizer}: {@code text(text).tokenizer(tokenizer)}. */
+        public Builder<IN> text(RecordField<IN> text, Tokenizer tokenizer) {
+            return text(text).tokenizer(tokenizer);
+        }
+
+        /**
+         * The tokenizer for text records and for decoding generated text (default: the model's, see
+         * {@link #text(RecordField)}). When the operator opens it fails, in one line naming both sizes, if the
+         * tokenizer gives ids the model does not have. A model padded beyond its tokenizer (50304 for the 20B
+         * tokenizer's 50277) generates only ids of the tokenizer.
+         */
+        public Builder<IN> tokenizer(Tokenizer tokenizer) {
+            this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+            return this;
         }
 
         /** Copies a field of each record into its result's tag (an id, say). */
@@ -296,7 +331,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
             if (modelPath == null) {
                 throw new IllegalStateException("no model: call model(path)");
             }
-            if (tokens == null) {
+            if (tokens == null && text == null) {
                 throw new IllegalStateException("no tokens: call tokens(...) or text(...)");
             }
             return new RwkvOperatorConfig<>(this);

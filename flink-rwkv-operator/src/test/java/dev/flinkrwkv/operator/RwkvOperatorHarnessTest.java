@@ -58,6 +58,31 @@ class RwkvOperatorHarnessTest {
     }
 
     @Test
+    void textRecordsUseTheModelsTokenizerAndAMismatchFailsAtOpenInOneLine() throws Exception {
+        RwkvOperatorConfig.Builder<Long> text = RwkvOperatorConfig.<Long>builder().model(MODEL.toString())
+                .text(TestRecords::text)
+                .tag(String::valueOf).emit(ScoreOutput.LOG_PROBS).maxBatchSize(4).maxBatchDelay(Duration.ZERO);
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new RwkvOperator<>(text.build()),
+                (Long i) -> TestRecords.key(i, KEYS), Types.STRING)) {
+            h.open();
+            for (long i = 0; i < 12; i++) {
+                h.processElement(i, i);
+            }
+            ResultLines.assertMatches(reference(12), results(h.getOutput()));
+        }
+        RwkvOperatorConfig<Long> wrong = text.tokenizer(dev.flinkrwkv.tokenize.Tokenizers.named("20b")).build();
+        RwkvOperator<Long> op = new RwkvOperator<>(wrong);
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(op, (Long i) -> TestRecords.key(i, KEYS), Types.STRING);
+        try {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, h::open);
+            assertEquals("model " + MODEL + ": the 20b tokenizer gives ids up to 50276 but the model's vocabulary has 256"
+                    + " ids (0 to 255); this model's tokenizer is bytes", e.getMessage());
+        } finally {
+            op.close(); // as a task does after a failed open (finish is only for the end of input)
+        }
+    }
+
+    @Test
     void theBatchTimerFlushesThenTheHeldWatermarkFollowsAndTimestampsAreKept() throws Exception {
         try (var h = harness(100)) {
             h.setProcessingTime(0);

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ByteTokenizerTest {
     @Test
@@ -17,8 +19,14 @@ class ByteTokenizerTest {
     }
 
     @Test
-    void aTextConfigTokenizesTheRecordsText() {
+    void aTextConfigTokenizesWithTheModelsTokenizerUnlessOneIsNamed() {
         RwkvOperatorConfig<String> cfg = RwkvOperatorConfig.<String>builder().model("m.bin").text(s -> s).build();
-        assertArrayEquals(new int[] {104, 105}, cfg.tokens().tokens("hi"));
+        assertArrayEquals(new int[] {104, 105}, cfg.tokenizerFor(256).encode("hi"));
+        assertEquals("world", cfg.tokenizerFor(65536).name());
+        RwkvOperatorConfig<String> named = RwkvOperatorConfig.<String>builder().model("m.bin")
+                .text(s -> s).tokenizer(Tokenizers.named("20b")).build();
+        assertEquals("20b", named.tokenizerFor(50304).name());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> named.tokenizerFor(256));
+        assertTrue(e.getMessage().contains("20b tokenizer") && e.getMessage().contains("256"), e.getMessage());
     }
 }

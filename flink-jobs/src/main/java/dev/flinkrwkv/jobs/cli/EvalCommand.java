@@ -7,12 +7,15 @@ import dev.flinkrwkv.rwkv.RwkvState;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * {@code eval}: feeds a file's bytes as tokens from the initial state and writes the log-prob of each next
- * byte, and optionally the last logits and the last state, as little-endian float32 files.
+ * {@code eval}: feeds a file from the initial state and writes the log-prob of each next token, and optionally the
+ * last logits and the last state, as little-endian float32 files. {@code --text FILE} reads the file as UTF-8
+ * text and tokenizes it ({@code --tokenizer}, by default the model's); {@code --input FILE} feeds the file's raw
+ * bytes as tokens, any bytes, for byte-level models (vocabulary 256) only.
  */
 public final class EvalCommand implements Command {
     @Override
@@ -22,43 +25,64 @@ public final class EvalCommand implements Command {
 
     @Override
     public String summary() {
-        return "feed a file's bytes; write per-byte log-probs, last logits and state (float32)";
+        return "feed a text (tokenized) or a file's bytes; write per-token log-probs, last logits and state (float32)";
     }
 
     @Override
     public String usage() {
-        return "--model MODEL.bin --input FILE --logprobs OUT.f32 [--last-logits OUT.f32] [--state OUT.f32]";
+        return "--model MODEL (--text FILE " + ModelTokenizer.USAGE + " | --input FILE) --logprobs OUT.f32"
+                + " [--last-logits OUT.f32] [--state OUT.f32]";
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
-        Path modelPath = args.path("model");
-        Path input = args.path("input");
-        Path lpOut = args.path("logprobs");
-        RwkvModel m = RwkvModel.load(modelPath);
-        if (m.vocab() != 256) {
-            throw new UsageException("eval feeds bytes as tokens, which needs a byte-level model (vocabulary 256); "
-                    + modelPath + " has a vocabulary of " + m.vocab());
+        if (args.has("text") == args.has("input")) {
+            throw new UsageException("give one of --text FILE (tokenized text) and --input FILE (raw bytes as tokens)");
         }
+        Path lpOut = args.path("logprobs");
+        Path input = args.path(args.has("text") ? "text" : "input");
         if (!Files.isRegularFile(input)) {
             throw new IOException("input " + input + " is not a readable file");
         }
         byte[] bytes = Files.readAllBytes(input);
-        if (bytes.length == 0) {
+        int[] tokens;
+        int firstTokenBytes = 1;
+        RwkvModel m;
+        if (args.has("text")) {
+            ModelTokenizer mt = ModelTokenizer.of(args);
+            tokens = mt.tokenizer().encode(new String(bytes, StandardCharsets.UTF_8));
+            bytes = mt.tokenizer().decodeBytes(tokens); // what the tokens stand for (20B normalizes the text)
+            firstTokenBytes = tokens.length > 0 ? mt.tokenizer().tokenLength(tokens[0]) : 0;
+            m = RwkvModel.load(mt.model());
+        } else {
+            if (args.has("tokenizer")) {
+                throw new UsageException("--input feeds raw bytes as tokens; use --text FILE to tokenize");
+            }
+            Path modelPath = args.path("model");
+            m = RwkvModel.load(modelPath);
+            if (m.vocab() != 256) {
+                throw new UsageException("--input feeds bytes as tokens, which needs a byte-level model (vocabulary 256); "
+                        + modelPath + " has a vocabulary of " + m.vocab() + ": use --text FILE");
+            }
+            tokens = new int[bytes.length];
+            for (int i = 0; i < bytes.length; i++) {
+                tokens[i] = bytes[i] & 0xFF;
+            }
+        }
+        if (tokens.length == 0) {
             throw new IOException("input " + input + " is empty: there is nothing to evaluate");
         }
         RwkvEvaluator ev = m.newEvaluator();
         RwkvState state = m.initialState();
         float[] logits = new float[m.vocab()];
-        float[] logProbs = new float[bytes.length - 1];
+        float[] logProbs = new float[tokens.length - 1];
         double sum = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            int token = bytes[i] & 0xFF;
+        for (int i = 0; i < tokens.length; i++) {
             if (i > 0) {
-                logProbs[i - 1] = (float) LogProbs.of(logits, 0, m.vocab(), token);
+                logProbs[i - 1] = (float) LogProbs.of(logits, 0, m.vocab(), tokens[i]);
                 sum += logProbs[i - 1];
             }
-            ev.step(state, token, logits);
+            ev.step(state, tokens[i], logits);
         }
         FloatFiles.write(lpOut, logProbs, logProbs.length);
         if (args.has("last-logits")) {
@@ -67,9 +91,12 @@ public final class EvalCommand implements Command {
         if (args.has("state")) {
             FloatFiles.write(args.path("state"), state.data(), state.size());
         }
-        double bitsPerByte = logProbs.length == 0 ? 0 : -sum / logProbs.length / Math.log(2);
-        out.printf("%d tokens, mean log-prob %.4f nats (%.3f bits per byte)%n", bytes.length,
-                logProbs.length == 0 ? 0 : sum / logProbs.length, bitsPerByte);
+        int n = logProbs.length;
+        // every token but the first is predicted; bits per byte of what they stand for compares across tokenizers
+        int scoredBytes = bytes.length - firstTokenBytes;
+        out.printf("%d tokens, mean log-prob %.4f nats (%.3f bits per token, %.3f bits per byte)%n", tokens.length,
+                n == 0 ? 0 : sum / n, n == 0 ? 0 : -sum / n / Math.log(2),
+                scoredBytes <= 0 ? 0 : -sum / scoredBytes / Math.log(2));
         return 0;
     }
 }

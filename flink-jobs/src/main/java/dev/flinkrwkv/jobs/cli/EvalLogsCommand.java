@@ -41,7 +41,8 @@ public final class EvalLogsCommand implements Command {
 
     @Override
     public String usage() {
-        return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL.bin] [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
+        return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] " + ModelTokenizer.USAGE
+                + " [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
                 + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
@@ -168,12 +169,8 @@ public final class EvalLogsCommand implements Command {
         if (!args.has("model")) {
             throw new UsageException("the rwkv scorer needs --model");
         }
-        RwkvModel m = RwkvModel.load(args.path("model"));
-        if (m.vocab() != 256) {
-            throw new UsageException("eval-logs feeds bytes as tokens, which needs a byte-level model (vocabulary 256); "
-                    + args.path("model") + " has a vocabulary of " + m.vocab());
-        }
-        return new RwkvLineScorer(m);
+        ModelTokenizer mt = ModelTokenizer.of(args);
+        return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer());
     }
 
     /** Each line's key by the same rule as score-logs (lines without a match share the key "default"). */

@@ -6,6 +6,7 @@ import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
+import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,7 +32,7 @@ public final class ScoreLogsCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
+        return "--model MODEL " + ModelTokenizer.USAGE + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
                 + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--print-flagged] [--output-text-chars "
                 + ScoreLogsJob.DEFAULT_TEXT_CHARS + "] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
@@ -52,10 +53,13 @@ public final class ScoreLogsCommand implements Command {
         if (textChars < 0) {
             throw new UsageException("--output-text-chars must be >= 0 (0: no text), got " + textChars);
         }
-        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.parse(args), detector, textChars);
+        OperatorSettings operator = OperatorArgs.parse(args);
+        ModelTokenizer mt = ModelTokenizer.of(args);
+        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), mt.tokenizer(), operator, detector, textChars);
         boolean printFlagged = args.flag("print-flagged");
-        out.println(ByteModel.check(model));
-        FitInfo fit = FitInfo.read(model);
+        out.println(mt.describe());
+        // a fitted model's metadata is in bits per byte, a line's score in bits per token: the same only for bytes
+        FitInfo fit = "bytes".equals(mt.tokenizer().name()) ? FitInfo.read(model) : null;
         job.withFitCheck(fit, FitInfo.pathFor(model).getFileName().toString());
         if (fit != null && Double.isFinite(fit.expectedBitsPerByte())) {
             out.printf(Locale.ROOT, "fitted to %.3f bits per byte (%s); a warning follows if the stream's first %d lines"

@@ -11,6 +11,7 @@ import dev.flinkrwkv.operator.RwkvOperatorConfig;
 import dev.flinkrwkv.operator.RwkvResult;
 import dev.flinkrwkv.operator.RwkvStreams;
 import dev.flinkrwkv.operator.ScoreOutput;
+import dev.flinkrwkv.tokenize.Tokenizer;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -24,10 +25,11 @@ import java.nio.charset.StandardCharsets;
  * ({@link Enrichment}): the text field's mean surprisal given the key's history, its most surprising
  * token, and the top-k next tokens with their probabilities.
  *
- * <p>Texts are fed as {@link TextFraming#NEWLINE_THEN_TEXT}: a key's history reads
+ * <p>Texts are tokenized by the job's tokenizer (the model's by default) and fed as
+ * {@link TextFraming#NEWLINE_THEN_TEXT}: a key's history reads
  * {@code \n text1 \n text2 ...}, and each record ends with its text, so the top-k tokens continue the text
  * (a {@code \n} among them means "the text would end here"). The input record's JSON travels through the
- * operator as the result's tag.
+ * operator as the result's tag, after the text's length in UTF-8 bytes (for the surprisal per byte).
  *
  * <p>{@link #main} runs the command {@code enrich}, for {@code flink run -c dev.flinkrwkv.jobs.enrich.EnrichJob}.
  */
@@ -38,12 +40,16 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     private final Enrichment enrichment;
     private final int topK;
 
-    public EnrichJob(String modelPath, int topK, String field, OperatorSettings operator) {
+    private final Tokenizer tokenizer;
+
+    public EnrichJob(String modelPath, Tokenizer tokenizer, int topK, String field, OperatorSettings operator) {
+        this.tokenizer = tokenizer;
         this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
-                .tokens(r -> FRAMING.tokens(r.text))
-                .startToken(FRAMING.startToken())
-                .tag(r -> r.json)
+                .tokens(r -> FRAMING.tokens(tokenizer, r.text))
+                .tokenizer(tokenizer)
+                .startToken(FRAMING.startToken(tokenizer))
+                .tag(r -> r.text.getBytes(StandardCharsets.UTF_8).length + " " + r.json)
                 .emit(ScoreOutput.LOG_PROBS, ScoreOutput.TOP_K).topK(topK)
                 .build();
         this.enrichment = new Enrichment(field);
@@ -57,7 +63,7 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     @Override
     public DataStream<EnrichedRecord> build(DataStream<ParsedRecord> parsed) {
         return RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
-                .map(new Enrich(enrichment, topK)).name("enrich").uid("enrich");
+                .map(new Enrich(enrichment, topK, tokenizer)).name("enrich").uid("enrich");
     }
 
     @Override
@@ -75,10 +81,12 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
         private static final long serialVersionUID = 1L;
         private final Enrichment enrichment;
         private final int k;
+        private final Tokenizer tokenizer;
 
-        Enrich(Enrichment enrichment, int k) {
+        Enrich(Enrichment enrichment, int k, Tokenizer tokenizer) {
             this.enrichment = enrichment;
             this.k = k;
+            this.tokenizer = tokenizer;
         }
 
         @Override
@@ -92,8 +100,11 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
                 p[i] = (float) Math.exp(top[i]);
             }
             JobProgress.TOKENS.add(n);
-            return new EnrichedRecord(r.getKey(), enrichment.enrich(r.getTag(), s.meanBits(), s.maxBits(), n,
-                    r.getTopTokens(), p, Math.min(k, p.length), TokenText::ofByte));
+            String tag = r.getTag();
+            int space = tag.indexOf(' ');
+            int bytes = Integer.parseInt(tag.substring(0, space));
+            return new EnrichedRecord(r.getKey(), enrichment.enrich(tag.substring(space + 1), s.meanBits(), s.maxBits(), n,
+                    bytes, r.getTopTokens(), p, Math.min(k, p.length), id -> TokenText.of(tokenizer, id)));
         }
     }
 }

@@ -14,12 +14,14 @@ import java.util.function.IntFunction;
  *
  * <pre>
  * {"host":"n7","msg":"disk full", ...,
- *  "rwkv":{"surprisal_bits":2.41,"max_bits":9.8,"tokens":9,
+ *  "rwkv":{"surprisal_bits":2.41,"max_bits":9.8,"tokens":9,"surprisal_bits_per_byte":2.41,"bytes":9,
  *          "next":[{"token":"\n","id":10,"p":0.62},{"token":" ","id":32,"p":0.11}, ...]}}
  * </pre>
  *
  * {@code surprisal_bits} is the text's mean surprisal in bits per token, {@code max_bits} its most
- * surprising token, {@code tokens} how many tokens it has, and {@code next} the top-k most likely next
+ * surprising token, {@code tokens} how many tokens it has, {@code surprisal_bits_per_byte} the same total
+ * surprisal over the text's {@code bytes} UTF-8 bytes (which compares across tokenizers: a World token holds
+ * several bytes, a byte-level token one), and {@code next} the top-k most likely next
  * tokens after it with their probabilities, most likely first. An existing field of that name is
  * replaced. Field order of the input is kept.
  */
@@ -42,6 +44,12 @@ public final class Enrichment implements Serializable {
      */
     public String enrich(String record, double meanBits, double maxBits, int tokens, int[] topTokens, float[] topProbs,
                          int k, IntFunction<String> tokenText) {
+        return enrich(record, meanBits, maxBits, tokens, tokens, topTokens, topProbs, k, tokenText);
+    }
+
+    /** @param bytes the text's length in UTF-8 bytes (its tokens' count for a byte-level model) */
+    public String enrich(String record, double meanBits, double maxBits, int tokens, int bytes, int[] topTokens,
+                         float[] topProbs, int k, IntFunction<String> tokenText) {
         if (json == null) {
             json = new ObjectMapper();
         }
@@ -57,6 +65,8 @@ public final class Enrichment implements Serializable {
             o.put("max_bits", round(maxBits));
         }
         o.put("tokens", tokens);
+        o.put("surprisal_bits_per_byte", bytes > 0 ? round(meanBits * tokens / bytes) : Double.NaN);
+        o.put("bytes", bytes);
         ArrayNode next = o.putArray("next");
         for (int i = 0; i < k; i++) {
             ObjectNode t = next.addObject();

@@ -3,21 +3,19 @@ package dev.flinkrwkv.jobs.generate;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.JobArgs;
+import dev.flinkrwkv.jobs.cli.ModelTokenizer;
 import dev.flinkrwkv.jobs.cli.OperatorArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
-import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.operator.GenerateOptions;
 import dev.flinkrwkv.sample.SamplerOptions;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 
 /**
  * {@code generate}: the {@link GenerateJob} from the command line: the shared job options ({@link JobArgs})
- * plus the model, the sampler, the token limit, a stop sequence and the seed.
+ * plus the model and its tokenizer, the prompt template, the sampler, the token limit, a stop text and the seed.
  */
 public final class GenerateCommand implements Command {
     @Override
@@ -32,26 +30,34 @@ public final class GenerateCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--max-tokens 64] [--temperature 0.8 | --greedy] [--top-k 0] [--top-p 0.9]"
+        return "--model MODEL " + ModelTokenizer.USAGE + " [--template none|chat] [--max-tokens 64]"
+                + " [--temperature 0.8 | --greedy] [--top-k 0] [--top-p 0.9]"
                 + " [--stop TEXT] [--seed 0] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
 
     @Override
     public int run(Args a, PrintStream out, PrintStream err) throws IOException {
-        Path model = a.path("model");
-        GenerateOptions options = options(a);
-        // a cheap check in the client (header and tensor table), so that a wrong model fails here, not in every task
-        int vocab = ModelFile.open(model).vocab();
-        if (vocab != 256) {
-            throw new IllegalArgumentException(model + " has a vocabulary of " + vocab
-                    + " tokens; generate needs a byte-level model (256)");
+        PromptTemplate template;
+        try {
+            template = PromptTemplate.named(a.string("template", "none"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
-        JobLauncher.run(JobArgs.parse(name(), a),
-                new GenerateJob(model.toAbsolutePath().toString(), options, OperatorArgs.parse(a)), out);
+        GenerateOptions options = options(a, template);
+        // a cheap check in the client (header and tensor table), so that a wrong model or tokenizer fails here,
+        // not in every task
+        ModelTokenizer mt = ModelTokenizer.of(a);
+        out.println(mt.describe());
+        JobLauncher.run(JobArgs.parse(name(), a), new GenerateJob(mt.model().toAbsolutePath().toString(), mt.tokenizer(),
+                template, options, OperatorArgs.parse(a)), out);
         return 0;
     }
 
     static GenerateOptions options(Args a) {
+        return options(a, PromptTemplate.NONE);
+    }
+
+    static GenerateOptions options(Args a, PromptTemplate template) {
         SamplerOptions sampler;
         try {
             sampler = a.flag("greedy") ? SamplerOptions.greedy()
@@ -69,12 +75,10 @@ public final class GenerateCommand implements Command {
             if (stop.isEmpty()) {
                 throw new UsageException("--stop must not be empty");
             }
-            byte[] b = stop.getBytes(StandardCharsets.UTF_8);
-            int[] tokens = new int[b.length];
-            for (int i = 0; i < b.length; i++) {
-                tokens[i] = b[i] & 0xFF;
-            }
-            o = o.stopAt(tokens);
+            o = o.stopAtText(stop);
+        }
+        if (template.stopText() != null) {
+            o = o.stopAtText(template.stopText());
         }
         return o;
     }

@@ -3,7 +3,6 @@ package dev.flinkrwkv.jobs.generate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * The generate job's output for one prompt:
@@ -12,8 +11,7 @@ import java.nio.charset.StandardCharsets;
  *  "prompt_tokens":31,"text":"…","tokens":64,"stop":"max_tokens"}</pre>
  *
  * {@code key} is the session, {@code source}/{@code partition}/{@code offset} locate the prompt record,
- * {@code text} is the generated continuation (bytes decoded as UTF-8, an incomplete last character
- * replaced), {@code tokens} how many were generated and {@code stop} why generation ended:
+ * {@code text} is the generated continuation (complete UTF-8 characters, without the stop text), {@code tokens} how many were generated and {@code stop} why generation ended:
  * {@code stop_sequence} or {@code max_tokens}.
  */
 public final class Generation {
@@ -30,7 +28,7 @@ public final class Generation {
 
     private Generation() {}
 
-    public static String toJson(String key, String source, int partition, long offset, int promptTokens, byte[] generated,
+    public static String toJson(String key, String source, int partition, long offset, int promptTokens, String text,
                                 int tokens, Stop stop) {
         ObjectNode o = JSON.createObjectNode();
         o.put("key", key);
@@ -38,7 +36,7 @@ public final class Generation {
         o.put("partition", partition);
         o.put("offset", offset);
         o.put("prompt_tokens", promptTokens);
-        o.put("text", new String(generated, StandardCharsets.UTF_8));
+        o.put("text", text);
         o.put("tokens", tokens);
         o.put("stop", stop.jsonName());
         return o.toString();

@@ -5,26 +5,35 @@ import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 
+import dev.flinkrwkv.jobs.format.TextFraming;
+import dev.flinkrwkv.tokenize.Tokenizer;
+import dev.flinkrwkv.tokenize.Tokenizers;
+
 import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * The RWKV scorer for offline evaluation: the lines of a key are one byte stream ({@code line \n line \n
- * ...}) fed through one RWKV state, so each byte's surprisal is conditioned on the key's whole history.
- * A line's tokens are its bytes; the {@code \n} after it is fed (so the next line is predicted as a new
- * line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
+ * The RWKV scorer for offline evaluation: the lines of a key are one stream ({@code line \n line \n ...}) fed
+ * through one RWKV state, so each token's surprisal is conditioned on the key's whole history. A line's tokens
+ * are its tokenizer's tokens (its bytes for a byte-level model); the {@code \n} after it is fed (so the next
+ * line is predicted as a new line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
  * same through the keyed operator, batched across keys ({@link ScoreLogsJob}: the same bytes fed in the same
  * order, the same single-precision log-probabilities), so both give a line the same score.
  */
 public final class RwkvLineScorer implements LineScorer {
     private final RwkvModel model;
+    private final Tokenizer tokenizer;
 
+    /** With the model's tokenizer ({@link Tokenizers#forVocabulary}). */
     public RwkvLineScorer(RwkvModel model) {
-        if (model.vocab() != 256) {
-            throw new IllegalArgumentException("scoring lines as bytes needs a byte-level model (vocabulary 256); this model has "
-                    + model.vocab());
-        }
+        this(model, Tokenizers.forVocabulary(model.vocab()));
+    }
+
+    /** @throws IllegalArgumentException in one line if the tokenizer gives ids the model lacks */
+    public RwkvLineScorer(RwkvModel model, Tokenizer tokenizer) {
+        Tokenizers.checkFits(tokenizer, model.vocab());
         this.model = model;
+        this.tokenizer = tokenizer;
     }
 
     @Override
@@ -37,21 +46,22 @@ public final class RwkvLineScorer implements LineScorer {
         RwkvEvaluator ev = model.newEvaluator();
         RwkvState state = model.initialState();
         float[] logits = new float[model.vocab()];
-        ev.step(state, '\n', logits);   // the stream starts as if after a line end
+        int newline = TextFraming.lineBreak(tokenizer);
+        ev.step(state, newline, logits);   // the stream starts as if after a line end
         float[] logProbs = new float[0];
         LineSurprisal[] out = new LineSurprisal[lines.size()];
         for (int i = 0; i < out.length; i++) {
-            byte[] line = lines.get(i);
+            int[] line = tokenizer.encode(lines.get(i));
             if (logProbs.length < line.length) {
                 logProbs = new float[Math.max(line.length, logProbs.length * 2)];
             }
             for (int t = 0; t < line.length; t++) {
-                int token = line[t] & 0xFF;
+                int token = line[t];
                 // as the keyed operator computes and stores it, so that both paths give the same scores
                 logProbs[t] = (float) LogProbs.of(logits, 0, logits.length, token);
                 ev.step(state, token, logits);
             }
-            ev.step(state, '\n', logits);
+            ev.step(state, newline, logits);
             out[i] = LineSurprisal.fromLogProbs(logProbs, 0, line.length);
             progress.accept(i + 1);
         }

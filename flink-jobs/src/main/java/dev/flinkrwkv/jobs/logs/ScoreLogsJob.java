@@ -17,6 +17,9 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.util.function.SerializableFunction;
 
 import java.nio.charset.StandardCharsets;
+import dev.flinkrwkv.tokenize.ByteTokenizer;
+import dev.flinkrwkv.tokenize.Tokenizer;
+
 import java.util.Arrays;
 
 /**
@@ -29,7 +32,8 @@ import java.util.Arrays;
  * <p>Lines are fed as {@link TextFraming#LINE_THEN_NEWLINE}: the key's lines are one byte stream
  * {@code \n line \n line ...}, exactly what eval-logs' {@link RwkvLineScorer} feeds, and a line's score
  * is taken over its own bytes only; so the streaming job and the offline evaluation give the same scores
- * for the same lines of a key in the same order (tested).
+ * for the same lines of a key in the same order (tested). With another tokenizer (a World model, say) a line is
+ * its tokens and a line break token, and its score is in bits per token of that tokenizer.
  *
  * <p>After the operator the stream is still partitioned by key (the operator emits on the subtask of its
  * key), so the baseline step reinterprets it as keyed instead of shuffling it again.
@@ -53,13 +57,20 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
     /** {@code textChars}: the output carries each line's first so many characters (0: no text). */
     public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector, int textChars) {
+        this(modelPath, new ByteTokenizer(), operator, detector, textChars);
+    }
+
+    /** {@code tokenizer}: how lines become tokens (the model's; bytes for a byte-level model). */
+    public ScoreLogsJob(String modelPath, Tokenizer tokenizer, OperatorSettings operator, AnomalyDetector detector,
+                        int textChars) {
         if (textChars < 0) {
             throw new IllegalArgumentException("the number of text characters to output must be >= 0, got " + textChars);
         }
         this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
-                .tokens(r -> FRAMING.tokens(r.text))
-                .startToken(FRAMING.startToken())
+                .tokens(r -> FRAMING.tokens(tokenizer, r.text))
+                .tokenizer(tokenizer)
+                .startToken(FRAMING.startToken(tokenizer))
                 .tag(r -> LineTag.of(r, textChars))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();

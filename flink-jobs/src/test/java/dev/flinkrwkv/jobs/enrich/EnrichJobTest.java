@@ -84,7 +84,7 @@ class EnrichJobTest {
                 "--checkpoint-dir", tmp.resolve("cp1").toString()));
         assertEquals(0, r.exit(), r.err() + r.out());
         FailureInjection.reset();
-        JobRuns.launch("enrich", FailureInjection.failingOnce(new EnrichJob(MODEL.toString(), 3, "rwkv", OperatorSettings.batching(4, Duration.ofMillis(20))), 25),
+        JobRuns.launch("enrich", FailureInjection.failingOnce(new EnrichJob(MODEL.toString(), new dev.flinkrwkv.tokenize.ByteTokenizer(), 3, "rwkv", OperatorSettings.batching(4, Duration.ofMillis(20))), 25),
                 JobRuns.concat(common, "--output-topic", "en-failed-out", "--dead-letter-topic", "en-failed-dlq", "--group-id", "failed",
                         "--transactional-id-prefix", "failed", "--checkpoint-dir", tmp.resolve("cp2").toString()));
         assertTrue(FailureInjection.FAILED.get(), "no failure was injected");

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkrwkv.jobs.generate.Generation;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,7 +44,7 @@ class EnrichmentTest {
 
     @Test
     void generationJson() throws Exception {
-        JsonNode j = JSON.readTree(Generation.toJson("s1", "prompts", 1, 12, 31, "héllo".getBytes(StandardCharsets.UTF_8), 6,
+        JsonNode j = JSON.readTree(Generation.toJson("s1", "prompts", 1, 12, 31, "héllo", 6,
                 Generation.Stop.STOP_SEQUENCE));
         assertEquals("s1", j.get("key").asText());
         assertEquals(12, j.get("offset").asLong());
