@@ -28,9 +28,11 @@ import java.util.List;
  * <ol>
  *   <li><b>buffers</b> records across keys, up to {@code maxBatchSize} records or {@code maxBatchDelay}
  *       (a processing-time timer), then</li>
- *   <li><b>evaluates the batch</b> with {@link LockstepScorer}: one batched model step per position, taking
- *       the next token of every key in the batch, so all keys share one read of the weights, and each key's
- *       records go through its state in arrival order;</li>
+ *   <li><b>evaluates the batch</b> with {@link LockstepScorer}: a key's buffered records are concatenated in
+ *       arrival order and all keys' tokens evaluated in one ragged pass (passes of at most
+ *       {@code maxBatchTokens} tokens), so every projection reads the weights once for all the batch's tokens
+ *       whatever the keys (one busy key runs at sequence-mode speed), while each key's tokens go through its
+ *       state in order;</li>
  *   <li>keeps the states of recently active keys <b>resident</b> in memory ({@link ResidentStates}, bounded
  *       in bytes by {@code maxResidentBytes}; the least recently used are written to keyed state and
  *       dropped), so an active key touches RocksDB once per checkpoint interval, not once per token.</li>
