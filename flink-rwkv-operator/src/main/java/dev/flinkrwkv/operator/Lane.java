@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * One key's place in a batch: its state and its buffered records (in arrival order), and, while generating,
- * where the current record has got to. See {@link LockstepScorer} and {@link LockstepGenerator}.
+ * where the current record has got to. See {@link RaggedScorer} and {@link RaggedGenerator}.
  */
 final class Lane {
     final Object key;

@@ -31,14 +31,14 @@ class ScorerPassesTest {
     void passesOfAnySizeGiveTheSameBits(String model, StatePrecision precision) throws Exception {
         RwkvModel m = RwkvModel.load(SharedData.allModels().stream()
                 .filter(p -> SharedData.stem(p).equals("tiny-rwkv-" + model)).findFirst().orElseThrow());
-        Map<String, List<RwkvResult>> expected = LockstepScorerTest.perKey(ReferenceScorer.score(m,
+        Map<String, List<RwkvResult>> expected = RaggedScorerTest.perKey(ReferenceScorer.score(m,
                 skewed(), precision, true, 2));
         Map<String, List<String>> first = null;
         for (int[] shape : new int[][] {{1, 256, 1}, {64, 3, 2}, {90, 17, 1}, {7, 1, 2}}) {
             RwkvOperatorConfig<Long> cfg = RwkvOperatorConfig.<Long>builder().model("unused")
                     .tokens(TestRecords::tokens).emit(ScoreOutput.LOG_PROBS, ScoreOutput.TOP_K).topK(2)
                     .statePrecision(precision).maxBatchTokens(shape[1]).evaluatorThreads(shape[2]).build();
-            Map<String, List<RwkvResult>> got = LockstepScorerTest.perKey(run(m, cfg, shape[0]));
+            Map<String, List<RwkvResult>> got = RaggedScorerTest.perKey(run(m, cfg, shape[0]));
             String what = "batch " + shape[0] + ", cap " + shape[1] + ", threads " + shape[2];
             assertEquals(expected.keySet(), got.keySet(), what);
             Map<String, List<String>> lines = new HashMap<>();
@@ -47,7 +47,7 @@ class ScorerPassesTest {
                 List<RwkvResult> g = got.get(key);
                 assertEquals(e.size(), g.size(), what + ", " + key);
                 for (int i = 0; i < e.size(); i++) {
-                    LockstepScorerTest.assertClose(e.get(i), g.get(i));
+                    RaggedScorerTest.assertClose(e.get(i), g.get(i));
                     lines.computeIfAbsent(key, k -> new ArrayList<>()).add(g.get(i).toString());
                 }
             }
@@ -75,7 +75,7 @@ class ScorerPassesTest {
     private static List<RwkvResult> run(RwkvModel m, RwkvOperatorConfig<Long> cfg, int batch) throws Exception {
         List<RwkvResult> out = new ArrayList<>();
         Map<Object, KeyState> states = new HashMap<>();
-        try (LockstepScorer scorer = new LockstepScorer(m, cfg)) {
+        try (RaggedScorer scorer = new RaggedScorer(m, cfg)) {
             for (long from = 0; from < RECORDS; from += batch) {
                 Map<Object, Lane> lanes = new LinkedHashMap<>();
                 for (long i = from; i < Math.min(RECORDS, from + batch); i++) {

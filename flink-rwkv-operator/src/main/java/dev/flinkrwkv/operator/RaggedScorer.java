@@ -31,7 +31,7 @@ import java.util.List;
  *
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
-final class LockstepScorer extends LockstepLoop {
+final class RaggedScorer extends RaggedLaneEvaluator {
     private final boolean emitLogProbs;
     private final boolean emitTopK;
     private final boolean emitLogits;
@@ -48,7 +48,7 @@ final class LockstepScorer extends LockstepLoop {
     private float[] extraLogits = new float[0];
     private static final int PENDING = -1;
 
-    LockstepScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
+    RaggedScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
         super(model, config);
         this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
         this.emitTopK = config.emits(ScoreOutput.TOP_K);

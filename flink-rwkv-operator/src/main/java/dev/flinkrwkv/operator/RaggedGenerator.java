@@ -31,14 +31,14 @@ import java.util.List;
  * <p>Not thread-safe; one per operator instance. Allocates one result and one token array per record, none
  * per token.
  */
-final class LockstepGenerator extends LockstepLoop {
+final class RaggedGenerator extends RaggedLaneEvaluator {
     private final GenerateOptions options;
     private final Sampler sampler;
     private final SplitMix64 rng = new SplitMix64(0);
     /** The lanes in the current round, in batch order. */
     private Lane[] active = new Lane[0];
 
-    LockstepGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
+    RaggedGenerator(RwkvModel model, RwkvOperatorConfig<?> config) {
         super(model, config);
         this.options = config.generate();
         this.sampler = new Sampler(options.sampler());

@@ -12,7 +12,7 @@ import dev.flinkrwkv.state.StatePrecision;
  *
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
-abstract class LockstepLoop implements LaneEvaluator {
+abstract class RaggedLaneEvaluator implements LaneEvaluator {
     private static final double LN2 = Math.log(2);
 
     protected final RwkvModel model;
@@ -22,7 +22,7 @@ abstract class LockstepLoop implements LaneEvaluator {
     /** Filled per evaluation; with 16-bit storage it rounds each key's state at its records' ends. */
     protected final RaggedBatch batch = new RaggedBatch();
 
-    LockstepLoop(RwkvModel model, RwkvOperatorConfig<?> config) {
+    RaggedLaneEvaluator(RwkvModel model, RwkvOperatorConfig<?> config) {
         this.model = model;
         this.evaluator = model.newEvaluator(config.evaluatorThreads(), config.maxBatchTokens());
         this.precision = config.statePrecision();
