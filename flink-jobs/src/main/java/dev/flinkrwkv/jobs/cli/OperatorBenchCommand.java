@@ -173,7 +173,7 @@ public final class OperatorBenchCommand implements Command {
                 }
                 OperatorBench bench = new OperatorBench(model.toString(), batch, threads, maxBatchTokens, t,
                         residentMb << 20, StatePrecision.FLOAT32, Duration.ofMillis((long) (cpSeconds * 1000)), dir, 0);
-                long records = Math.max(2L * batch, (runTokens + t - 1) / t);
+                long records = Math.max(batch, (runTokens + t - 1) / t); // at least one full batch
                 OperatorBench.Result r = run(bench, d, records, d.name() + ", " + t + " tokens");
                 out.printf("%-12s %7d %13.0f %-14s %10.0f %7.2f%n", d.name(), t, r.tokensPerSecond(), mode, bare,
                         r.tokensPerSecond() / bare);
