@@ -4,14 +4,14 @@
 #   jre/            a jlink'ed Java 17 runtime (40 MB; --no-jre leaves it out and uses the machine's java)
 #   lib/            the operator's runtime and test jars (JCuda with its natives, JUnit's console launcher)
 #   classes/, test-classes/   the operator's compiled classes and tests
-#   shared/         the test data the GPU tests read (tiny models, the HDFS log); --no-models leaves it out
+#   data/           the test data (flink-rwkv-operator/src/test/data: tiny FP32 models, the HDFS log); the tests
+#                   make the FP16 and quantized models from it into test-data-cache/; --no-models leaves it out
 #   run-tests.sh    runs CudaBackendTest (and the PTX checks) with the console launcher
 #   run-bench.sh    runs GpuBench on the model files given
 # Usage (on the build machine): native/gpu-kit.sh [--no-models] [--no-jre]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kit="$root/target/gpu-kit"
-shared="${FLINKRWKV_SHARED:-$root/../shared}"
 models=1; jre=1
 for a in "$@"; do
   case "$a" in
@@ -32,9 +32,8 @@ if [[ $jre == 1 ]]; then
         --strip-debug --no-man-pages --no-header-files --compress=2 --output "$kit/jre"
 fi
 if [[ $models == 1 ]]; then
-  mkdir -p "$kit/shared/models" "$kit/shared/data/loghub"
-  cp -r "$shared/models/rwkv-cpp-tiny" "$shared/models/rwkv-cpp-tiny-quantized" "$kit/shared/models/"
-  cp "$shared/data/loghub/HDFS_2k.log" "$kit/shared/data/loghub/"
+  mkdir -p "$kit/data"
+  cp -r flink-rwkv-operator/src/test/data/models flink-rwkv-operator/src/test/data/loghub "$kit/data/"
 fi
 cat > "$kit/env.sh" <<'EOS'
 # sourced by the run scripts: JAVA (the kit's runtime, else the machine's java) and CP (the class path)
@@ -42,7 +41,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ -x "$here/jre/bin/java" ]]; then JAVA="$here/jre/bin/java"; else JAVA=java; fi
 CP="$here/classes:$here/test-classes"
 for j in "$here"/lib/*.jar; do CP="$CP:$j"; done
-JOPTS=(--add-modules jdk.incubator.vector -Xmx16g -Dflinkrwkv.shared="${FLINKRWKV_SHARED:-$here/shared}")
+JOPTS=(--add-modules jdk.incubator.vector -Xmx16g -Dflinkrwkv.testdata="${FLINKRWKV_TESTDATA:-$here/data}")
 EOS
 cat > "$kit/run-tests.sh" <<'EOS'
 #!/usr/bin/env bash

@@ -3,6 +3,7 @@ package dev.flinkrwkv.jobs;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.ConvertCommand;
 import dev.flinkrwkv.jobs.cli.EvalCommand;
 import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
@@ -10,7 +11,8 @@ import dev.flinkrwkv.jobs.cli.EnrichCommand;
 import dev.flinkrwkv.jobs.cli.ScoreLogsCommand;
 import dev.flinkrwkv.jobs.cli.InfoCommand;
 import dev.flinkrwkv.jobs.cli.InitModelCommand;
-import dev.flinkrwkv.jobs.cli.QuantizeCommand;
+import dev.flinkrwkv.jobs.cli.TokenizeCommand;
+import dev.flinkrwkv.jobs.cli.DetokenizeCommand;
 import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
@@ -35,7 +37,8 @@ public final class Main {
                 new InfoCommand(),
                 new EvalCommand(),
                 new BenchCommand(),
-                new QuantizeCommand(),
+                ConvertCommand.quantize(),
+                ConvertCommand.convert(),
                 new InitModelCommand(),
                 new FitCommand(),
                 new EvalLogsCommand(),
@@ -44,6 +47,8 @@ public final class Main {
                 new EnrichCommand(),
                 new DemoCommand(),
                 new GenerateCommand(),
+                new TokenizeCommand(),
+                new DetokenizeCommand(),
         }) {
             m.put(c.name(), c);
         }
@@ -62,12 +67,27 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        if (!flinkOnClassPath()) {
+            // flink-rwkv-job.jar run with java -jar: without this, the first Flink class would fail with a stack trace.
+            System.err.println("flink-rwkv: Flink is not on the class path: flink-rwkv-job.jar is for flink run on a"
+                    + " Flink cluster; for the command line use flink-rwkv.jar (bin/flink-rwkv)");
+            System.exit(2);
+        }
         // Our logging configuration (Flink and Kafka internals at WARN), unless the user or `flink run` set one;
         // by name, since a Kafka jar on the class path carries a log4j2.yaml that log4j would prefer.
         if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", "classpath:flink-rwkv-log4j2.xml");
         }
         System.exit(run(argv, System.out, System.err));
+    }
+
+    private static boolean flinkOnClassPath() {
+        try {
+            Class.forName("org.apache.flink.streaming.api.environment.StreamExecutionEnvironment", false, Main.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** Runs a command line; returns the exit code (0 ok, 1 failure, 2 usage). */

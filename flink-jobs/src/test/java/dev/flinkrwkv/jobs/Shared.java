@@ -1,27 +1,27 @@
 package dev.flinkrwkv.jobs;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
+import dev.flinkrwkv.SharedData;
 
-/** The shared test data (../shared next to the checkout): tests read it, the product never does. */
+import java.nio.file.Path;
+
+/**
+ * The test data in {@code flink-rwkv-operator/src/test/data} (see its README), through the operator's
+ * {@link SharedData}: tests read it, the product never does.
+ */
 public final class Shared {
     private Shared() {}
 
-    public static Path root() {
-        String p = System.getProperty("flinkrwkv.shared");
-        Path root = p != null ? Paths.get(p) : Paths.get("..", "shared");
-        if (!Files.isDirectory(root.resolve("models"))) {
-            root = Paths.get("..", "..", "shared");
-        }
-        return root.toAbsolutePath().normalize();
+    /** A directory of the test data by topic, e.g. {@code testData("loghub")}. */
+    public static Path testData(String topic) {
+        return SharedData.testData(topic);
     }
 
+    /** One of the 35 tiny model files by name, e.g. tiny-rwkv-7v0-834K-FP32.bin (see {@link SharedData#tinyModel}). */
     public static Path tinyModel(String name) {
-        return root().resolve("models/rwkv-cpp-tiny").resolve(name);
+        return SharedData.tinyModel(name);
     }
 
     public static Path bgl() {
-        return root().resolve("data/loghub/BGL_2k.log");
+        return SharedData.loghub().resolve("BGL_2k.log");
     }
 }

@@ -24,7 +24,7 @@ import java.nio.FloatBuffer;
 public final class Matrix {
     /**
      * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
-     * stream ({@link PackedRows}): unset (or {@code heap}), FP16 and quantized matrices; {@code mapped}, none (no
+     * stream ({@link PackedRows}): unset (or {@code heap}), FP16, BF16 and quantized matrices; {@code mapped}, none (no
      * heap copy, a slower single stream). Copies that would take more than half of the heap in all, or one more
      * than half of the heap still free, are not made either (logged once): those matrices stay mapped.
      */
@@ -70,7 +70,7 @@ public final class Matrix {
             warnedValue = value;
             System.getLogger(Matrix.class.getName()).log(System.Logger.Level.WARNING,
                     "-D" + WEIGHTS_PROPERTY + "=" + value + " is neither 'heap' nor 'mapped'; using the default"
-                            + " (FP16 and quantized weights copied to the heap for the single stream)");
+                            + " (FP16, BF16 and quantized weights copied to the heap for the single stream)");
         }
         return false;
     }
@@ -90,10 +90,10 @@ public final class Matrix {
     /**
      * Whether every half in the matrix has a finite value (exponent below 31): all values of an FP16 matrix,
      * the scale (and, for Q4_1 and Q5_1, the minimum) at the start of each block of a quantized one; true
-     * for FP32, which has no halves.
+     * for FP32 and BF16, which have no halves (the vector kernel decodes every bfloat16 exactly).
      */
     private static boolean allHalvesFinite(TensorType type, ByteBuffer d, long bytes) {
-        if (type == TensorType.FP32) {
+        if (type == TensorType.FP32 || type == TensorType.BF16) {
             return true;
         }
         int step = type == TensorType.FP16 ? 2 : type.blockBytes;

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     /** Rows interleaved together. */
     static final int GROUP = 4;
-    /** Values in one FP16 chunk (one 8-lane vector). */
+    /** Values in one FP16 or BF16 chunk (one 8-lane vector). */
     static final int CHUNK = 8;
     /** Values in one Q8_0 block. */
     static final int BLOCK = 32;
@@ -49,7 +49,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
 
     /** Whether matrices of this type are packed when the vector kernel multiplies them: all but FP32. */
     static boolean packs(TensorType type) {
-        return type == TensorType.FP16 || type.isQuantized();
+        return type != TensorType.FP32;
     }
 
     /**
@@ -81,7 +81,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
             }
             return null;
         }
-        PackedRows copy = m.type() == TensorType.FP16 ? new Halves(m) : new Quants(m);
+        PackedRows copy = m.type().isQuantized() ? new Quants(m) : new Halves(m);
         HELD.addAndGet(bytes);
         RELEASER.register(copy, new Release(bytes));
         return copy;
@@ -111,11 +111,11 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     private static volatile boolean warnedHeap;
 
     /**
-     * Heap bytes of the copy of {@code padded} values: 2 per FP16 value; for block types 1 per quant plus a
-     * float scale per block of 32 (and a float minimum for Q4_1 and Q5_1).
+     * Heap bytes of the copy of {@code padded} values: 2 per FP16 or BF16 value; for block types 1 per quant
+     * plus a float scale per block of 32 (and a float minimum for Q4_1 and Q5_1).
      */
     static long heapBytes(TensorType type, long padded) {
-        if (type == TensorType.FP16) {
+        if (!type.isQuantized()) {
             return 2 * padded;
         }
         return padded + padded / BLOCK * Float.BYTES * (Dequantize.hasMinimum(type) ? 2 : 1);
@@ -126,15 +126,18 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     }
 
     /**
-     * FP16: for group g, 8-value chunk c (the last one zero-padded when {@code cols} is not a multiple of 8)
-     * and row r of the group, the 8 halves at {@code ((g * chunks + c) * GROUP + r) * CHUNK}.
+     * FP16 or BF16 (the 16 bits as stored, {@link #type} says which): for group g, 8-value chunk c (the last
+     * one zero-padded when {@code cols} is not a multiple of 8) and row r of the group, the row's 8 values at
+     * {@code ((g * chunks + c) * GROUP + r) * CHUNK}.
      */
     static final class Halves extends PackedRows {
+        final TensorType type;
         final int chunks;
         final short[] halves;
 
         private Halves(Matrix m) {
             super(m.rows(), m.cols());
+            type = m.type();
             chunks = (cols + CHUNK - 1) / CHUNK;
             halves = new short[groups() * chunks * GROUP * CHUNK];
             ByteBuffer d = m.data();

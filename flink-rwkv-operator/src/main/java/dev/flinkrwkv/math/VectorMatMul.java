@@ -1,6 +1,5 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.Half;
 import dev.flinkrwkv.model.TensorType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -21,10 +20,11 @@ import java.nio.ByteOrder;
  * <p>Weights are decoded in registers, 8 values at a time, from the mapped little-endian bytes (or their heap
  * copy):
  * FP32 as is, FP16 by moving the half's exponent and mantissa into float position (exact, subnormals
- * included), quantized blocks as {@code q*d} or {@code q*d + m} with the same float32 roundings as
- * {@link dev.flinkrwkv.model.Dequantize}, so every path sees exactly the scalar weights. The half decoders
- * assume finite halves; a matrix holding an infinity or NaN among its halves (checked once per matrix,
- * never seen in real weights) is handed to the plain-Java kernel instead.
+ * included), BF16 by moving its 16 bits into the top of a float ({@link Widening}), quantized blocks as
+ * {@code q*d} or {@code q*d + m} with the same float32 roundings as {@link dev.flinkrwkv.model.Dequantize},
+ * so every path sees exactly the scalar weights. The half decoders assume finite halves (BF16 has none); a
+ * matrix holding an infinity or NaN among its halves (checked once per matrix, never seen in real weights)
+ * is handed to the plain-Java kernel instead.
  *
  * <ul>
  *   <li>Batch 1 (single stream, memory bound): rows that have a heap copy ({@link PackedRows}: every type
@@ -94,7 +94,7 @@ final class VectorMatMul extends MatMulKernel {
         if (batch > 1) {
             batched(m, packed, x, xOff, xStride, y, yOff, yStride, batch, r0, r1);
         } else if (packed instanceof PackedRows.Halves h) {
-            packedDotsFp16(h, x, xOff, y, yOff, r0, r1);
+            packedDots16(h, x, xOff, y, yOff, r0, r1);
         } else if (packed instanceof PackedRows.Quants q) {
             packedDotsQuants(q, x, xOff, y, yOff, r0, r1);
         } else if (m.type() == TensorType.FP32) {
@@ -302,7 +302,9 @@ final class VectorMatMul extends MatMulKernel {
     static float dotRow(TensorType type, ByteBuffer d, int p, int k, float[] x, int xo) {
         switch (type) {
             case FP16:
-                return dotRowFp16(d, p, k, x, xo);
+                return dotRow16(d, p, k, x, xo, Widening.FP16);
+            case BF16:
+                return dotRow16(d, p, k, x, xo, Widening.BF16);
             case Q8_0:
                 return dotRowQ80(d, p, k, x, xo);
             case Q4_0:
@@ -320,7 +322,7 @@ final class VectorMatMul extends MatMulKernel {
 
     /**
      * FP32 rows from the mapped file, the whole range in one method (a unit C2 compiles on its own: see the
-     * note above {@link #packedDotsFp16}), each dot product unrolled by hand, four steps per iteration, the
+     * note above {@link #packedDots16}), each dot product unrolled by hand, four steps per iteration, the
      * sum's order unchanged. Why unrolled: C2 unrolls a loop only as far as the trip count it has profiled,
      * and the small FP32 matrices of a model (RWKV-7's low-rank projections, 64 values per row) teach it
      * that this loop is short; the head (768+ values per row, a third or more of a step's bytes) then ran a
@@ -351,15 +353,17 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    private static float dotRowFp16(ByteBuffer d, int p, int k, float[] x, int xo) {
-        int vk = k - k % L;
+    /** An FP16 or BF16 row. */
+    private static float dotRow16(ByteBuffer d, int p, int k, float[] x, int xo, Widening wd) {
+        int vk = k - k % L, sh = wd.shift, mk = wd.mask;
+        float sc = wd.scale;
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < vk; i += L) {
-            acc = half8(d, p + 2 * i).fma(FloatVector.fromArray(F, x, xo + i), acc);
+            acc = wide8(d, p + 2 * i, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (int i = vk; i < k; i++) {
-            s += Half.toFloat(d.getShort(p + 2 * i)) * x[xo + i];
+            s += wide(d.getShort(p + 2 * i), sh, mk, sc) * x[xo + i];
         }
         return s;
     }
@@ -446,15 +450,18 @@ final class VectorMatMul extends MatMulKernel {
 
     /**
      * Rows r0 .. r1-1: each whole group of four rows in one pass, four multiply-add chains over one
-     * sequential stream, each row summed as {@link #dotRowFp16} sums it; a row of a group cut by the range
-     * on its own ({@link #dotPackedFp16}).
+     * sequential stream, each row summed as {@link #dotRow16} sums it; a row of a group cut by the range
+     * on its own ({@link #dotPacked16}). FP16 and BF16 alike ({@link Widening}).
      */
-    private static void packedDotsFp16(PackedRows.Halves h, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+    private static void packedDots16(PackedRows.Halves h, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
+        Widening wd = Widening.of(h.type);
+        int sh = wd.shift, mk = wd.mask;
+        float sc = wd.scale;
         for (int n = r0; n < r1; ) {
             if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
-                y[yo + n] = dotPackedFp16(h, n, x, xo);
+                y[yo + n] = dotPacked16(h, n, x, xo);
                 n++;
                 continue;
             }
@@ -462,21 +469,21 @@ final class VectorMatMul extends MatMulKernel {
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
             for (int i = 0; i < vk; i += L, p += step) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-                a0 = half8(d, p).fma(xv, a0);
-                a1 = half8(d, p + L).fma(xv, a1);
-                a2 = half8(d, p + 2 * L).fma(xv, a2);
-                a3 = half8(d, p + 3 * L).fma(xv, a3);
+                a0 = wide8(d, p, sh, mk, sc).fma(xv, a0);
+                a1 = wide8(d, p + L, sh, mk, sc).fma(xv, a1);
+                a2 = wide8(d, p + 2 * L, sh, mk, sc).fma(xv, a2);
+                a3 = wide8(d, p + 3 * L, sh, mk, sc).fma(xv, a3);
             }
-            y[yo + n] = finishHalves(a0.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
-            y[yo + n + 1] = finishHalves(a1.reduceLanes(VectorOperators.ADD), d, p + L, x, xo, vk, k);
-            y[yo + n + 2] = finishHalves(a2.reduceLanes(VectorOperators.ADD), d, p + 2 * L, x, xo, vk, k);
-            y[yo + n + 3] = finishHalves(a3.reduceLanes(VectorOperators.ADD), d, p + 3 * L, x, xo, vk, k);
+            y[yo + n] = finish16(a0.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k, wd);
+            y[yo + n + 1] = finish16(a1.reduceLanes(VectorOperators.ADD), d, p + L, x, xo, vk, k, wd);
+            y[yo + n + 2] = finish16(a2.reduceLanes(VectorOperators.ADD), d, p + 2 * L, x, xo, vk, k, wd);
+            y[yo + n + 3] = finish16(a3.reduceLanes(VectorOperators.ADD), d, p + 3 * L, x, xo, vk, k, wd);
             n += PackedRows.GROUP;
         }
     }
 
     /**
-     * As {@link #packedDotsFp16}, for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and
+     * As {@link #packedDots16}, for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and
      * Q5_1, each row summed as the mapped path ({@link #dotRowQ80}, {@link #dotRowQ40}, ..) sums it. The
      * test for a minimum is the same for the whole matrix, so C2 can unswitch the loop on it; measured, this
      * ran as fast as two copies of the loop, one per case.
@@ -520,22 +527,25 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    /** Row n alone (a row outside a whole group of the range), summed as {@link #dotRowFp16} sums it. */
-    private static float dotPackedFp16(PackedRows.Halves h, int n, float[] x, int xo) {
+    /** Row n alone (a row outside a whole group of the range), summed as {@link #dotRow16} sums it. */
+    private static float dotPacked16(PackedRows.Halves h, int n, float[] x, int xo) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
+        Widening wd = Widening.of(h.type);
+        int sh = wd.shift, mk = wd.mask;
+        float sc = wd.scale;
         int p = h.chunkAt(n, 0);
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < vk; i += L, p += step) {
-            acc = half8(d, p).fma(FloatVector.fromArray(F, x, xo + i), acc);
+            acc = wide8(d, p, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
         }
-        return finishHalves(acc.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
+        return finish16(acc.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k, wd);
     }
 
     /** A reduced vector sum {@code s} plus the scalar tail: values vk .. k-1, at {@code d[p ..]} (the last, partial chunk). */
-    private static float finishHalves(float s, short[] d, int p, float[] x, int xo, int vk, int k) {
+    private static float finish16(float s, short[] d, int p, float[] x, int xo, int vk, int k, Widening wd) {
         for (int i = vk; i < k; i++) {
-            s += Half.toFloat(d[p + i - vk]) * x[xo + i];
+            s += wide(d[p + i - vk], wd.shift, wd.mask, wd.scale) * x[xo + i];
         }
         return s;
     }
@@ -560,21 +570,24 @@ final class VectorMatMul extends MatMulKernel {
 
     static void decodePackedRow(PackedRows p, int n, float[] w, int wo) {
         if (p instanceof PackedRows.Halves h) {
-            decodePackedFp16(h, n, w, wo);
+            decodePacked16(h, n, w, wo);
         } else {
             decodePackedQuants((PackedRows.Quants) p, n, w, wo);
         }
     }
 
-    private static void decodePackedFp16(PackedRows.Halves h, int n, float[] w, int wo) {
+    private static void decodePacked16(PackedRows.Halves h, int n, float[] w, int wo) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
+        Widening wd = Widening.of(h.type);
+        int sh = wd.shift, mk = wd.mask;
+        float sc = wd.scale;
         int p = h.chunkAt(n, 0);
         for (int i = 0; i < vk; i += L, p += step) {
-            half8(d, p).intoArray(w, wo + i);
+            wide8(d, p, sh, mk, sc).intoArray(w, wo + i);
         }
         for (int i = vk; i < k; i++) {
-            w[wo + i] = Half.toFloat(d[p + i - vk]);
+            w[wo + i] = wide(d[p + i - vk], sh, mk, sc);
         }
     }
 
@@ -599,7 +612,10 @@ final class VectorMatMul extends MatMulKernel {
                 decodeRowFp32(d, p, k, w, wo);
                 return;
             case FP16:
-                decodeRowFp16(d, p, k, w, wo);
+                decodeRow16(d, p, k, w, wo, Widening.FP16);
+                return;
+            case BF16:
+                decodeRow16(d, p, k, w, wo, Widening.BF16);
                 return;
             case Q8_0:
                 decodeRowQ80(d, p, k, w, wo);
@@ -631,13 +647,14 @@ final class VectorMatMul extends MatMulKernel {
         }
     }
 
-    private static void decodeRowFp16(ByteBuffer d, int p, int k, float[] w, int wo) {
-        int vk = k - k % L;
+    private static void decodeRow16(ByteBuffer d, int p, int k, float[] w, int wo, Widening wd) {
+        int vk = k - k % L, sh = wd.shift, mk = wd.mask;
+        float sc = wd.scale;
         for (int i = 0; i < vk; i += L) {
-            half8(d, p + 2 * i).intoArray(w, wo + i);
+            wide8(d, p + 2 * i, sh, mk, sc).intoArray(w, wo + i);
         }
         for (int i = vk; i < k; i++) {
-            w[wo + i] = Half.toFloat(d.getShort(p + 2 * i));
+            w[wo + i] = wide(d.getShort(p + 2 * i), sh, mk, sc);
         }
     }
 
@@ -701,23 +718,59 @@ final class VectorMatMul extends MatMulKernel {
     // ---- decoders of 8 values
 
     /**
-     * Eight halves at byte {@code p} as floats, for halves known to be finite (no exponent 31;
-     * {@link Matrix#finiteHalves()}), exactly, subnormals included, in four operations: the sign-extended
-     * half shifted left by 13 has the sign in bit 31 and exponent+mantissa in bits 13-27; masking out bits
-     * 28-30 leaves a float that is the half's value times 2^-112, and the multiplication by 2^112 is exact.
+     * How a 16-bit float type widens to float, in three exact operations on its sign-extended bits: shifted
+     * left, masked, multiplied.
+     * <ul>
+     *   <li>FP16, for halves known to be finite (no exponent 31; {@link Matrix#finiteHalves()}), subnormals
+     *       included: the half shifted left by 13 has the sign in bit 31 and exponent+mantissa in bits 13-27;
+     *       masking out bits 28-30 leaves a float that is the half's value times 2^-112, and the
+     *       multiplication by 2^112 is exact.</li>
+     *   <li>BF16, the top half of a float32: shifted left by 16 it is that float; the mask keeps every bit
+     *       and the multiplication by 1 changes no value (a NaN stays a NaN), so every bfloat16 decodes
+     *       exactly, infinities included.</li>
+     * </ul>
+     * One decoder with the three constants as parameters serves both types, so each path has one loop nest
+     * for both; for BF16 it spends an AND and a multiplication it does not need, the operations FP16 needs.
+     * The constants are read into locals before each loop, where they stay in registers.
      */
-    private static FloatVector half8(ByteBuffer d, int p) {
+    static final class Widening {
+        static final Widening FP16 = new Widening(13, 0x8FFFE000, 0x1p112f);
+        static final Widening BF16 = new Widening(16, -1, 1f);
+
+        final int shift;
+        final int mask;
+        final float scale;
+
+        private Widening(int shift, int mask, float scale) {
+            this.shift = shift;
+            this.mask = mask;
+            this.scale = scale;
+        }
+
+        /** The widening of FP16 or BF16 values. */
+        static Widening of(TensorType type) {
+            return type == TensorType.BF16 ? BF16 : FP16;
+        }
+    }
+
+    /** Eight 16-bit floats at byte {@code p}, widened by a {@link Widening}'s shift, mask and scale. */
+    private static FloatVector wide8(ByteBuffer d, int p, int shift, int mask, float scale) {
         IntVector h = (IntVector) ShortVector.fromByteBuffer(S, d, p, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+        return h.lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
     }
 
-    /** As {@link #half8}, from halves on the heap. */
-    private static FloatVector half8(short[] d, int p) {
+    /** As {@link #wide8(ByteBuffer, int, int, int, float)}, from 16-bit floats on the heap. */
+    private static FloatVector wide8(short[] d, int p, int shift, int mask, float scale) {
         IntVector h = (IntVector) ShortVector.fromArray(S, d, p).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+        return h.lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
     }
 
-    /** The (finite) half at byte {@code p}, a block's scale or minimum, as {@link #half8} decodes halves. */
+    /** One 16-bit float widened as {@link #wide8(ByteBuffer, int, int, int, float)} widens eight. */
+    private static float wide(short h, int shift, int mask, float scale) {
+        return Float.intBitsToFloat((h << shift) & mask) * scale;
+    }
+
+    /** The (finite) half at byte {@code p}, a block's scale or minimum, as {@link Widening#FP16} widens it. */
     private static float half(ByteBuffer d, int p) {
         return Float.intBitsToFloat((d.getShort(p) << 13) & 0x8FFFE000) * 0x1p112f;
     }

@@ -23,6 +23,11 @@ public final class Dequantize {
                     out[off + i] = Half.toFloat(src.getShort(p + 2 * i));
                 }
                 return;
+            case BF16:
+                for (int i = 0; i < n; i++) {
+                    out[off + i] = BFloat16.toFloat(src.getShort(p + 2 * i));
+                }
+                return;
             default:
                 for (int b = 0; b < n / 32; b++) {
                     block(type, src, p + b * type.blockBytes, out, off + 32 * b);

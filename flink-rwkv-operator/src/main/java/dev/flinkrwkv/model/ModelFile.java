@@ -26,6 +26,9 @@ import java.util.Map;
  * (a mapping is limited to 2 GiB, and no single tensor of a real RWKV model comes near that). Opening a
  * multi-gigabyte model therefore reads only the table, and every evaluator built on one {@code ModelFile}
  * shares the same pages of the OS page cache.
+ *
+ * <p>{@link #open} reads official PyTorch and safetensors checkpoints too, as the model their rwkv.cpp
+ * conversion holds ({@link Checkpoint}); {@link #format()} says which the file was.
  */
 public final class ModelFile {
     public static final int MAGIC = 0x67676D66; // "fmgg" on disk
@@ -39,6 +42,7 @@ public final class ModelFile {
     private static final long MAX_ELEMENTS = 1L << 40;
 
     private final Path path;
+    private final String format;
     private final int fileVersion;
     private final int vocab;
     private final int embed;
@@ -48,9 +52,10 @@ public final class ModelFile {
     private final Map<String, Tensor> tensors;
     private final String fingerprint;
 
-    private ModelFile(Path path, int fileVersion, int vocab, int embed, int layers, int mainTypeCode,
+    private ModelFile(Path path, String format, int fileVersion, int vocab, int embed, int layers, int mainTypeCode,
                       long size, Map<String, Tensor> tensors, String fingerprint) {
         this.path = path;
+        this.format = format;
         this.fileVersion = fileVersion;
         this.vocab = vocab;
         this.embed = embed;
@@ -61,7 +66,12 @@ public final class ModelFile {
         this.fingerprint = fingerprint;
     }
 
-    /** Opens and validates a model file; throws {@link ModelFormatException} naming the file and the problem. */
+    /**
+     * Opens and validates a model file; throws {@link ModelFormatException} naming the file and the problem.
+     * The reader is chosen by content (then by extension): an rwkv.cpp file, a PyTorch checkpoint (a zip
+     * archive written by {@code torch.save}) or a safetensors file; a checkpoint becomes the model its
+     * rwkv.cpp conversion would hold ({@link Checkpoint}).
+     */
     public static ModelFile open(Path path) throws IOException {
         if (Files.isDirectory(path)) {
             throw new ModelFormatException(path, "is a directory, not a model file");
@@ -80,6 +90,10 @@ public final class ModelFile {
             if (size == 0) {
                 throw new ModelFormatException(path, "is empty");
             }
+            Checkpoint.Format checkpoint = Checkpoint.Format.detect(path, read(ch, 0, (int) Math.min(size, 16)));
+            if (checkpoint != null) {
+                return Checkpoint.read(path, ch, checkpoint);
+            }
             if (size < HEADER_BYTES) {
                 throw new ModelFormatException(path, "truncated header: " + size + " bytes, a header needs " + HEADER_BYTES);
             }
@@ -89,7 +103,8 @@ public final class ModelFile {
             int magic = header.getInt(0);
             if (magic != MAGIC) {
                 throw new ModelFormatException(path, String.format(
-                        "wrong magic 0x%08x, expected 0x%08x (\"fmgg\"): not an rwkv.cpp model file", magic, MAGIC));
+                        "wrong magic 0x%08x, expected 0x%08x (\"fmgg\"): not an rwkv.cpp model file (nor a PyTorch "
+                        + "or safetensors checkpoint)", magic, MAGIC));
             }
             int fileVersion = header.getInt(4);
             int vocab = header.getInt(8);
@@ -100,7 +115,7 @@ public final class ModelFile {
                 throw new ModelFormatException(path, "unsupported file version " + Integer.toUnsignedString(fileVersion)
                         + " (supported: 100, 101)");
             }
-            if (mainType < 0 || mainType >= 17 || (mainType >= 4 && mainType <= 6)) {
+            if ((mainType < 0 || mainType >= 17 || (mainType >= 4 && mainType <= 6)) && mainType != TensorType.BF16.code) {
                 throw new ModelFormatException(path, "unsupported main data type in header: "
                         + TensorType.whyUnsupported(mainType));
             }
@@ -119,8 +134,35 @@ public final class ModelFile {
                 pos = readTensor(path, ch, pos, size, tensors, digest);
             }
             String fp = HexFormat.of().formatHex(digest.digest());
-            return new ModelFile(path, fileVersion, vocab, embed, layers, mainType, size, tensors, fp);
+            return new ModelFile(path, "rwkv.cpp", fileVersion, vocab, embed, layers, mainType, size, tensors, fp);
         }
+    }
+
+    /**
+     * A model assembled in memory from tensors (a checkpoint converted at load), described as the rwkv.cpp
+     * file those tensors would make: file version 101, and the fingerprint of that file's header and table,
+     * so a checkpoint and its conversion with the same storage types share a fingerprint.
+     */
+    static ModelFile assembled(Path path, String format, long size, int vocab, int embed, int layers, int mainTypeCode,
+                               java.util.List<Tensor> tensors) throws ModelFormatException {
+        MessageDigest digest = sha256();
+        digest.update(ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(MAGIC).putInt(101)
+                .putInt(vocab).putInt(embed).putInt(layers).putInt(mainTypeCode).flip());
+        Map<String, Tensor> byName = new LinkedHashMap<>();
+        for (Tensor t : tensors) {
+            if (byName.put(t.name(), t) != null) {
+                throw new ModelFormatException(path, "duplicated tensor name '" + t.name() + "'");
+            }
+            byte[] key = t.name().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer record = ByteBuffer.allocate(12 + 4 * t.dims() + key.length).order(ByteOrder.LITTLE_ENDIAN);
+            record.putInt(t.dims()).putInt(key.length).putInt(t.type().code);
+            for (int d : t.shape()) {
+                record.putInt(d);
+            }
+            digest.update(record.put(key).flip());
+        }
+        String fp = HexFormat.of().formatHex(digest.digest());
+        return new ModelFile(path, format, 101, vocab, embed, layers, mainTypeCode, size, byName, fp);
     }
 
     private static long readTensor(Path path, FileChannel ch, long pos, long size, Map<String, Tensor> out,
@@ -220,7 +262,12 @@ public final class ModelFile {
         return path;
     }
 
-    /** The file format version: 100 or 101. */
+    /** What the file is: {@code rwkv.cpp}, {@code PyTorch checkpoint} or {@code safetensors}. */
+    public String format() {
+        return format;
+    }
+
+    /** The rwkv.cpp file format version: 100 or 101 (101 for a checkpoint: what its conversion writes). */
     public int fileVersion() {
         return fileVersion;
     }
@@ -275,15 +322,6 @@ public final class ModelFile {
 
     /** Detects the RWKV version from the tensors present, as rwkv.cpp does. */
     public RwkvVersion detectVersion() {
-        if (has("blocks.0.att.r_k")) {
-            return RwkvVersion.V7;
-        }
-        if (has("blocks.0.att.time_maa_x")) {
-            return RwkvVersion.V6;
-        }
-        if (has("blocks.0.att.ln_x.weight")) {
-            return has("blocks.0.att.gate.weight") ? RwkvVersion.V5_2 : RwkvVersion.V5_1;
-        }
-        return RwkvVersion.V4;
+        return RwkvVersion.detect(this::has);
     }
 }

@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  *   <li>Every division by d is a multiplication by {@code id = 1/d} (0 when d is 0), in float; d and m are
  *       stored as half, rounded to nearest even ({@link Half#fromFloat}).</li>
  * </ul>
- * FP16 rounds each value to nearest even; FP32 stores it as is.
+ * FP16 and BF16 round each value to nearest even; FP32 stores it as is.
  */
 public final class Quantize {
     private Quantize() {}
@@ -39,6 +39,11 @@ public final class Quantize {
             case FP16:
                 for (int i = 0; i < n; i++) {
                     out.putShort(Half.fromFloat(x[off + i]));
+                }
+                return;
+            case BF16:
+                for (int i = 0; i < n; i++) {
+                    out.putShort(BFloat16.fromFloat(x[off + i]));
                 }
                 return;
             default:

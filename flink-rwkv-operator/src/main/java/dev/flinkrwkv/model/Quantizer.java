@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Converts an FP32 or FP16 model file to another storage type, producing what rwkv.cpp produces.
+ * Converts an FP32, FP16 or BF16 model file to another storage type, producing what rwkv.cpp produces.
  *
  * <p>For the quantized types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) this is rwkv.cpp's
  * {@code rwkv_quantize_model_file}: tensors in the input's order; only 2-D FP32/FP16 tensors are
@@ -15,12 +15,15 @@ import java.util.List;
  * file version 101 and the target type. The rows are encoded by {@link Quantize}, which rounds as
  * ggml's reference quantizers do, so the output equals rwkv.cpp's byte for byte.
  *
- * <p>FP16 and FP32 are offered too (rwkv.cpp's quantizer refuses them): FP16 stores in half the tensors
- * that rwkv.cpp's PyTorch converter stores in half ({@link #storesAsHalf}), FP32 widens every tensor,
- * which undoes an FP16 conversion exactly.
+ * <p>FP16, BF16 and FP32 are offered too (rwkv.cpp's quantizer refuses them): FP16 stores in half the
+ * tensors that rwkv.cpp's PyTorch converter stores in half ({@link #storesAsHalf}), BF16 stores the same
+ * tensors as bfloat16 (a flink-rwkv-only type, see {@link TensorType#BF16}), FP32 widens every tensor,
+ * which undoes an FP16 or BF16 conversion exactly. The input may be FP32, FP16 or BF16.
  *
  * <p>The input is memory-mapped and the output streamed a row at a time, so memory use does not grow
- * with the model.
+ * with the model. It may be anything {@link ModelFile#open} reads: an official PyTorch or safetensors
+ * checkpoint is first the model its rwkv.cpp conversion holds ({@link Checkpoint}), so converting one to
+ * FP32 or FP16 writes what rwkv.cpp's converter writes.
  */
 public final class Quantizer {
     /** Substrings of tensor names that rwkv.cpp never quantizes (the small v7 LoRA matrices, r_k). */
@@ -63,14 +66,15 @@ public final class Quantizer {
 
     /**
      * The storage type of one tensor when a model is stored as {@code target}: the target type where
-     * rwkv.cpp's converter (FP16) or quantizer (block types) would use it, else FP32.
+     * rwkv.cpp's converter (FP16, and BF16 alike) or quantizer (block types) would use it, else FP32.
      */
     public static TensorType storageFor(String name, int dims, TensorType target) {
         switch (target) {
             case FP32:
                 return TensorType.FP32;
             case FP16:
-                return storesAsHalf(name, dims) ? TensorType.FP16 : TensorType.FP32;
+            case BF16:
+                return storesAsHalf(name, dims) ? target : TensorType.FP32;
             default:
                 return quantizes(name, dims) ? target : TensorType.FP32;
         }
@@ -83,9 +87,9 @@ public final class Quantizer {
         }
         ModelFile file = ModelFile.open(in);
         TensorType main = TensorType.ofCode(file.mainTypeCode());
-        if (main != TensorType.FP32 && main != TensorType.FP16) {
+        if (main == null || main.isQuantized()) {
             throw new IllegalArgumentException(in + " is already " + (main == null ? "type " + file.mainTypeCode() : main)
-                    + "; convert from its FP32 or FP16 file");
+                    + "; convert from its FP32, FP16 or BF16 file");
         }
         int converted = 0;
         try (ModelWriter w = ModelWriter.create(out, 101, file.vocab(), file.embed(), file.layers(), target.code)) {
@@ -115,16 +119,20 @@ public final class Quantizer {
         }
     }
 
-    /** The type a tensor of the input gets: only FP32/FP16 tensors change, and only where the rules say. */
+    /**
+     * The type a tensor of the input gets: only FP32/FP16/BF16 tensors change, and only where the rules say
+     * (a tensor the rules keep in FP32 keeps the type it has).
+     */
     private static TensorType convertedType(Tensor t, TensorType target) {
-        if (t.type() != TensorType.FP32 && t.type() != TensorType.FP16) {
+        if (t.type().isQuantized()) {
             return t.type();
         }
         switch (target) {
             case FP32:
                 return TensorType.FP32;
             case FP16:
-                return storesAsHalf(t.name(), t.dims()) ? TensorType.FP16 : t.type();
+            case BF16:
+                return storesAsHalf(t.name(), t.dims()) ? target : t.type();
             default:
                 return quantizes(t.name(), t.dims()) ? target : t.type();
         }

@@ -14,6 +14,23 @@ public enum RwkvVersion {
         this.label = label;
     }
 
+    /**
+     * The version of a model from the names of its tensors, as rwkv.cpp detects it; the names that decide
+     * are the same in an official checkpoint and in its rwkv.cpp conversion.
+     */
+    public static RwkvVersion detect(java.util.function.Predicate<String> has) {
+        if (has.test("blocks.0.att.r_k")) {
+            return V7;
+        }
+        if (has.test("blocks.0.att.time_maa_x")) {
+            return V6;
+        }
+        if (has.test("blocks.0.att.ln_x.weight")) {
+            return has.test("blocks.0.att.gate.weight") ? V5_2 : V5_1;
+        }
+        return V4;
+    }
+
     /** Parses "4", "5.1", "5.2", "6", "7" (or the labels). */
     public static RwkvVersion parse(String s) {
         switch (s.trim()) {

@@ -3,6 +3,11 @@ package dev.flinkrwkv.model;
 /**
  * Storage types of rwkv.cpp model files, with rwkv.cpp's own type codes (not ggml's enum numbers).
  * Quantized types store blocks of 32 values along a row; a block never crosses a row.
+ *
+ * <p>{@link #BF16} is not an rwkv.cpp type: rwkv.cpp's format has no code for it, so it has one of its own,
+ * {@code 0xBF16}, far from rwkv.cpp's codes (0 to 16, in sequence) so that a type rwkv.cpp adds later does
+ * not collide with it. A file holding BF16 tensors is read by flink-rwkv only (rwkv.cpp refuses the code);
+ * convert it with {@code quantize --type FP16} (or FP32, or a block type) for rwkv.cpp.
  */
 public enum TensorType {
     FP32(0, 1, 4),
@@ -11,7 +16,9 @@ public enum TensorType {
     Q4_1(3, 32, 20),
     Q5_0(7, 32, 22),
     Q5_1(8, 32, 24),
-    Q8_0(9, 32, 34);
+    Q8_0(9, 32, 34),
+    /** bfloat16: the top 16 bits of a float32 (PyTorch's {@code torch.bfloat16}); flink-rwkv files only. */
+    BF16(0xBF16, 1, 2);
 
     /** The code in the file's header and tensor records. */
     public final int code;
@@ -45,24 +52,27 @@ public enum TensorType {
         return null;
     }
 
+    /** The names of the supported types, for error messages. */
+    static final String NAMES = "FP32, FP16, BF16, Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0";
+
     /** Why a code is refused, for error messages. */
     static String whyUnsupported(int code) {
         if (code >= 4 && code <= 6) {
             return "type code " + code + " is a removed rwkv.cpp format (Q4_1_O, Q4_2 or Q4_3); re-quantize the model";
         }
         if (code >= 10 && code <= 16) {
-            return "type code " + code + " (Q8_1 or a K-quant) is not supported; use FP32, FP16, Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0";
+            return "type code " + code + " (Q8_1 or a K-quant) is not supported; use " + NAMES;
         }
         return "unknown type code " + code;
     }
 
-    /** Parses a name such as {@code Q5_1} or {@code fp16}. */
+    /** Parses a name such as {@code Q5_1}, {@code fp16} or {@code bf16}. */
     public static TensorType parse(String name) {
         try {
             return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown storage type '" + name
-                    + "'; expected one of FP32, FP16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0");
+                    + "'; expected one of " + NAMES);
         }
     }
 }

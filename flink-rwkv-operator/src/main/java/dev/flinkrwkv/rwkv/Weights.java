@@ -72,7 +72,16 @@ final class Weights {
     }
 
     ModelFormatException shape(Tensor t, String expected) {
+        String torchOrder = "";
+        if (!file.format().equals("rwkv.cpp")) { // a checkpoint's user knows the PyTorch shape
+            int[] s = t.shape();
+            int[] r = new int[s.length];
+            for (int i = 0; i < s.length; i++) {
+                r[i] = s[s.length - 1 - i];
+            }
+            torchOrder = "; " + Arrays.toString(r) + " in PyTorch order, after the conversion to rwkv.cpp's layout";
+        }
         return new ModelFormatException(file.path(), "tensor '" + t.name() + "' has shape " + Arrays.toString(t.shape())
-                + " (ggml order), expected " + expected);
+                + " (ggml order" + torchOrder + "), expected " + expected);
     }
 }

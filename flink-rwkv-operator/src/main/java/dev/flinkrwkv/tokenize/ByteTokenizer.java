@@ -11,7 +11,11 @@ public final class ByteTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return encode(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public int[] encode(byte[] bytes) {
         int[] tokens = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             tokens[i] = bytes[i] & 0xFF;
@@ -22,5 +26,28 @@ public final class ByteTokenizer implements Tokenizer {
     @Override
     public int vocab() {
         return 256;
+    }
+
+    @Override
+    public String name() {
+        return "bytes";
+    }
+
+    @Override
+    public int tokenLength(int id) {
+        checkId(id);
+        return 1;
+    }
+
+    @Override
+    public int tokenBytes(int id, byte[] dst, int offset) {
+        checkId(id);
+        dst[offset] = (byte) id;
+        return 1;
+    }
+
+    @Override
+    public String toString() {
+        return "ByteTokenizer";
     }
 }

@@ -19,7 +19,7 @@ class BackendsTest {
 
     @BeforeAll
     static void load() throws IOException {
-        model = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-5v2-730K-FP32.bin"));
+        model = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-5v2-730K-FP32.bin"));
     }
 
     @Test

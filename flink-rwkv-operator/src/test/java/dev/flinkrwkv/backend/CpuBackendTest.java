@@ -24,7 +24,7 @@ class CpuBackendTest {
 
     @BeforeAll
     static void load() throws IOException {
-        model = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-7v0-834K-FP32.bin"));
+        model = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-7v0-834K-FP32.bin"));
     }
 
     /** Logits after each token, evaluated one step at a time. */

@@ -69,6 +69,84 @@ class MatMulKernelTest {
         assertEquals(63_488, finite);
     }
 
+    /** Every bfloat16, infinities and NaNs included, from the file and from the heap copy. */
+    @Test
+    void everyBfloat16IsDecodedExactly() {
+        ByteBuffer b = ByteBuffer.allocateDirect(2 * 65536).order(ByteOrder.LITTLE_ENDIAN);
+        for (int h = 0; h < 65536; h++) {
+            b.putShort(2 * h, (short) h);
+        }
+        Matrix m = new Matrix("every bfloat16", TensorType.BF16, b, 1, 65536).packedWherePossible();
+        assertTrue(m.finiteHalves(), "a BF16 matrix has no halves the vector kernel cannot decode");
+        assertNotNull(m.packed());
+        float[] mapped = new float[65536], packed = new float[65536], plain = new float[65536];
+        VectorMatMul.decodeRow(TensorType.BF16, b, 0, 65536, mapped, 0);
+        VectorMatMul.decodePackedRow(m.packed(), 0, packed, 0);
+        m.row(0, plain, 0);
+        for (int h = 0; h < 65536; h++) {
+            float want = Float.intBitsToFloat(h << 16);
+            String what = "bfloat16 " + Integer.toHexString(h);
+            for (float got : new float[] {mapped[h], packed[h], plain[h]}) {
+                if (Float.isNaN(want)) {
+                    assertTrue(Float.isNaN(got), what);
+                } else {
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), what);
+                }
+            }
+        }
+    }
+
+    /** An FP32 matrix of the same values as a 16-bit one: each row decoded exactly. */
+    static Matrix widened(Matrix m) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * m.rows() * m.cols()).order(ByteOrder.LITTLE_ENDIAN);
+        float[] row = new float[m.cols()];
+        for (int n = 0; n < m.rows(); n++) {
+            m.row(n, row, 0);
+            for (float v : row) {
+                b.putFloat(v);
+            }
+        }
+        return new Matrix(m.name() + " as FP32", TensorType.FP32, b.flip(), m.rows(), m.cols());
+    }
+
+    /**
+     * A 16-bit matrix gives the bits of the FP32 matrix of its values, in every path: each kernel, batch 1 from
+     * the heap copy and from the file, the batched tiles, whole groups of rows and ranges cut inside them.
+     * For BF16 also with infinities among the weights (FP16 matrices holding one take another path, below).
+     */
+    @ParameterizedTest
+    @EnumSource(value = TensorType.class, names = {"FP16", "BF16"})
+    void sixteenBitProductsAreTheBitsOfTheirFp32Values(TensorType type) {
+        Random rnd = new Random(700 + type.ordinal());
+        for (int cols : new int[] {5, 37, 64, 771}) {
+            for (int rows : new int[] {1, 4, 6, 13, 37}) {
+                Matrix m = RandomWeights.matrix(type, rows, cols, rnd);
+                if (type == TensorType.BF16 && rows > 4) {
+                    m.data().putShort(2 * (cols + 3), (short) 0xFF80); // row 1: -infinity
+                }
+                Matrix fp32 = widened(m);
+                int[][] ranges = {{0, rows}, {Math.min(1, rows - 1), Math.max(1, rows - 2)}, {rows - 1, rows}};
+                for (int batch : new int[] {1, 2, 3, 4, 5, 9}) {
+                    int xStride = cols + 3, yStride = rows + 2;
+                    float[] x = RandomWeights.floats(2 + batch * xStride, rnd);
+                    for (int[] range : ranges) {
+                        String what = type + " " + rows + "x" + cols + " batch " + batch + " rows " + range[0] + ".."
+                                + range[1];
+                        for (MatMulKernel kernel : new MatMulKernel[] {SCALAR, VECTOR}) {
+                            float[] want = new float[1 + batch * yStride];
+                            kernel.mul(fp32, x, 2, xStride, want, 1, yStride, batch, range[0], range[1]);
+                            for (Matrix w : new Matrix[] {m.packedWherePossible(), m.mappedOnly()}) {
+                                float[] got = new float[1 + batch * yStride];
+                                kernel.mul(w, x, 2, xStride, got, 1, yStride, batch, range[0], range[1]);
+                                assertArrayEquals(want, got, what + ", " + kernel.name() + (w.packed() != null ? ", heap" : ", mapped"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TensorType.class)
     void vectorProductsEqualScalarProducts(TensorType type) {

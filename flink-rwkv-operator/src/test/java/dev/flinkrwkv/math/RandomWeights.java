@@ -1,5 +1,6 @@
 package dev.flinkrwkv.math;
 
+import dev.flinkrwkv.model.BFloat16;
 import dev.flinkrwkv.model.Half;
 import dev.flinkrwkv.model.TensorType;
 
@@ -34,6 +35,17 @@ public final class RandomWeights {
                             h = (short) rnd.nextInt(65536);
                         } while ((h & 0x7C00) == 0x7C00);
                         b.putShort(p + 2 * i, rnd.nextInt(4) == 0 ? h : Half.fromFloat((float) rnd.nextGaussian()));
+                    }
+                    break;
+                case BF16:
+                    for (int i = 0; i < cols; i++) {
+                        // every bfloat16 of magnitude below 2^16, subnormals and signed zeros included (larger
+                        // ones would overflow the sums)
+                        short h;
+                        do {
+                            h = (short) rnd.nextInt(65536);
+                        } while (((h >> 7) & 0xFF) >= 127 + 16);
+                        b.putShort(p + 2 * i, rnd.nextInt(4) == 0 ? h : BFloat16.fromFloat((float) rnd.nextGaussian()));
                     }
                     break;
                 default:

@@ -32,7 +32,7 @@ class ModelFileErrorsTest {
 
     @BeforeAll
     static void readGoodModel() throws IOException {
-        good = SharedData.tinyModels().resolve("tiny-rwkv-4v0-660K-FP32.bin");
+        good = SharedData.tinyModel("tiny-rwkv-4v0-660K-FP32.bin");
         bytes = Files.readAllBytes(good);
         long pos = ModelFile.HEADER_BYTES;
         for (Tensor t : ModelFile.open(good).tensors().values()) {

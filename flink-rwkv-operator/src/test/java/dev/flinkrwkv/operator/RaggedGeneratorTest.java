@@ -32,7 +32,7 @@ class RaggedGeneratorTest {
     private static final int KEYS = 12;
 
     private static RwkvModel model(String name) throws Exception {
-        return RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-" + name + ".bin"));
+        return RwkvModel.load(SharedData.tinyModel("tiny-rwkv-" + name + ".bin"));
     }
 
     @ParameterizedTest

@@ -29,7 +29,7 @@ class RaggedScorerTest {
     @CsvSource({"4v0-660K-FP32, FLOAT32", "7v0-834K-Q5_1, FLOAT32",
             "4v0-660K-FP32, FLOAT16", "7v0-834K-FP32, BFLOAT16"})
     void batchesOfAnySizeGiveThePlainPerKeyResultsBitForBit(String model, StatePrecision precision) throws Exception {
-        RwkvModel m = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-" + model + ".bin"));
+        RwkvModel m = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-" + model + ".bin"));
         RwkvOperatorConfig<Long> cfg = RwkvOperatorConfig.<Long>builder().model("unused")
                 .tokens(TestRecords::tokens).emit(ScoreOutput.LOG_PROBS, ScoreOutput.TOP_K).topK(3)
                 .statePrecision(precision).build();

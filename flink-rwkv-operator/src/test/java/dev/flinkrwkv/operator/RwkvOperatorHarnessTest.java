@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RwkvOperatorHarnessTest {
     private static final int KEYS = 10;
-    private static final Path MODEL = SharedData.tinyModels().resolve("tiny-rwkv-4v0-660K-FP32.bin");
+    private static final Path MODEL = SharedData.tinyModel("tiny-rwkv-4v0-660K-FP32.bin");
 
     private static KeyedOneInputStreamOperatorTestHarness<String, Long, RwkvResult> harness(int batch) throws Exception {
         return harness(batch, 1);

@@ -73,7 +73,7 @@ class RwkvOperatorTest {
     private static int dirs;
 
     static String modelPath(String model) {
-        return SharedData.tinyModels().resolve("tiny-rwkv-" + model + ".bin").toString();
+        return SharedData.tinyModel("tiny-rwkv-" + model + ".bin").toString();
     }
 
     static RwkvOperatorConfig.Builder<Long> config(String model) {
@@ -203,11 +203,9 @@ class RwkvOperatorTest {
             j.collect = true;
             Path dir = newDir();
             JobClient client = j.start(dir);
-            while (TestJob.CHECKPOINTS.get() < 4) {
-                Thread.sleep(20);
-            }
-            savepoint = client.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
-                    SavepointFormatType.CANONICAL).get();
+            TestJob.awaitWhileRunning(client, () -> TestJob.CHECKPOINTS.get() >= 4, "4 checkpoints completed");
+            savepoint = TestJob.await(client, client.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(),
+                    SavepointFormatType.CANONICAL), "savepoint");
             beforeSavepoint = TestJob.output(dir);
             assertTrue(beforeSavepoint.size() > 0 && beforeSavepoint.size() < RECORDS,
                     "stopped mid-stream, after " + beforeSavepoint.size() + " records");

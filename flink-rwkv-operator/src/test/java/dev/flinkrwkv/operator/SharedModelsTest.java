@@ -23,8 +23,8 @@ class SharedModelsTest {
 
     @Test
     void subtasksOfOneFileShareOneModelUntilTheLastReleasesIt() throws Exception {
-        Path v4 = Files.copy(SharedData.tinyModels().resolve("tiny-rwkv-4v0-660K-FP16.bin"), dir.resolve("v4.bin"));
-        Path v7 = Files.copy(SharedData.tinyModels().resolve("tiny-rwkv-7v0-834K-FP16.bin"), dir.resolve("v7.bin"));
+        Path v4 = Files.copy(SharedData.tinyModel("tiny-rwkv-4v0-660K-FP16.bin"), dir.resolve("v4.bin"));
+        Path v7 = Files.copy(SharedData.tinyModel("tiny-rwkv-7v0-834K-FP16.bin"), dir.resolve("v7.bin"));
         Path link = Files.createSymbolicLink(dir.resolve("link.bin"), v4);
         RwkvModel a = SharedModels.acquire(v4);
         Files.createDirectory(dir.resolve("sub"));
@@ -46,9 +46,9 @@ class SharedModelsTest {
 
     @Test
     void aFileReplacedOnDiskIsLoadedAfresh() throws Exception {
-        Path file = Files.copy(SharedData.tinyModels().resolve("tiny-rwkv-5v2-730K-FP16.bin"), dir.resolve("m.bin"));
+        Path file = Files.copy(SharedData.tinyModel("tiny-rwkv-5v2-730K-FP16.bin"), dir.resolve("m.bin"));
         RwkvModel before = SharedModels.acquire(file);
-        Files.copy(SharedData.tinyModels().resolve("tiny-rwkv-6v0-1m-FP16.bin"), file,
+        Files.copy(SharedData.tinyModel("tiny-rwkv-6v0-1m-FP16.bin"), file,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
         RwkvModel after = SharedModels.acquire(file);

@@ -119,10 +119,56 @@ final class TestJob {
         return client;
     }
 
-    /** Runs the job to its end. */
+    /** Runs the job to its end; a failed job throws its error (in an ExecutionException). */
     List<String> run(java.nio.file.Path dir) throws Exception {
-        start(dir).getJobExecutionResult().get();
+        JobClient client = start(dir);
+        await(client, client.getJobExecutionResult(), "the job's end");
         return output(dir);
+    }
+
+    /**
+     * How long a test waits for a job (to end, or to reach a point): far beyond what these small jobs
+     * need, and within the tests' default timeout, so a stuck job is cancelled and named, never waited on.
+     */
+    static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
+
+    /** {@code future}'s value, within {@link #JOB_TIMEOUT}; else the job is cancelled and the test fails. */
+    static <T> T await(JobClient client, java.util.concurrent.CompletableFuture<T> future, String what) throws Exception {
+        try {
+            return future.get(JOB_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            client.cancel();
+            throw new AssertionError("no " + what + " after " + JOB_TIMEOUT + " (job " + client.getJobID() + " cancelled)", e);
+        }
+    }
+
+    /**
+     * Waits until {@code reached} holds while the job runs. A job that ends first fails the test at once
+     * with the job's own error (or as ended too early); one that takes longer than {@link #JOB_TIMEOUT} is
+     * cancelled and fails it too.
+     */
+    static void awaitWhileRunning(JobClient client, java.util.function.BooleanSupplier reached, String what) throws Exception {
+        java.util.concurrent.CompletableFuture<?> result = client.getJobExecutionResult();
+        long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
+        while (!reached.getAsBoolean()) {
+            if (result.isDone()) {
+                try {
+                    result.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable root = e;
+                    while (root.getCause() != null) {
+                        root = root.getCause();
+                    }
+                    throw new AssertionError("the job failed before " + what + ": " + root, e.getCause());
+                }
+                throw new AssertionError("the job ended before " + what);
+            }
+            if (System.nanoTime() > deadline) {
+                client.cancel();
+                throw new AssertionError("not " + what + " after " + JOB_TIMEOUT + " (job " + client.getJobID() + " cancelled)");
+            }
+            Thread.sleep(20);
+        }
     }
 
     /** The committed lines (finished part files; in-progress and pending files are hidden). */

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Exactness against the shared references: rwkv.cpp's logits after "in for every FP32 model, and the
+ * Exactness against the stored references (src/test/data): rwkv.cpp's logits after "in for every FP32 model, and the
  * float32 ("-exact") log-probs, last logits and last state over 1024 bytes of HDFS log for all 35 files.
  */
 class ReferenceTest {
@@ -26,7 +26,7 @@ class ReferenceTest {
 
     @BeforeAll
     static void readInput() throws IOException {
-        byte[] all = Files.readAllBytes(SharedData.root().resolve("data/loghub/HDFS_2k.log"));
+        byte[] all = Files.readAllBytes(SharedData.loghub().resolve("HDFS_2k.log"));
         hdfs = Arrays.copyOf(all, 1024);
     }
 
@@ -52,8 +52,7 @@ class ReferenceTest {
         for (int t : new int[] {34, 105, 110}) {
             ev.step(s, t, logits);
         }
-        float[] expected = SharedData.readFloats(
-                SharedData.tinyModels().resolve("expected-logits-" + SharedData.versionTag(model) + ".bin"));
+        float[] expected = SharedData.readFloats(SharedData.expectedLogits(model));
         double d = maxAbsDiff(expected, logits);
         System.out.printf("%s \"in logits max|diff| %.3g%n", SharedData.stem(model), d);
         assertTrue(d <= TOLERANCE, "max |diff| " + d);

@@ -1,7 +1,9 @@
 package dev.flinkrwkv.rwkv;
 
 import dev.flinkrwkv.SharedData;
+import dev.flinkrwkv.math.Matrix;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -26,6 +28,29 @@ class SteadyStateAllocationTest {
                 try (RwkvEvaluator ev = m.newEvaluator(threads)) {
                     assertWarmAllocatesNothing(model, m, ev);
                 }
+            }
+        }
+    }
+
+    /** The same for a model stored in BF16 (every tensor), its weights copied to the heap and mapped. */
+    @Test
+    void aWarmEvaluatorOfABf16ModelAllocatesNothingPerStep(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("tiny-rwkv-7v0-834K-BF16.bin");
+        Bf16ModelTest.writeAllBf16(SharedData.tinyModels().resolve("tiny-rwkv-7v0-834K-FP32.bin"), model);
+        String before = System.getProperty(Matrix.WEIGHTS_PROPERTY);
+        try {
+            for (String weights : new String[] {"heap", "mapped"}) {
+                System.setProperty(Matrix.WEIGHTS_PROPERTY, weights);
+                RwkvModel m = RwkvModel.load(model);
+                try (RwkvEvaluator ev = m.newEvaluator(1)) {
+                    assertWarmAllocatesNothing(model, m, ev);
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(Matrix.WEIGHTS_PROPERTY);
+            } else {
+                System.setProperty(Matrix.WEIGHTS_PROPERTY, before);
             }
         }
     }

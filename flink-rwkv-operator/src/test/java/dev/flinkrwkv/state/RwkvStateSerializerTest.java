@@ -98,7 +98,7 @@ class RwkvStateSerializerTest {
     @CsvSource({"4v0-660K-FP32, FLOAT16, 0.002", "4v0-660K-FP32, BFLOAT16, 0.01",
             "7v0-834K-FP32, FLOAT16, 0.002", "7v0-834K-FP32, BFLOAT16, 0.01"})
     void sixteenBitStorageChangesSurprisalLittle(String model, StatePrecision p, double maxBits) throws IOException {
-        RwkvModel m = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-" + model + ".bin"));
+        RwkvModel m = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-" + model + ".bin"));
         byte[] text = ("2026-11-23 20:15:01 INFO worker-3 request served in 12 ms; "
                 + "2026-11-23 20:15:02 WARN worker-1 slow disk /dev/sda1 latency 350 ms").getBytes();
         double exact = surprisal(m, text, StatePrecision.FLOAT32);

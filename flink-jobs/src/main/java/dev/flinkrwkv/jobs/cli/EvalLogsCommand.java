@@ -36,12 +36,12 @@ public final class EvalLogsCommand implements Command {
 
     @Override
     public String summary() {
-        return "score a labelled log (BGL format); print AUROC and average precision, plot to HTML";
+        return "score a labelled log (BGL format, or --labels/--label-file); print AUROC and average precision, plot to HTML";
     }
 
     @Override
     public String usage() {
-        return "--input BGL.log [--model MODEL.bin] [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
+        return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL.bin] [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
                 + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
@@ -60,7 +60,7 @@ public final class EvalLogsCommand implements Command {
                 args.number("threshold", AnomalyDetector.DEFAULT_THRESHOLD), AnomalyDetector.DEFAULT_MIN_STD);
         List<LineScorer> scorers = scorers(args, which, err);
 
-        LabelledLog log = LabelledLog.readBgl(input);
+        LabelledLog log = read(args, input);
         if (args.has("lines")) {
             log = log.head(args.integer("lines", log.size()));
         }
@@ -75,8 +75,9 @@ public final class EvalLogsCommand implements Command {
             java.nio.file.Files.write(train, text);
             out.printf(Locale.ROOT, "wrote the normal lines of lines 1-%d (%,d bytes) to %s%n", evalFrom, text.length, train);
         }
-        err.printf(Locale.ROOT, "%s: %d lines (%d anomalies), %d distinct keys; evaluating lines %d-%d%n", input,
-                log.size(), log.anomalies(), java.util.Arrays.stream(keys).distinct().count(), evalFrom + 1, log.size());
+        err.printf(Locale.ROOT, "%s: %d lines (%s), %d distinct keys; evaluating lines %d-%d%n", input,
+                log.size(), log.labelled() ? log.anomalies() + " anomalies" : "unlabelled: scores only",
+                java.util.Arrays.stream(keys).distinct().count(), evalFrom + 1, log.size());
 
         List<LogEvaluation.Result> results = new ArrayList<>();
         for (LineScorer s : scorers) {
@@ -84,15 +85,51 @@ public final class EvalLogsCommand implements Command {
             results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
             p.done();
         }
+        if (log.labelled()) {
+            printLabelled(out, log, results, evalFrom);
+        } else {
+            out.printf(Locale.ROOT, "%-8s %8s %8s %12s%n", "scorer", "flagged", "seconds", "bits/B");
+            for (LogEvaluation.Result r : results) {
+                out.printf(Locale.ROOT, "%-8s %8d %8.1f %12.3f%n", r.scorer(), r.flagged(evalFrom), r.seconds(),
+                        r.normalBitsPerToken());
+            }
+            out.printf(Locale.ROOT, "(%d evaluated lines, no labels: scores only)%n", log.size() - evalFrom);
+        }
+        if (args.has("html")) {
+            Path html = args.path("html");
+            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, results, evalFrom, null);
+            out.println("wrote " + html);
+        }
+        return 0;
+    }
+
+    /** The log as the options say its labels are given: BGL's first field by default. */
+    private static LabelledLog read(Args args, Path input) throws IOException {
+        int ways = (args.has("labels") ? 1 : 0) + (args.has("label-file") ? 1 : 0) + (args.flag("unlabelled") ? 1 : 0);
+        if (ways > 1) {
+            throw new UsageException("give at most one of --labels, --label-file and --unlabelled");
+        }
+        if (args.has("labels")) {
+            java.util.regex.Pattern p;
+            try {
+                p = java.util.regex.Pattern.compile(args.string("labels"));
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new UsageException("--labels is not a valid regular expression: " + e.getDescription());
+            }
+            return LabelledLog.readMatching(input, p);
+        }
+        if (args.has("label-file")) {
+            return LabelledLog.readWithLabelFile(input, args.path("label-file"));
+        }
+        return args.flag("unlabelled") ? LabelledLog.readUnlabelled(input) : LabelledLog.readBgl(input);
+    }
+
+    private static void printLabelled(PrintStream out, LabelledLog log, List<LogEvaluation.Result> results, int evalFrom) {
         out.printf(Locale.ROOT, "%-8s %12s %10s %13s %10s %8s %8s%n", "scorer", "AUROC(bits)", "AP(bits)",
                 "AUROC(score)", "AP(score)", "flagged", "seconds");
         for (LogEvaluation.Result r : results) {
-            int flagged = 0;
-            for (int i = evalFrom; i < r.scores().length; i++) {
-                flagged += r.scores()[i].flagged ? 1 : 0;
-            }
             out.printf(Locale.ROOT, "%-8s %12.4f %10.4f %13.4f %10.4f %8d %8.1f%n", r.scorer(), r.aurocMeanBits(),
-                    r.apMeanBits(), r.aurocScore(), r.apScore(), flagged, r.seconds());
+                    r.apMeanBits(), r.aurocScore(), r.apScore(), r.flagged(evalFrom), r.seconds());
         }
         out.printf(Locale.ROOT, "%-8s %16s %19s%n", "scorer", "bits/B(normal)", "bits/B(anomalous)");
         for (LogEvaluation.Result r : results) {
@@ -104,12 +141,6 @@ public final class EvalLogsCommand implements Command {
         }
         out.printf(Locale.ROOT, "(%d evaluated lines, %d anomalies: a random score has AUROC 0.5 and AP %.4f)%n",
                 log.size() - evalFrom, evalAnomalies, (double) evalAnomalies / (log.size() - evalFrom));
-        if (args.has("html")) {
-            Path html = args.path("html");
-            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, results, evalFrom);
-            out.println("wrote " + html);
-        }
-        return 0;
     }
 
     private static List<LineScorer> scorers(Args args, String which, PrintStream err) throws IOException {

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.cli;
 
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;
 import dev.flinkrwkv.train.Rwkv7Shape;
@@ -133,6 +134,7 @@ public final class FitCommand implements Command {
         double lossSum = 0;
         int lossCount = 0;
         double heldOut = Double.NaN;
+        BestHeldOut best = new BestHeldOut();
         while (true) {
             long step = t.steps();
             long elapsed = base + (System.nanoTime() - start);
@@ -145,9 +147,14 @@ public final class FitCommand implements Command {
             Rwkv7Trainer.StepResult r = t.step(lr, clip);
             lossSum += r.loss();
             lossCount++;
+            best.trainLoss(r.loss());
             long done = step + 1;
             if (hasHeldOut && done % evalEvery == 0) {
                 heldOut = t.evaluate(data.heldOut(), evalBytes);
+                String warning = best.evaluated(done, heldOut, t);
+                if (warning != null) {
+                    out.println(warning);
+                }
             }
             if (done % logEvery == 0) {
                 long now = System.nanoTime();
@@ -172,13 +179,99 @@ public final class FitCommand implements Command {
         }
         long elapsed = base + (System.nanoTime() - start);
         t.saveCheckpoint(checkpoint, elapsed);
-        t.writeModel(outPath, type);
+        long keptStep = t.steps();
         if (hasHeldOut) {
             heldOut = t.evaluate(data.heldOut(), evalBytes);
+            if (best.isBetterThan(heldOut)) {
+                // The checkpoint above keeps the last state (to resume from); the model file gets the best one.
+                out.printf(Locale.ROOT, "held-out %s at the end is worse than %s at step %d: writing the model of step %d%n",
+                        bits(heldOut), bits(best.heldOut), best.step, best.step);
+                best.restoreInto(t);
+                heldOut = best.heldOut;
+                keptStep = best.step;
+            }
         }
-        out.printf(Locale.ROOT, "done: %d steps in %s, held-out %s; model %s (%s), checkpoint %s%n", t.steps(),
-                duration(elapsed / 1e9), bits(heldOut), outPath, type, checkpoint);
+        t.writeModel(outPath, type);
+        double train = t.evaluate(data.train(), evalBytes);
+        String kept = !hasHeldOut ? "last (nothing held out)" : keptStep == t.steps() ? "last" : "best held-out";
+        new FitInfo(t.steps(), keptStep, kept, train / Math.log(2), heldOut / Math.log(2), data.train().length,
+                data.heldOut().length, best.overfitting, sh.layers(), sh.embed(), sh.headSize(), st.context(),
+                type.name()).write(outPath);
+        out.printf(Locale.ROOT, "done: %d steps in %s; model %s (%s) is step %d%s, train %s, held-out %s;"
+                        + " losses in %s; checkpoint %s (step %d)%n",
+                t.steps(), duration(elapsed / 1e9), outPath, type, keptStep,
+                !hasHeldOut ? " (nothing held out)" : keptStep == t.steps() ? " (the last)" : " (the best held-out)",
+                bits(train), bits(heldOut), FitInfo.pathFor(outPath).getFileName(), checkpoint, t.steps());
+        if (best.overfitting) {
+            out.println("the model overfitted: try a smaller model (--embed, --layers), fewer --steps or more text"
+                    + (keptStep != t.steps() ? "; the model written is the one with the best held-out loss" : ""));
+        }
         return 0;
+    }
+
+    /**
+     * The parameters at the lowest held-out loss seen so far, and the overfitting test: the held-out loss has
+     * not improved for {@link #PATIENCE} evaluations and is {@link #RISE} above its best while the training
+     * loss is below what it was then. Copies are float, the precision the model file stores, so the written
+     * model is exactly the best one's.
+     */
+    private static final class BestHeldOut {
+        static final int PATIENCE = 3;
+        static final double RISE = 1.05;
+        double heldOut = Double.NaN;
+        long step;
+        float[] values;
+        double trainAtBest;
+        int evalsSinceBest;
+        boolean overfitting;
+        private double trainSum;
+        private int trainCount;
+
+        void trainLoss(double nats) {
+            trainSum += nats;
+            trainCount++;
+        }
+
+        /** Records an evaluation; returns the overfitting warning the first time it applies, else null. */
+        String evaluated(long done, double loss, Rwkv7Trainer t) {
+            double train = trainCount == 0 ? Double.NaN : trainSum / trainCount;  // since the last evaluation
+            trainSum = 0;
+            trainCount = 0;
+            if (Double.isNaN(heldOut) || loss < heldOut) {
+                heldOut = loss;
+                step = done;
+                trainAtBest = train;
+                evalsSinceBest = 0;
+                double[] v = t.model().values();
+                if (values == null) {
+                    values = new float[v.length];
+                }
+                for (int i = 0; i < v.length; i++) {
+                    values[i] = (float) v[i];
+                }
+                return null;
+            }
+            evalsSinceBest++;
+            if (!overfitting && evalsSinceBest >= PATIENCE && loss > heldOut * RISE && train < trainAtBest) {
+                overfitting = true;
+                return String.format(Locale.ROOT, "warning: overfitting: held-out %s, up from %s at step %d, while"
+                                + " training fell from %s to %s; unless held-out improves again, the model of step %d is the one"
+                                + " written (a smaller model or fewer steps would do as well)",
+                        bits(loss), bits(heldOut), step, bits(trainAtBest), bits(train), step);
+            }
+            return null;
+        }
+
+        boolean isBetterThan(double loss) {
+            return values != null && heldOut < loss;
+        }
+
+        void restoreInto(Rwkv7Trainer t) {
+            double[] v = t.model().values();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = values[i];
+            }
+        }
     }
 
     private static String bits(double nats) {

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Little-endian float32 files, the layout of the shared references. */
+/** Little-endian float32 files, the layout of the test references (flink-rwkv-operator/src/test/data/reference). */
 public final class FloatFiles {
     private FloatFiles() {}
 

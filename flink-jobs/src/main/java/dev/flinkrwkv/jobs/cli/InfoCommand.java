@@ -16,12 +16,12 @@ public final class InfoCommand implements Command {
 
     @Override
     public String summary() {
-        return "version, dimensions, storage types and state size of a model file";
+        return "version, dimensions, storage types and state size of a model file or checkpoint";
     }
 
     @Override
     public String usage() {
-        return "--model MODEL.bin";
+        return "--model MODEL.bin|MODEL.pth|MODEL.safetensors";
     }
 
     @Override
@@ -32,8 +32,8 @@ public final class InfoCommand implements Command {
             types.append(types.length() == 0 ? "" : ", ").append(e.getKey()).append(" (").append(e.getValue())
                     .append(" tensors)");
         }
-        out.printf("file:          %s (%,d bytes, format version %d)%n", m.file().path(), m.file().size(),
-                m.file().fileVersion());
+        out.printf("file:          %s (%,d bytes, %s)%n", m.file().path(), m.file().size(),
+                m.file().format().equals("rwkv.cpp") ? "format version " + m.file().fileVersion() : m.file().format());
         out.printf("version:       RWKV %s%n", m.version());
         out.printf("vocabulary:    %d%n", m.vocab());
         out.printf("embedding:     %d%n", m.embed());

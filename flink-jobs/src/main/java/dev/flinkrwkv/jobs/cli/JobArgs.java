@@ -27,7 +27,7 @@ public final class JobArgs {
             + RecordParser.DEFAULT_MAX_BYTES + "]"
             + " [--checkpoint-interval-ms 5000] [--checkpoint-dir DIR] [--web-ui-port PORT|-1] [--parallelism N]"
             + " [--partitions 2] [--group-id G] [--transactional-id-prefix P] [--print N] [--progress-interval-ms 5000]"
-            + " [--broker-check-ms 10000]";
+            + " [--broker-check-ms 10000] [--overwrite | --append]";
 
     private JobArgs() {}
 
@@ -67,7 +67,18 @@ public final class JobArgs {
                 deadLetterTopic, deadLetterDir, a.has("feed") ? a.path("feed") : null, a.flag("bounded"),
                 a.string("group-id", "flink-rwkv-" + job), a.string("transactional-id-prefix", "flink-rwkv-" + job),
                 a.integer("partitions", 2), parser(a), settings, a.longValue("progress-interval-ms", 5000),
-                a.integer("print", 0), a.longValue("broker-check-ms", 10_000));
+                a.integer("print", 0), a.longValue("broker-check-ms", 10_000), existingOutput(a, outputDir, deadLetterDir));
+    }
+
+    private static JobOptions.ExistingOutput existingOutput(Args a, Path outputDir, Path deadLetterDir) {
+        if (a.flag("overwrite") && a.flag("append")) {
+            throw new UsageException("give --overwrite or --append, not both");
+        }
+        if ((a.flag("overwrite") || a.flag("append")) && outputDir == null && deadLetterDir == null) {
+            throw new UsageException("--overwrite and --append are for --output-dir and --dead-letter-dir; a topic is always added to");
+        }
+        return a.flag("overwrite") ? JobOptions.ExistingOutput.OVERWRITE
+                : a.flag("append") ? JobOptions.ExistingOutput.APPEND : JobOptions.ExistingOutput.REFUSE;
     }
 
     /** {@code --text-field} makes the input JSON; keys by {@code --key-field} or {@code --key-pattern}. */

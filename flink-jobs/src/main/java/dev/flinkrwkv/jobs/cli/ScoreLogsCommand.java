@@ -1,6 +1,8 @@
 package dev.flinkrwkv.jobs.cli;
 
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.FitCheck;
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
@@ -9,11 +11,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * {@code score-logs}: the streaming anomaly scorer ({@link ScoreLogsJob}) as a command. The options are
  * checked and the model is loaded before anything starts, so that a mistake fails at once with one line.
- * {@code --print-flagged} prints each flagged line as it is committed to the output topic.
+ * {@code --print-flagged} prints each flagged line as it is committed to the output topic or directory.
  */
 public final class ScoreLogsCommand implements Command {
     @Override
@@ -29,7 +32,8 @@ public final class ScoreLogsCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL.bin [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
-                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--print-flagged] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
+                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--print-flagged] [--output-text-chars "
+                + ScoreLogsJob.DEFAULT_TEXT_CHARS + "] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
 
     @Override
@@ -44,12 +48,20 @@ public final class ScoreLogsCommand implements Command {
             throw new UsageException(e.getMessage());
         }
         JobOptions o = JobArgs.parse(name(), args);
-        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.parse(args), detector);
-        boolean printFlagged = args.flag("print-flagged");
-        if (printFlagged && o.outputTopic() == null) {
-            throw new UsageException("--print-flagged follows the committed output topic; it needs Kafka output, not --output-dir");
+        int textChars = args.integer("output-text-chars", ScoreLogsJob.DEFAULT_TEXT_CHARS);
+        if (textChars < 0) {
+            throw new UsageException("--output-text-chars must be >= 0 (0: no text), got " + textChars);
         }
+        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorArgs.parse(args), detector, textChars);
+        boolean printFlagged = args.flag("print-flagged");
         out.println(ByteModel.check(model));
+        FitInfo fit = FitInfo.read(model);
+        job.withFitCheck(fit, FitInfo.pathFor(model).getFileName().toString());
+        if (fit != null && Double.isFinite(fit.expectedBitsPerByte())) {
+            out.printf(Locale.ROOT, "fitted to %.3f bits per byte (%s); a warning follows if the stream's first %d lines"
+                            + " average more than %.0fx that%n", fit.expectedBitsPerByte(), FitInfo.pathFor(model).getFileName(),
+                    FitCheck.LINES, FitCheck.FACTOR);
+        }
         JobLauncher.run(o, job, out, printFlagged ? value -> printIfFlagged(value, out) : null);
         return 0;
     }

@@ -10,6 +10,7 @@ import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
@@ -63,11 +64,12 @@ public final class DemoCommand implements Command {
     public String usage() {
         return "[--lines 2000] [--rate 20] [--fit-minutes 1.5 | --fit-steps N] [--train-lines 20000]"
                 + " [--anomaly-rate 0.03] [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
-                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1 (default none)]";
+                + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1]";
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        EmbeddedKafka.requireBroker();  // before minutes of fitting, in a jar without it
         int lines = args.integer("lines", 2000);
         double rate = args.number("rate", 20);
         double fitMinutes = args.number("fit-minutes", args.has("fit-steps") ? 0 : 1.5);
@@ -132,7 +134,7 @@ public final class DemoCommand implements Command {
                     "--dead-letter-topic", DEAD_LETTER_TOPIC, "--partitions", "1", "--key-pattern", SyntheticLogs.KEY_PATTERN,
                     "--checkpoint-interval-ms", String.valueOf(checkpointMs),
                     "--checkpoint-dir", dir.resolve("checkpoints").toAbsolutePath().toString(),
-                    "--web-ui-port", args.string("web-ui-port", "-1")}, 0));
+                    "--web-ui-port", args.string("web-ui-port", "0")}, 0));
             long t0 = System.nanoTime();
             try (ScoreWatcher watcher = new ScoreWatcher(bs, OUTPUT_TOPIC, lines,
                          (s, i) -> printIfFlagged(out, i, stream.get(i), s)).start();
@@ -152,7 +154,7 @@ public final class DemoCommand implements Command {
         }
 
         // 4. Verdict.
-        DemoReport report = new DemoReport(labels, scores, LabelledLog.readBgl(labelled), streamSeconds);
+        DemoReport report = new DemoReport(labels, scores, LabelledLog.readBglTrusted(labelled), streamSeconds);
         Path html = dir.resolve("demo.html");
         report.writeHtml(html);
         out.printf(Locale.ROOT, "[4/4] fit %.0f s, stream %.0f s; scores against the generator's labels:%n", fitSeconds, streamSeconds);
@@ -211,7 +213,8 @@ public final class DemoCommand implements Command {
                 try {
                     JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorSettings.DEFAULTS,
                             new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
-                                    AnomalyDetector.DEFAULT_MIN_STD)), out);
+                                    AnomalyDetector.DEFAULT_MIN_STD))
+                            .withFitCheck(FitInfo.read(model), FitInfo.pathFor(model).getFileName().toString()), out);
                 } catch (IOException | RuntimeException e) {
                     if (!stopping) {
                         failure.set(e instanceof IOException io ? io : new IOException("score-logs failed: " + e.getMessage(), e));

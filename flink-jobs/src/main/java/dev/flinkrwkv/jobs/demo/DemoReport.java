@@ -2,10 +2,10 @@ package dev.flinkrwkv.jobs.demo;
 
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Label;
 import dev.flinkrwkv.jobs.logs.EvalReportHtml;
+import dev.flinkrwkv.jobs.logs.KindMetrics;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.LogEvaluation;
-import dev.flinkrwkv.jobs.logs.RankMetrics;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,17 +16,13 @@ import java.util.Locale;
 
 /**
  * The demo's verdict: how well score-logs' output ranks the generator's labelled anomalies. AUROC and
- * average precision (the same {@link RankMetrics} as eval-logs) for the raw mean surprisal and for the
+ * average precision (the same {@link KindMetrics} as eval-logs) for the raw mean surprisal and for the
  * standardized score, over all lines and per anomaly kind (that kind's lines against the normal lines),
  * printed as a table; and eval-logs' HTML page ({@link EvalReportHtml}) with the scores along the stream.
  * Lines whose score never arrived are left out of the metrics (and counted).
  */
 final class DemoReport {
-    /** One row of the table. */
-    record Row(String lines, int anomalies, int normal, double aurocMeanBits, double apMeanBits,
-               double aurocScore, double apScore) {}
-
-    private final List<Row> rows = new ArrayList<>();
+    private final List<KindMetrics.Row> rows;
     private final LogEvaluation.Result result;
     private final LabelledLog log;
     private final int missing;
@@ -65,20 +61,21 @@ final class DemoReport {
         missing = miss;
         flagged = fl;
         flaggedAnomalies = flA;
-        rows.add(row("all anomalies", labels, scores, null));
+        List<String> kinds = new ArrayList<>();
         for (Label k : Label.values()) {
             if (k.anomalous()) {
-                rows.add(row(k.category(), labels, scores, k));
+                kinds.add(k.category());
             }
         }
+        rows = KindMetrics.rows(log, scores, 0, kinds);
         LineScore[] plotted = new LineScore[scores.length];
         for (int i = 0; i < scores.length; i++) {
             // A line with no score is drawn at the previous line's level, unflagged, so the curve stays whole.
             plotted[i] = scores[i] != null ? scores[i] : i > 0 ? unflagged(plotted[i - 1]) : new LineScore();
         }
-        Row all = rows.get(0);
-        result = new LogEvaluation.Result("rwkv (score-logs)", plotted, all.aurocMeanBits, all.apMeanBits,
-                all.aurocScore, all.apScore, seconds, normalBitsPerToken, anomalousBitsPerToken);
+        KindMetrics.Row all = rows.get(0);
+        result = new LogEvaluation.Result("rwkv (score-logs)", plotted, all.aurocMeanBits(), all.apMeanBits(),
+                all.aurocScore(), all.apScore(), seconds, normalBitsPerToken, anomalousBitsPerToken);
     }
 
     private static LineScore unflagged(LineScore s) {
@@ -86,31 +83,7 @@ final class DemoReport {
                 s.baselineMean, s.baselineStd, s.baselineLines, s.score, false);
     }
 
-    /** Metrics for the lines of kind {@code kind} (null: every anomaly) against the normal lines. */
-    private static Row row(String name, List<Label> labels, LineScore[] scores, Label kind) {
-        List<Integer> idx = new ArrayList<>();
-        int anomalies = 0;
-        for (int i = 0; i < scores.length; i++) {
-            Label l = labels.get(i);
-            if (scores[i] != null && (l == Label.NORMAL || kind == null || l == kind)) {
-                idx.add(i);
-                anomalies += l.anomalous() ? 1 : 0;
-            }
-        }
-        double[] bits = new double[idx.size()];
-        double[] z = new double[idx.size()];
-        boolean[] truth = new boolean[idx.size()];
-        for (int j = 0; j < idx.size(); j++) {
-            LineScore s = scores[idx.get(j)];
-            bits[j] = s.meanBits;
-            z[j] = s.score;
-            truth[j] = labels.get(idx.get(j)).anomalous();
-        }
-        return new Row(name, anomalies, idx.size() - anomalies, RankMetrics.auroc(bits, truth),
-                RankMetrics.averagePrecision(bits, truth), RankMetrics.auroc(z, truth), RankMetrics.averagePrecision(z, truth));
-    }
-
-    List<Row> rows() {
+    List<KindMetrics.Row> rows() {
         return rows;
     }
 
@@ -129,13 +102,14 @@ final class DemoReport {
                 normalBitsPerToken, anomalousBitsPerToken);
         out.printf(Locale.ROOT, "%-14s %9s %7s %18s %15s %14s %11s%n", "anomalies", "anomalous", "normal",
                 "AUROC (mean bits)", "AP (mean bits)", "AUROC (score)", "AP (score)");
-        for (Row r : rows) {
-            out.printf(Locale.ROOT, "%-14s %9d %7d %18.4f %15.4f %14.4f %11.4f%n", r.lines(), r.anomalies(), r.normal(),
+        for (KindMetrics.Row r : rows) {
+            out.printf(Locale.ROOT, "%-14s %9d %7d %18.4f %15.4f %14.4f %11.4f%n", r.kind(), r.anomalies(), r.normal(),
                     r.aurocMeanBits(), r.apMeanBits(), r.aurocScore(), r.apScore());
         }
     }
 
     void writeHtml(Path file) throws IOException {
-        EvalReportHtml.write(file, "flink-rwkv demo: score-logs on a live synthetic log stream", log, List.of(result), 0);
+        EvalReportHtml.write(file, "flink-rwkv demo: score-logs on a live synthetic log stream", log, List.of(result), 0,
+                List.of(rows));
     }
 }

@@ -72,11 +72,13 @@ final class ScoreWatcher implements AutoCloseable {
     /** score-logs' JSON line back into a {@link LineScore}. */
     static LineScore parse(byte[] json) throws IOException {
         JsonNode o = JSON.readTree(json);
-        return new LineScore(o.path("key").asText(), o.path("source").asText(), o.path("partition").asInt(),
+        LineScore s = new LineScore(o.path("key").asText(), o.path("source").asText(), o.path("partition").asInt(),
                 o.path("offset").asLong(), o.path("tokens").asInt(), o.path("mean_bits").asDouble(),
                 o.has("max_bits") ? o.get("max_bits").asDouble() : Double.NaN, o.path("max_position").asInt(),
                 o.path("baseline_mean").asDouble(), o.path("baseline_std").asDouble(), o.path("baseline_lines").asLong(),
                 o.path("score").asDouble(), o.path("flagged").asBoolean());
+        s.text = o.has("text") ? o.get("text").asText() : null;
+        return s;
     }
 
     /** Line {@code i}'s score, or null if none has arrived. */

@@ -17,6 +17,11 @@ public class RawRecord {
     public int partition;
     public long offset;
     public byte[] value;
+    /**
+     * The record's real length in bytes where {@code value} holds only its start (a line too long to keep
+     * whole, cut by the file reader or by {@code --feed}); -1 where {@code value} is the whole record.
+     */
+    public long length = -1;
 
     public RawRecord() {}
 
@@ -27,9 +32,25 @@ public class RawRecord {
         this.value = value;
     }
 
+    /** A record of which only the first {@code value.length} of {@code length} bytes were kept. */
+    public RawRecord(String source, int partition, long offset, byte[] value, long length) {
+        this(source, partition, offset, value);
+        this.length = length > value.length ? length : -1;
+    }
+
+    /** Whether {@code value} is only the start of the record. */
+    public boolean truncated() {
+        return length >= 0;
+    }
+
+    /** The record's real length in bytes. */
+    public long size() {
+        return truncated() ? length : value == null ? 0 : value.length;
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof RawRecord r && partition == r.partition && offset == r.offset
+        return o instanceof RawRecord r && partition == r.partition && offset == r.offset && length == r.length
                 && Objects.equals(source, r.source) && Arrays.equals(value, r.value);
     }
 
@@ -40,6 +61,6 @@ public class RawRecord {
 
     @Override
     public String toString() {
-        return source + (partition >= 0 ? "-" + partition : "") + "@" + offset + " (" + (value == null ? 0 : value.length) + " bytes)";
+        return source + (partition >= 0 ? "-" + partition : "") + "@" + offset + " (" + size() + " bytes)";
     }
 }

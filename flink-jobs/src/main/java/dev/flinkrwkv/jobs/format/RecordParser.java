@@ -120,9 +120,13 @@ public final class RecordParser implements Serializable {
     /** Parses one record; exactly one of the result's two sides is set. */
     public ParseResult parse(RawRecord raw) {
         byte[] bytes = raw.value == null ? new byte[0] : raw.value;
-        if (bytes.length > maxBytes) {
+        if (raw.size() > maxBytes) {
             return ParseResult.dead(new DeadLetter(Reason.TOO_LONG,
-                    bytes.length + " bytes, over the maximum of " + maxBytes, raw));
+                    raw.size() + " bytes, over the maximum of " + maxBytes + " (--max-bytes)", raw));
+        }
+        if (raw.truncated()) {
+            return ParseResult.dead(new DeadLetter(Reason.TOO_LONG, raw.size() + " bytes, over the limit of "
+                    + bytes.length + " bytes for a Kafka record (the feed sent the first " + bytes.length + ")", raw));
         }
         String decoded;
         try {

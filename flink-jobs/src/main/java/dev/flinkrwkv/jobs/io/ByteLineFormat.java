@@ -14,8 +14,9 @@ import java.util.Arrays;
  * Reads a file as lines of raw bytes (split at LF; the LF is dropped, a CR before it is kept for the
  * parser to strip), each a {@link RawRecord} with the line number from 1. Unlike Flink's text line format it
  * does not decode, so invalid UTF-8 reaches the parser and becomes a dead letter. A line longer than
- * {@code maxBytes} is kept only up to {@code maxBytes + 1} bytes (enough to be rejected as too long)
- * while the rest is skipped, so one huge line cannot exhaust memory.
+ * {@code maxBytes} is kept only up to {@code maxBytes + 1} bytes (enough to be rejected as too long; the
+ * record notes its real length for the dead letter) while the rest is skipped, so one huge line cannot
+ * exhaust memory.
  *
  * <p>Files are read whole by one reader (not split), and on recovery Flink re-reads the file and skips the
  * records already emitted, so line numbers stay right.
@@ -60,6 +61,7 @@ public final class ByteLineFormat extends SimpleStreamFormat<RawRecord> {
             int cap = (int) Math.min((long) maxBytes + 1, Integer.MAX_VALUE - 8);
             byte[] line = new byte[Math.min(cap, 256)];
             int len = 0;
+            long size = 0;  // the line's real length; only the first cap bytes are kept
             boolean sawAny = false;
             while (true) {
                 if (pos >= limit) {
@@ -79,6 +81,7 @@ public final class ByteLineFormat extends SimpleStreamFormat<RawRecord> {
                 if (b == '\n') {
                     break;
                 }
+                size++;
                 if (len < cap) {
                     if (len == line.length) {
                         line = Arrays.copyOf(line, (int) Math.min((long) line.length * 2, cap));
@@ -87,7 +90,7 @@ public final class ByteLineFormat extends SimpleStreamFormat<RawRecord> {
                 }
             }
             lineNo++;
-            return new RawRecord(sourceName, -1, lineNo, Arrays.copyOf(line, len));
+            return new RawRecord(sourceName, -1, lineNo, Arrays.copyOf(line, len), size);
         }
 
         @Override

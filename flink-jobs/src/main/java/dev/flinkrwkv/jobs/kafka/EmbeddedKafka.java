@@ -34,8 +34,22 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.bootstrapServers = cluster.bootstrapServers();
     }
 
+    /**
+     * Fails with a one-line message when the broker's classes are not on the class path: the job jar for
+     * {@code flink run} (flink-rwkv-job.jar) leaves them out; only the command line's flink-rwkv.jar has them.
+     */
+    public static void requireBroker() {
+        try {
+            Class.forName("org.apache.kafka.common.test.KafkaClusterTestKit", false, EmbeddedKafka.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new IllegalStateException("the embedded Kafka broker is not in this jar: use flink-rwkv.jar"
+                    + " (bin/flink-rwkv) for it; flink-rwkv-job.jar is for flink run with a real broker (--bootstrap-servers)");
+        }
+    }
+
     /** Formats and starts the broker and waits until it serves requests (about 5 s in a cold JVM). */
     public static EmbeddedKafka start() {
+        requireBroker();
         KafkaClusterTestKit cluster = null;
         try {
             cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()

@@ -1,5 +1,8 @@
 package dev.flinkrwkv.jobs.kafka;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -8,9 +11,11 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Small blocking helpers over plain Kafka clients: write lines to a topic, and read a topic's committed
@@ -37,6 +43,16 @@ public final class KafkaTopics {
      * {@code topic}, in order, and waits until all are acknowledged. Records of one key go to one partition.
      */
     public static void produce(String bootstrapServers, String topic, List<byte[]> keys, List<byte[]> values) {
+        produce(bootstrapServers, topic, keys, values, null);
+    }
+
+    /**
+     * {@link #produce(String, String, List, List)}; where {@code lengths.get(i)} is not null, value {@code i}
+     * is only the start of a longer line of that many bytes, which the record's
+     * {@link RawRecordDeserializer#LENGTH_HEADER} header says ({@code lengths} null for none).
+     */
+    public static void produce(String bootstrapServers, String topic, List<byte[]> keys, List<byte[]> values,
+                               List<Long> lengths) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -45,7 +61,12 @@ public final class KafkaTopics {
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
             for (int i = 0; i < values.size(); i++) {
-                acks.add(producer.send(new ProducerRecord<>(topic, keys == null ? null : keys.get(i), values.get(i))));
+                ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, keys == null ? null : keys.get(i), values.get(i));
+                Long length = lengths == null ? null : lengths.get(i);
+                if (length != null) {
+                    r.headers().add(RawRecordDeserializer.LENGTH_HEADER, Long.toString(length).getBytes(StandardCharsets.US_ASCII));
+                }
+                acks.add(producer.send(r));
             }
             producer.flush();
             for (var f : acks) {
@@ -57,6 +78,32 @@ public final class KafkaTopics {
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not produce to " + topic + ": " + e.getCause(), e);
         }
+    }
+
+    /** What a producer with default settings may send in one request (its {@code max.request.size}). */
+    static final int PRODUCER_MAX_REQUEST_BYTES = 1_048_576;
+    /** Room left in a record for the batch and record headers, the key and our length header. */
+    static final int RECORD_OVERHEAD_BYTES = 1024;
+
+    /**
+     * The longest value {@link #produce} can send to {@code topic}: the smaller of the producer's request
+     * limit and the topic's {@code max.message.bytes} (the broker's default if it cannot be read), less
+     * room for the record's headers and key.
+     */
+    public static int maxValueBytes(String bootstrapServers, String topic) {
+        int limit = PRODUCER_MAX_REQUEST_BYTES;
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            ConfigEntry e = admin.describeConfigs(List.of(r)).all().get(10, TimeUnit.SECONDS).get(r).get("max.message.bytes");
+            if (e != null && e.value() != null) {
+                limit = Math.min(limit, Integer.parseInt(e.value()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // the producer's limit stands
+        }
+        return Math.max(1, limit - RECORD_OVERHEAD_BYTES);
     }
 
     /**

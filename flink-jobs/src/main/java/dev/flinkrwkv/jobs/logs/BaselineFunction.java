@@ -34,7 +34,9 @@ public final class BaselineFunction extends KeyedProcessFunction<String, LineTok
     public void processElement(LineTokens line, Context ctx, Collector<LineScore> out) throws Exception {
         Baseline b = Baseline.fromBytes(baseline.value());
         LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
-        out.collect(detector.score(line.key, line.source, line.partition, line.offset, s, b));
+        LineScore score = detector.score(line.key, line.source, line.partition, line.offset, s, b);
+        score.text = line.text;
+        out.collect(score);
         baseline.update(b.toBytes());
         JobProgress.TOKENS.add(line.logProbs.length);
     }

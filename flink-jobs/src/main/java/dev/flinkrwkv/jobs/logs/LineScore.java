@@ -13,7 +13,7 @@ import java.util.Objects;
  * {"key":"R02-M1-N0","source":"logs","partition":0,"offset":1041,
  *  "tokens":87,"mean_bits":1.92,"max_bits":11.4,"max_position":52,
  *  "baseline_mean":1.71,"baseline_std":0.12,"baseline_lines":240,
- *  "score":1.75,"flagged":false}
+ *  "score":1.75,"flagged":false,"text":"- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 ..."}
  * </pre>
  *
  * <ul>
@@ -26,7 +26,8 @@ import java.util.Objects;
  *   <li>{@code baseline_mean}, {@code baseline_std}, {@code baseline_lines}: the key's running baseline
  *       before this line (see {@link Baseline}).</li>
  *   <li>{@code score}: the standardized score (see {@link AnomalyDetector}); {@code flagged}: above the
- *       threshold.</li>
+ *       threshold; {@code text}: the line, or its first characters (score-logs' {@code --output-text-chars};
+ *       absent with 0).</li>
  * </ul>
  */
 public class LineScore {
@@ -45,6 +46,8 @@ public class LineScore {
     public long baselineLines;
     public double score;
     public boolean flagged;
+    /** The line's text, or its first {@code --output-text-chars} characters; null (not written) for none. */
+    public String text;
 
     public LineScore() {}
 
@@ -83,6 +86,9 @@ public class LineScore {
         o.put("baseline_lines", baselineLines);
         o.put("score", round(score));
         o.put("flagged", flagged);
+        if (text != null) {
+            o.put("text", text);
+        }
         return o.toString();
     }
 

@@ -2,7 +2,7 @@ package dev.flinkrwkv.jobs.logs;
 
 /**
  * One scored line on its way from the RWKV operator to {@link BaselineFunction}: the line's key and origin
- * (as in the input) and the log-probability, in nats, of each of its tokens given the key's history. A
+ * (as in the input), the start of its text, and the log-probability, in nats, of each of its tokens given the key's history. A
  * Flink POJO. The score-logs job maps the operator's output record to this in one step.
  */
 public class LineTokens {
@@ -11,6 +11,8 @@ public class LineTokens {
     public int partition;
     public long offset;
     public float[] logProbs;
+    /** The first characters of the line, for the output; null for none. */
+    public String text;
 
     public LineTokens() {}
 

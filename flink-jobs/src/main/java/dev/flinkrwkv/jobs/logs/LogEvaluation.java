@@ -21,7 +21,16 @@ public final class LogEvaluation {
     /** One scorer's result: a {@link LineScore} per line of the file, and the metrics over the evaluated part. */
     public record Result(String scorer, LineScore[] scores, double aurocMeanBits, double apMeanBits,
                          double aurocScore, double apScore, double seconds, double normalBitsPerToken,
-                         double anomalousBitsPerToken) {}
+                         double anomalousBitsPerToken) {
+        /** Lines flagged from line {@code from} (counted from 0) on. */
+        public int flagged(int from) {
+            int c = 0;
+            for (int i = from; i < scores.length; i++) {
+                c += scores[i].flagged ? 1 : 0;
+            }
+            return c;
+        }
+    }
 
     /**
      * @param keys the key of each line (same length as the log)

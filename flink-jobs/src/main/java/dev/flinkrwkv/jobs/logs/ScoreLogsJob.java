@@ -41,17 +41,39 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
     private final RwkvOperatorConfig<ParsedRecord> rwkv;
     private final AnomalyDetector detector;
+    private FitCheck fitCheck;
+
+    /** How many characters of each line the output carries by default. */
+    public static final int DEFAULT_TEXT_CHARS = 200;
 
     /** {@code modelPath}: read by every task manager at this path. */
     public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector) {
+        this(modelPath, operator, detector, DEFAULT_TEXT_CHARS);
+    }
+
+    /** {@code textChars}: the output carries each line's first so many characters (0: no text). */
+    public ScoreLogsJob(String modelPath, OperatorSettings operator, AnomalyDetector detector, int textChars) {
+        if (textChars < 0) {
+            throw new IllegalArgumentException("the number of text characters to output must be >= 0, got " + textChars);
+        }
         this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .tokens(r -> FRAMING.tokens(r.text))
                 .startToken(FRAMING.startToken())
-                .tag(RecordOrigin::tag)
+                .tag(r -> LineTag.of(r, textChars))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();
         this.detector = detector;
+    }
+
+    /**
+     * Also warns when the stream is far from what the model was fitted to ({@link FitCheck}); {@code fit}
+     * null (a model without {@link FitInfo}, or nothing measured) for no check.
+     */
+    public ScoreLogsJob withFitCheck(FitInfo fit, String modelName) {
+        this.fitCheck = fit != null && Double.isFinite(fit.expectedBitsPerByte())
+                ? new FitCheck(fit.expectedBitsPerByte(), modelName) : null;
+        return this;
     }
 
     public static void main(String[] args) {
@@ -62,8 +84,9 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     public DataStream<LineScore> build(DataStream<ParsedRecord> parsed) {
         DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
                 .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
-        return DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
+        DataStream<LineScore> scores = DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
                 .process(new BaselineFunction(detector)).name("baseline").uid("baseline");
+        return fitCheck == null ? scores : scores.map(fitCheck).name("fit-check").uid("fit-check");
     }
 
     @Override
@@ -82,11 +105,14 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
         @Override
         public LineTokens map(RwkvResult r) {
-            RecordOrigin o = RecordOrigin.parse(r.getTag());
+            LineTag tag = LineTag.parse(r.getTag());
+            RecordOrigin o = tag.origin();
             float[] lp = r.getLogProbs();
             int from = FRAMING.textFrom();
             float[] line = Arrays.copyOfRange(lp, from, from + FRAMING.textLength(lp.length));
-            return new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
+            LineTokens t = new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
+            t.text = tag.text().isEmpty() ? null : tag.text();
+            return t;
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.format.ParseFunction;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
+import dev.flinkrwkv.jobs.io.CommittedFiles;
 import dev.flinkrwkv.jobs.io.Input;
 import dev.flinkrwkv.jobs.io.Output;
 import dev.flinkrwkv.jobs.kafka.CommittedTail;
@@ -49,9 +50,9 @@ public final class JobLauncher {
     }
 
     /**
-     * {@link #run(JobOptions, Pipeline, PrintStream)}, and with a Kafka output, each output record's value is
-     * handed to {@code committedOutput} once it is committed (as a read_committed consumer sees it), while
-     * the job runs; null for none.
+     * {@link #run(JobOptions, Pipeline, PrintStream)}, and each output record's value is handed to
+     * {@code committedOutput} once it is committed (as a read_committed consumer of the topic sees it, or as
+     * its part file becomes visible), while the job runs; null for none.
      */
     public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out, Consumer<byte[]> committedOutput)
             throws IOException {
@@ -59,6 +60,9 @@ public final class JobLauncher {
         EmbeddedKafka embedded = null;
         String bs = o.bootstrapServers();
         boolean onCluster = JobEnvironment.underFlinkRun();
+        if (!onCluster) {
+            checkFiles(o);  // on a cluster the task managers read the paths, which this client may not see
+        }
         try {
             if (o.needsKafka()) {
                 if (bs == null) {
@@ -105,8 +109,9 @@ public final class JobLauncher {
             output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
             deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
 
-            try (CommittedTail tail = committedOutput != null && o.outputTopic() != null
-                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput) : null) {
+            try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
+                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
+                    : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
                 execute(env, onCluster, o, bs, out);
             }
             out.printf("done: %,d records in, %,d dead letters, %,d out%n", JobProgress.RECORDS_IN.sum(),
@@ -122,6 +127,82 @@ public final class JobLauncher {
             if (embedded != null) {
                 embedded.close();
             }
+        }
+    }
+
+    /**
+     * Fails with one line when a file the job would read is missing or unreadable, or an output directory is
+     * a file: before anything starts, instead of a job that fails and restarts on it.
+     */
+    static void checkFiles(JobOptions o) throws IOException {
+        if (o.inputFile() != null) {
+            checkReadable("--input", o.inputFile());
+        }
+        if (o.feedFile() != null) {
+            checkReadable("--feed", o.feedFile());
+            if (Files.isDirectory(o.feedFile())) {
+                throw new IOException("--feed " + o.feedFile() + " is a directory; give a file");
+            }
+        }
+        for (java.nio.file.Path dir : new java.nio.file.Path[] {o.outputDir(), o.deadLetterDir()}) {
+            if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new IOException(dir + " is a file; the output goes to a directory");
+            }
+        }
+        for (java.nio.file.Path dir : new java.nio.file.Path[] {o.outputDir(), o.deadLetterDir()}) {
+            if (dir != null) {
+                prepareOutputDir(dir, o.existingOutput());
+            }
+        }
+    }
+
+    /**
+     * A rerun into a directory that already holds output would silently mix two runs' records: refused unless
+     * {@code --append} (keep them) or {@code --overwrite} (delete the part files first; a directory with
+     * other files in it is not ours to empty, and is refused).
+     */
+    private static void prepareOutputDir(java.nio.file.Path dir, JobOptions.ExistingOutput mode) throws IOException {
+        if (!Files.isDirectory(dir) || mode == JobOptions.ExistingOutput.APPEND) {
+            return;
+        }
+        List<java.nio.file.Path> entries;
+        try (var list = Files.list(dir)) {
+            entries = list.sorted().toList();
+        }
+        if (entries.isEmpty()) {
+            return;
+        }
+        if (mode == JobOptions.ExistingOutput.REFUSE) {
+            throw new IOException(dir + " already holds " + entries.size() + " file(s) from an earlier run; give --overwrite"
+                    + " to replace them or --append to add to them");
+        }
+        for (java.nio.file.Path e : entries) {
+            String name = e.getFileName().toString();
+            if (!Files.isRegularFile(e) || !(name.startsWith("part-") || name.startsWith(".part-"))) {
+                throw new IOException("--overwrite: " + dir + " holds " + name + ", which is not a part file of a job's"
+                        + " output; give an empty or new directory");
+            }
+        }
+        for (java.nio.file.Path e : entries) {
+            Files.delete(e);
+        }
+    }
+
+    private static void checkReadable(String option, java.nio.file.Path p) throws IOException {
+        if (!Files.exists(p)) {
+            throw new IOException(option + " " + p + " does not exist");
+        }
+        if (!Files.isReadable(p)) {
+            throw new IOException(option + " " + p + " cannot be read (permissions)");
+        }
+        if (Files.isDirectory(p)) {
+            try (var files = Files.list(p)) {
+                if (files.noneMatch(Files::isRegularFile)) {
+                    throw new IOException(option + " " + p + " is a directory without files to read");
+                }
+            }
+        } else if (!Files.isRegularFile(p)) {
+            throw new IOException(option + " " + p + " is not a regular file");
         }
     }
 
@@ -171,14 +252,30 @@ public final class JobLauncher {
             start = nl + 1;
         }
         // Each line under its record key (as the job will parse it; none for a line the job rejects), so that
-        // a key's lines land in one partition in file order and the job sees them in that order.
+        // a key's lines land in one partition in file order and the job sees them in that order. A line longer
+        // than a record may be goes as its start, with its real length in a header: the job makes it a TOO_LONG
+        // dead letter, as it does for such a line of an --input file, instead of the whole feed failing.
+        int maxValue = KafkaTopics.maxValueBytes(bs, o.inputTopic());
+        int cut = (int) Math.min(maxValue, (long) o.parser().maxBytes() + 1);
         List<byte[]> keys = new ArrayList<>(lines.size());
+        List<Long> lengths = new ArrayList<>(lines.size());
+        int shortened = 0;
         for (int i = 0; i < lines.size(); i++) {
-            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, lines.get(i)));
+            byte[] line = lines.get(i);
+            if (line.length > maxValue) {
+                lines.set(i, java.util.Arrays.copyOf(line, cut));
+                lengths.add((long) line.length);
+                keys.add(null);
+                shortened++;
+                continue;
+            }
+            RecordParser.ParseResult r = o.parser().parse(new RawRecord(o.feedFile().toString(), -1, i + 1, line));
             keys.add(r.isOk() ? r.record().key.getBytes(StandardCharsets.UTF_8) : null);
+            lengths.add(null);
         }
-        KafkaTopics.produce(bs, o.inputTopic(), keys, lines);
-        out.printf("fed %,d lines of %s into topic %s%n", lines.size(), o.feedFile(), o.inputTopic());
+        KafkaTopics.produce(bs, o.inputTopic(), keys, lines, lengths);
+        out.printf("fed %,d lines of %s into topic %s%s%n", lines.size(), o.feedFile(), o.inputTopic(), shortened == 0 ? ""
+                : String.format(" (%,d longer than a record's %,d bytes: sent cut, to be dead letters)", shortened, maxValue));
     }
 
     private static String rootMessage(Throwable t) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
  * @param bounded           stop at the input topic's end as of the start (files always end)
  * @param printOutput       after a bounded run with Kafka output, print up to this many output records
  * @param brokerCheckMs     how long to wait for a given broker to answer before failing at start
+ * @param existingOutput    what to do with output and dead-letter directories that already hold files
  */
 public record JobOptions(String jobName, String bootstrapServers,
                          String inputTopic, Path inputFile,
@@ -21,7 +22,10 @@ public record JobOptions(String jobName, String bootstrapServers,
                          String deadLetterTopic, Path deadLetterDir,
                          Path feedFile, boolean bounded, String groupId, String transactionalIdPrefix,
                          int topicPartitions, RecordParser parser, JobSettings settings,
-                         long progressIntervalMs, int printOutput, long brokerCheckMs) {
+                         long progressIntervalMs, int printOutput, long brokerCheckMs, ExistingOutput existingOutput) {
+
+    /** An output directory that already holds files: refuse to run ({@code REFUSE}), empty it, or add to it. */
+    public enum ExistingOutput { REFUSE, OVERWRITE, APPEND }
 
     public boolean needsKafka() {
         return inputTopic != null || outputTopic != null || deadLetterTopic != null;

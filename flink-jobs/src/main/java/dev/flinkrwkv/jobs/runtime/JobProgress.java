@@ -1,5 +1,7 @@
 package dev.flinkrwkv.jobs.runtime;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,12 +16,20 @@ public final class JobProgress {
     public static final LongAdder RECORDS_OUT = new LongAdder();
     public static final LongAdder TOKENS = new LongAdder();
 
+    private static final Set<String> ONCE = ConcurrentHashMap.newKeySet();
+
     private JobProgress() {}
+
+    /** True the first time it is asked about {@code what} since the last {@link #reset()}: for warnings given once. */
+    public static boolean firstTime(String what) {
+        return ONCE.add(what);
+    }
 
     public static void reset() {
         RECORDS_IN.reset();
         DEAD_LETTERS.reset();
         RECORDS_OUT.reset();
         TOKENS.reset();
+        ONCE.clear();
     }
 }

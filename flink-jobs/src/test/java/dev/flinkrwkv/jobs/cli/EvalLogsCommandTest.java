@@ -72,4 +72,70 @@ class EvalLogsCommandTest {
         assertTrue(badModel.err().contains("BGL_2k.log"), badModel.err());
         assertTrue(!badModel.err().contains("\tat "), badModel.err());
     }
+
+    /** The first 400 BGL lines with their labels cut off (what a log without labels looks like), and the labels as 0/1. */
+    private static Path[] unlabelledBgl(Path tmp) throws Exception {
+        StringBuilder text = new StringBuilder();
+        StringBuilder labels = new StringBuilder();
+        for (String line : Files.readAllLines(Shared.bgl(), StandardCharsets.ISO_8859_1).subList(0, 400)) {
+            int sp = line.indexOf(' ');
+            text.append(line.substring(sp + 1)).append('\n');
+            labels.append(line.startsWith("- ") ? "0" : "1").append('\n');
+        }
+        Path log = tmp.resolve("plain.log");
+        Path lab = tmp.resolve("plain.labels");
+        Files.writeString(log, text, StandardCharsets.ISO_8859_1);
+        Files.writeString(lab, labels);
+        return new Path[] {log, lab};
+    }
+
+    /** The console's metric lines (everything but the seconds column), to compare two runs. */
+    private static String metrics(String out) {
+        StringBuilder sb = new StringBuilder();
+        for (String l : out.lines().toList()) {
+            if (l.startsWith("ngram") || l.startsWith("(")) {
+                sb.append(l.startsWith("ngram") && l.split("\\s+").length == 7 ? l.substring(0, l.lastIndexOf(' ')).trim() : l).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aLogWithoutBglLabelsIsRefusedWithOneLineAndOtherLabelsAreAccepted(@TempDir Path tmp) throws Exception {
+        Path[] plain = unlabelledBgl(tmp);
+        Result refused = run("eval-logs", "--input", plain[0].toString(), "--scorer", "ngram");
+        assertEquals(1, refused.code());
+        assertEquals(1, refused.err().lines().count(), refused.err());
+        assertTrue(refused.err().contains("does not look BGL-labelled") && refused.err().contains("--labels REGEX")
+                && refused.err().contains("--label-file") && refused.err().contains("--unlabelled"), refused.err());
+
+        // The labels as a file give exactly the figures the BGL labels give: same texts, same truth.
+        Result bgl = run("eval-logs", "--input", Shared.bgl().toString(), "--lines", "400", "--scorer", "ngram");
+        Result file = run("eval-logs", "--input", plain[0].toString(), "--label-file", plain[1].toString(), "--scorer", "ngram");
+        assertEquals(0, bgl.code(), bgl.err());
+        assertEquals(0, file.code(), file.err());
+        assertTrue(metrics(bgl.out()).contains("anomalies"), bgl.out());
+        assertEquals(metrics(bgl.out()), metrics(file.out()));
+
+        // A pattern: the lines it matches are the anomalies.
+        long fatal = Files.readAllLines(plain[0], StandardCharsets.ISO_8859_1).subList(200, 400).stream()
+                .filter(l -> l.contains("FATAL")).count();
+        Result pattern = run("eval-logs", "--input", plain[0].toString(), "--labels", "FATAL", "--scorer", "ngram");
+        assertEquals(0, pattern.code(), pattern.err());
+        assertTrue(fatal > 0 && pattern.out().contains("(200 evaluated lines, " + fatal + " anomalies"), pattern.out());
+
+        // No labels: scores only.
+        Result scores = run("eval-logs", "--input", plain[0].toString(), "--unlabelled", "--scorer", "ngram");
+        assertEquals(0, scores.code(), scores.err());
+        assertTrue(scores.out().contains("no labels: scores only") && !scores.out().contains("AUROC"), scores.out());
+
+        Result two = run("eval-logs", "--input", plain[0].toString(), "--unlabelled", "--labels", "x");
+        assertEquals(2, two.code());
+        Result badFile = run("eval-logs", "--input", plain[0].toString(), "--label-file", plain[0].toString());
+        assertEquals(1, badFile.code());
+        assertTrue(badFile.err().contains("expected 0 or 1"), badFile.err());
+        Result shortFile = run("eval-logs", "--input", Shared.bgl().toString(), "--label-file", plain[1].toString());
+        assertEquals(1, shortFile.code());
+        assertTrue(shortFile.err().contains("400 labels for the 2000 lines"), shortFile.err());
+    }
 }

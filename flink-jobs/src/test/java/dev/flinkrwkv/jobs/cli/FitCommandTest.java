@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,6 +61,15 @@ class FitCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("step     10"), r.out());
         assertTrue(r.out().contains("held-out"), r.out());
+        // The losses, as printed, in the metadata file beside the model.
+        java.util.regex.Matcher printed = java.util.regex.Pattern.compile("train ([0-9.]+) bpb, held-out ([0-9.]+) bpb;"
+                + " losses in a.bin.json").matcher(r.out());
+        assertTrue(printed.find(), r.out());
+        dev.flinkrwkv.jobs.logs.FitInfo info = dev.flinkrwkv.jobs.logs.FitInfo.read(a);
+        assertEquals(Double.parseDouble(printed.group(1)), info.trainBitsPerByte(), 0.0006);
+        assertEquals(Double.parseDouble(printed.group(2)), info.heldOutBitsPerByte(), 0.0006);
+        assertEquals(10, info.modelStep());
+        assertEquals(32, info.embed());
         assertTrue(Files.isRegularFile(dir.resolve("a.bin.ckpt")));
         RwkvModel m = RwkvModel.load(a);
         assertEquals(32, m.embed());
@@ -123,5 +133,66 @@ class FitCommandTest {
         assertEquals(2, partialBlocks.code());
         assertTrue(partialBlocks.err().contains("not a multiple of 32"), partialBlocks.err());
         assertTrue(!Files.exists(dir.resolve("u.bin")));
+    }
+
+    /**
+     * Training text of one repeated line, a held-out tail of quite different lines: the more the model
+     * learns the training line, the worse it predicts the tail, so the held-out loss rises as training falls.
+     */
+    private Path overfittingText() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 190; i++) {
+            sb.append("node ok status ok\n");
+        }
+        for (int i = 0; i < 10; i++) {
+            sb.append("ZQ#").append(i).append("~x}{Wv|jj@@\n");
+        }
+        Path f = dir.resolve("overfit.log");
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    @Test
+    void theBestHeldOutModelIsKeptAndOverfittingIsReported() throws IOException {
+        Path input = overfittingText();
+        Path best = dir.resolve("best.bin"), again = dir.resolve("again.bin");
+        Result r = run(fitArgs(input, best, 60, "--lr", "1e-2"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("warning: overfitting: held-out"), r.out());
+        assertTrue(r.out().contains("(the best held-out)") && r.out().contains("the model overfitted: try a smaller model"), r.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("model \\S+ \\(FP32\\) is step (\\d+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        int kept = Integer.parseInt(m.group(1));
+        assertTrue(kept < 60 && kept % 5 == 0, r.out());
+
+        // Same options, same model.
+        assertEquals(0, run(fitArgs(input, again, 60, "--lr", "1e-2")).code());
+        assertArrayEquals(Files.readAllBytes(best), Files.readAllBytes(again));
+
+        // The last model (resumed from the checkpoint at step 60, no step left to take) predicts the held-out
+        // tail worse than the model written.
+        Path last = dir.resolve("last.bin");
+        Files.copy(dir.resolve("best.bin.ckpt"), dir.resolve("last.bin.ckpt"));
+        Result l = run(fitArgs(input, last, 60, "--lr", "1e-2", "--resume"));
+        assertEquals(0, l.code(), l.err());
+        assertTrue(l.out().contains("is step 60 (the last)"), l.out());
+        Path tail = dir.resolve("tail.log");
+        List<String> lines = Files.readAllLines(input);
+        Files.write(tail, lines.subList(190, 200));
+        assertTrue(meanBits(best, tail) < meanBits(last, tail));
+    }
+
+    /** Mean bits per byte of {@code model} on {@code text}, through the eval command. */
+    private double meanBits(Path model, Path text) throws IOException {
+        Path lp = dir.resolve(model.getFileName() + ".f32");
+        Result e = run("eval", "--model", model.toString(), "--input", text.toString(), "--logprobs", lp.toString());
+        assertEquals(0, e.code(), e.err());
+        java.nio.FloatBuffer f = java.nio.ByteBuffer.wrap(Files.readAllBytes(lp)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        double sum = 0;
+        int n = f.remaining();
+        for (int i = 0; i < n; i++) {
+            sum -= f.get(i);
+        }
+        return sum / n / Math.log(2);
     }
 }

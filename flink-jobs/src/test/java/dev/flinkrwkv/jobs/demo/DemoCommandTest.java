@@ -33,6 +33,7 @@ class DemoCommandTest {
         assertEquals(0, rc, text + err.toString(StandardCharsets.UTF_8));
 
         assertTrue(Files.size(dir.resolve("model.bin")) > 0);
+        assertTrue(text.matches("(?s).*embedded Flink cluster .*, web UI at http://localhost:\\d+, .*"), text);
         assertTrue(text.contains(lines + " lines scored (0 without a score)"), text);
         // Flagged lines were printed as they came, each with the truth the generator knows.
         List<String> stream = Files.readAllLines(dir.resolve("stream-labelled.log"), StandardCharsets.UTF_8);

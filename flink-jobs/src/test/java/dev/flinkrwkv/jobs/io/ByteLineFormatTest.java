@@ -40,6 +40,10 @@ class ByteLineFormatTest {
         assertEquals(5, records.size());
         assertArrayEquals("abc\r".getBytes(StandardCharsets.US_ASCII), records.get(0).value);
         assertEquals(17, records.get(1).value.length);  // max + 1: enough to be rejected as too long
+        assertEquals(100_000, records.get(1).size());    // the real length, for the dead letter
+        assertEquals("100000 bytes, over the maximum of 16 (--max-bytes)", dev.flinkrwkv.jobs.format.RecordParser.lines()
+                .maxBytes(16).parse(records.get(1)).deadLetter().message);
+        assertEquals(4, records.get(0).size());
         assertEquals(0, records.get(2).value.length);
         assertArrayEquals(new byte[] {(byte) 0xFF, 'z'}, records.get(3).value);
         assertArrayEquals("last".getBytes(StandardCharsets.US_ASCII), records.get(4).value);

@@ -86,7 +86,9 @@ class ScoreLogsJobTest {
             Baseline b = new Baseline();
             List<LineScore> scores = new ArrayList<>();
             for (int j = 0; j < s.length; j++) {
-                scores.add(detector.score(e.getKey(), file.toString(), -1, e.getValue().get(j) + 1, s[j], b));
+                LineScore want = detector.score(e.getKey(), file.toString(), -1, e.getValue().get(j) + 1, s[j], b);
+                want.text = LineTag.prefix(lines.get(e.getValue().get(j)), ScoreLogsJob.DEFAULT_TEXT_CHARS);
+                scores.add(want);
             }
             expected.put(e.getKey(), scores);
         }
@@ -162,6 +164,39 @@ class ScoreLogsJobTest {
         assertEquals(4, dead.size(), dead.toString());
         assertEquals(new TreeSet<>(dead.stream().map(JsonNode::toString).toList()),
                 new TreeSet<>(JobRuns.committed(bs, "fi-failed-dlq").stream().map(JsonNode::toString).toList()));
+    }
+
+    /**
+     * File output: each record carries the start of its line (--output-text-chars), and --print-flagged
+     * prints the flagged records as their part files are committed, each once.
+     */
+    @Test
+    void fileOutputCarriesTheLineTextAndPrintFlaggedFollowsIt(@TempDir Path tmp) throws IOException {
+        List<String> lines = Files.readAllLines(Shared.bgl(), StandardCharsets.UTF_8).subList(0, 120);
+        Path file = tmp.resolve("bgl.log");
+        Files.write(file, lines, StandardCharsets.UTF_8);
+        Path out = tmp.resolve("out");
+        JobRuns.Result r = JobRuns.main("score-logs", "--model", MODEL.toString(), "--input", file.toString(),
+                "--output-dir", out.toString(), "--output-text-chars", "30", "--warmup", "5", "--threshold", "1.5",
+                "--print-flagged", "--web-ui-port", "-1", "--parallelism", "1",
+                "--checkpoint-dir", tmp.resolve("cp").toString(), "--checkpoint-interval-ms", "300");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        List<JsonNode> records = new ArrayList<>();
+        try (var parts = Files.list(out)) {
+            for (Path p : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+                Files.readAllLines(p).forEach(l -> records.add(JobRuns.json(l.getBytes(StandardCharsets.UTF_8))));
+            }
+        }
+        assertEquals(120, records.size());
+        long flagged = 0;
+        for (JsonNode rec : records) {
+            String line = lines.get((int) rec.get("offset").asLong() - 1);
+            assertEquals(line.substring(0, 30), rec.get("text").asText());
+            flagged += rec.get("flagged").asBoolean() ? 1 : 0;
+        }
+        assertTrue(flagged > 0, "nothing flagged: --print-flagged not exercised");
+        assertEquals(flagged, r.out().lines().filter(l -> l.startsWith("flagged: {") && l.contains("\"flagged\":true")
+                && l.contains("\"text\":\"")).count(), r.out());
     }
 
     @Test

@@ -120,6 +120,33 @@ class JobLauncherTest {
         }
     }
 
+    /**
+     * --feed with lines longer than a Kafka record may be (the broker's 1 MB): each becomes a TOO_LONG dead
+     * letter stating its real length and the limit it broke, and the rest of the file goes through.
+     */
+    @Test
+    void feedingLinesOverTheRecordLimitDeadLettersThem(@TempDir Path tmp) throws IOException {
+        Path log = writeLog(tmp);
+        List<String> lines = new ArrayList<>(Files.readAllLines(log));
+        lines.add(5, "alpha " + "x".repeat(1_500_000));
+        Files.write(log, lines, StandardCharsets.UTF_8);
+        String[] common = {"--feed", log.toString(), "--bounded", "--key-pattern", "^(\\w+) ", "--checkpoint-interval-ms", "200",
+                "--parallelism", "1", "--web-ui-port", "-1", "--dead-letter-dir", tmp.resolve("dlq").toString()};
+        String out = run(concat(common, "--checkpoint-dir", tmp.resolve("cp").toString()));
+        assertTrue(out.contains("fed 32 lines") && out.contains("1 longer than a record's"), out);
+        assertTrue(out.contains("done: 32 records in, 2 dead letters, 30 out"), out);
+        List<String> dead = lines(tmp.resolve("dlq"));
+        String tooLong = dead.stream().filter(d -> d.contains("\"TOO_LONG\"")).findFirst().orElseThrow(() -> new AssertionError(dead));
+        assertTrue(tooLong.contains("1500006 bytes, over the maximum of 65536 (--max-bytes)"), tooLong);
+
+        // With a maximum above the record limit, the record limit is the one named.
+        String big = run(concat(common, "--max-bytes", "4000000", "--dead-letter-dir", tmp.resolve("dlq2").toString(),
+                "--checkpoint-dir", tmp.resolve("cp2").toString(), "--input-topic", "big-input", "--output-topic", "big-output"));
+        assertTrue(big.contains("done: 32 records in, 2 dead letters, 30 out"), big);
+        String limit = lines(tmp.resolve("dlq2")).stream().filter(d -> d.contains("\"TOO_LONG\"")).findFirst().orElseThrow();
+        assertTrue(limit.matches(".*1500006 bytes, over the limit of \\d+ bytes for a Kafka record.*"), limit);
+    }
+
     @Test
     void aFailureMidRunLeavesTheSameCommittedOutputAsACleanRun(@TempDir Path tmp) throws IOException {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -173,6 +200,81 @@ class JobLauncherTest {
         List<String> dead = lines(tmp.resolve("out-dead-letters"));
         assertEquals(1, dead.size());
         assertTrue(dead.get(0).contains("\"EMPTY\"") && dead.get(0).contains("\"offset\":12"), dead.get(0));
+    }
+
+    /** A rerun into a directory with output: refused with one line; --append adds to it, --overwrite replaces it. */
+    @Test
+    void aRerunIntoAnOutputDirectoryWithFilesNeedsOverwriteOrAppend(@TempDir Path tmp) throws IOException {
+        Path outDir = tmp.resolve("out");
+        String[] args = {"--input", writeLog(tmp).toString(), "--output-dir", outDir.toString(), "--key-pattern", "^(\\w+) ",
+                "--checkpoint-dir", tmp.resolve("cp").toString(), "--web-ui-port", "-1", "--parallelism", "1"};
+        run(args);
+        assertEquals(30, lines(outDir).size());
+        IOException refused = assertThrows(IOException.class, () -> run(args));
+        assertTrue(refused.getMessage().contains(outDir + " already holds") && refused.getMessage().contains("--overwrite")
+                && refused.getMessage().contains("--append"), refused.getMessage());
+        assertEquals(30, lines(outDir).size());
+
+        run(concat(args, "--append"));
+        assertEquals(60, lines(outDir).size());
+        assertEquals(2, lines(tmp.resolve("out-dead-letters")).size());
+        run(concat(args, "--overwrite"));
+        assertEquals(30, lines(outDir).size());
+        assertEquals(1, lines(tmp.resolve("out-dead-letters")).size());
+
+        Files.writeString(outDir.resolve("notes.txt"), "mine");
+        IOException notOurs = assertThrows(IOException.class, () -> run(concat(args, "--overwrite")));
+        assertTrue(notOurs.getMessage().contains("holds notes.txt, which is not a part file"), notOurs.getMessage());
+        assertTrue(Files.exists(outDir.resolve("notes.txt")));
+    }
+
+    /** The address printed at start serves Flink's web UI and REST API, which shows the running job. */
+    @Test
+    @org.junit.jupiter.api.Timeout(180)
+    void theWebUiAtThePrintedAddressShowsTheRunningJob(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        Thread job = new Thread(() -> {
+            try {
+                // An unbounded topic: the job runs until interrupted.
+                JobLauncher.run(JobArgs.parse("web-ui-job", Args.parse(new String[] {"--checkpoint-dir",
+                        tmp.resolve("cp").toString(), "--web-ui-port", "0", "--parallelism", "1"}, 0)), new CountPipeline(), out);
+            } catch (IOException stopped) {
+                // interrupted: the job is cancelled
+            }
+        }, "web-ui-job");
+        job.setDaemon(true);
+        job.start();
+        try {
+            java.util.regex.Pattern address = java.util.regex.Pattern.compile("web UI at (http://localhost:\\d+)");
+            String url = null;
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                String text = buf.toString(StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = address.matcher(text);
+                if (m.find() && text.contains(" started")) {
+                    url = m.group(1);
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertTrue(url != null, buf.toString(StandardCharsets.UTF_8));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("<html") || page.body().contains("<!DOCTYPE"), page.body());
+            String jobs = "";
+            while (System.nanoTime() < deadline && !jobs.contains("\"state\":\"RUNNING\"")) {
+                jobs = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/jobs/overview")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                Thread.sleep(200);
+            }
+            assertTrue(jobs.contains("\"name\":\"web-ui-job\"") && jobs.contains("\"state\":\"RUNNING\""), jobs);
+        } finally {
+            job.interrupt();
+            job.join(60_000);
+        }
     }
 
     @Test

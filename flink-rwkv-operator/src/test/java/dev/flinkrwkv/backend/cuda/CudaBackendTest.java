@@ -51,7 +51,7 @@ class CudaBackendTest {
     @BeforeAll
     static void readText() throws IOException {
         System.out.println("GPU: " + Backends.cudaStatus());
-        text = Files.readAllBytes(SharedData.root().resolve("data/loghub/HDFS_2k.log"));
+        text = Files.readAllBytes(SharedData.loghub().resolve("HDFS_2k.log"));
     }
 
     static Stream<Arguments> modelsAndBatches() throws IOException {
@@ -218,7 +218,7 @@ class CudaBackendTest {
 
     @Test
     void residentSlotsEqualHostStatesBitForBit() throws IOException {
-        RwkvModel m = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-7v0-834K-FP16.bin"));
+        RwkvModel m = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-7v0-834K-FP16.bin"));
         int batch = 5, v = m.vocab();
         try (CudaBackend gpu = new CudaBackend(m)) {
             RwkvState[] states = new RwkvState[batch];
@@ -253,7 +253,7 @@ class CudaBackendTest {
 
     @Test
     void sessionsShareOneUploadOfTheWeights() throws IOException {
-        RwkvModel m = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-4v0-660K-FP32.bin"));
+        RwkvModel m = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-4v0-660K-FP32.bin"));
         try (CudaBackend a = new CudaBackend(m); CudaBackend b = new CudaBackend(RwkvModel.load(m.file().path()))) {
             assertSame(a.gpuModel(), b.gpuModel());
         }
@@ -261,7 +261,7 @@ class CudaBackendTest {
 
     @Test
     void autoPicksTheGpu() throws IOException {
-        RwkvModel m = RwkvModel.load(SharedData.tinyModels().resolve("tiny-rwkv-6v0-1m-FP16.bin"));
+        RwkvModel m = RwkvModel.load(SharedData.tinyModel("tiny-rwkv-6v0-1m-FP16.bin"));
         try (Backend b = Backends.open("auto", m)) {
             assertTrue(b instanceof CudaBackend, b.name());
         }

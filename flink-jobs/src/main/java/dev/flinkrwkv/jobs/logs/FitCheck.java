@@ -1,0 +1,63 @@
+package dev.flinkrwkv.jobs.logs;
+
+import dev.flinkrwkv.jobs.runtime.JobProgress;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+
+/**
+ * Warns, once, when the stream's mean surprisal is far above the loss the model reached on held-out text
+ * when it was fitted ({@link FitInfo}): after {@link #LINES} lines, more than {@link #FACTOR} times as many
+ * bits per byte means the model was fitted to something else and its scores say little. Passes every line
+ * on unchanged. Each parallel instance measures the lines it sees; one warning per process.
+ */
+public final class FitCheck implements MapFunction<LineScore, LineScore> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(FitCheck.class);
+    public static final int LINES = 100;
+    public static final double FACTOR = 2;
+
+    private final double expectedBitsPerByte;
+    private final String modelName;
+    private double bits;
+    private long tokens;
+    private long lines;
+    private boolean decided;
+
+    public FitCheck(double expectedBitsPerByte, String modelName) {
+        this.expectedBitsPerByte = expectedBitsPerByte;
+        this.modelName = modelName;
+    }
+
+    @Override
+    public LineScore map(LineScore s) {
+        String warning = observe(s);
+        if (warning != null && JobProgress.firstTime("fit-check")) {
+            LOG.warn(warning);
+        }
+        return s;
+    }
+
+    /** Adds a line; returns the warning when the {@link #LINES}-th line shows the model does not fit, else null. */
+    String observe(LineScore s) {
+        if (decided) {
+            return null;
+        }
+        bits += s.meanBits * s.tokens;
+        tokens += s.tokens;
+        if (++lines < LINES || tokens == 0) {
+            return null;
+        }
+        decided = true;
+        double mean = bits / tokens;
+        if (!(mean > FACTOR * expectedBitsPerByte)) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "the model does not fit this stream: %.2f bits per byte over its first %d"
+                        + " lines, %.1fx the %.2f it reached on held-out text when fitted (%s); its scores say little"
+                        + " here: fit a model to this kind of log", mean, lines, mean / expectedBitsPerByte,
+                expectedBitsPerByte, modelName);
+    }
+}
