@@ -134,4 +134,27 @@ class ModelCommandsTest {
         assertEquals(2, wrong.code());
         assertTrue(wrong.err().contains("--evaluator-threads must be >= 1"), wrong.err());
     }
+    /**
+     * operator-bench's distribution table: one row per key distribution and record length, every record's
+     * tokens evaluated once, against sequence mode for one key and batch mode for many; a bad distribution
+     * is a usage error.
+     */
+    @Test
+    void operatorBenchComparesKeyDistributionsWithTheBestBareMode() {
+        assertEquals(0, initModel("7", "FP32", "d.bin").code());
+        Run r = run("operator-bench", "--model", dir.resolve("d.bin").toString(), "--key-distribution",
+                "single,zipf:1.1", "--tokens", "2,5", "--run-tokens", "60", "--batch", "8", "--keys", "5",
+                "--max-batch-tokens", "7", "--checkpoint-seconds", "0.5", "--dir", dir.resolve("cpd").toString());
+        assertEquals(0, r.code(), r.err());
+        for (String shape : new String[] {"single 2 ", "single 5 ", "zipf:1.1 2 ", "zipf:1.1 5 "}) {
+            String row = r.out().lines().filter(l -> l.replaceAll(" +", " ").startsWith(shape)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no row " + shape + " in " + r.out()));
+            String[] f = row.trim().split(" +");
+            assertEquals(shape.startsWith("single") ? "sequence" : "batch", f[3], row);
+            assertTrue(Double.parseDouble(f[2]) > 0 && Double.parseDouble(f[5]) > 0 && Double.parseDouble(f[6]) > 0, row);
+        }
+        Run wrong = run("operator-bench", "--model", dir.resolve("d.bin").toString(), "--key-distribution", "zipf:x");
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("zipf exponent"), wrong.err());
+    }
 }

@@ -31,9 +31,12 @@ public final class MatMulThreads implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
 
-    // the range task in flight, published by the volatile write of generation
+    // the range task in flight, published by the volatile write of generation; with segment ends, the
+    // parts are cut at those ends only
     private RangeTask range;
     private int rangeItems;
+    private int[] segmentEnds;
+    private int segmentCount;
     // the product in flight, read by productRows
     private MatMulKernel kernel;
     private Matrix m;
@@ -124,6 +127,34 @@ public final class MatMulThreads implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code task} over the items {@code [0, ends[segments-1])}, made of {@code segments} contiguous
+     * segments (segment s ends before item {@code ends[s]}; ends increasing), each of which must be run
+     * whole, in order, by one thread: the keys of a ragged batch, whose rows continue each other. Each thread
+     * gets a contiguous run of whole segments of about equal item count (the caller the first). The items of
+     * one segment are run by one {@code task.run} call or several consecutive ones on the same thread, so the
+     * bits do not depend on the thread count. Fewer than two segments, or fewer than two items per thread:
+     * the caller runs everything.
+     */
+    public void forEachSegment(int segments, int[] ends, RangeTask task) {
+        int n = segments == 0 ? 0 : ends[segments - 1];
+        if (threads == 1 || segments < 2 || n < 2 * threads) {
+            if (n > 0) {
+                task.run(0, n);
+            }
+            return;
+        }
+        synchronized (this) {
+            this.segmentEnds = ends;
+            this.segmentCount = segments;
+            try {
+                split(n, task);
+            } finally {
+                this.segmentEnds = null;
+            }
+        }
+    }
+
     /** Runs {@code task} over {@code [0, n)}, one contiguous range per thread; the caller holds the lock. */
     private void split(int n, RangeTask task) {
         checkOpen();
@@ -134,6 +165,29 @@ public final class MatMulThreads implements AutoCloseable {
         } finally {
             this.range = null;
         }
+    }
+
+    /**
+     * Where part {@code index}'s items start: {@code n * index / threads}, moved up to the next segment end
+     * when segments are set (so a segment belongs to the part in which it starts).
+     */
+    private int partStart(int index) {
+        int n = rangeItems;
+        int at = (int) ((long) n * index / threads);
+        int[] ends = segmentEnds;
+        if (ends == null || index == 0 || index == threads) {
+            return at;
+        }
+        int lo = 0, hi = segmentCount - 1; // the first segment end >= at
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (ends[mid] < at) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return ends[lo];
     }
 
     private void checkOpen() {
@@ -182,9 +236,8 @@ public final class MatMulThreads implements AutoCloseable {
 
     /** Runs this thread's share of the published range task. */
     private void part(int index) {
-        int n = rangeItems;
-        int from = (int) ((long) n * index / threads);
-        int to = (int) ((long) n * (index + 1) / threads);
+        int from = partStart(index);
+        int to = partStart(index + 1);
         if (from < to) {
             range.run(from, to);
         }

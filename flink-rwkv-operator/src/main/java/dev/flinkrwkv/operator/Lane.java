@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One key's place in a batch: its state and its buffered records (in arrival order), and where scoring has
- * got to. A lane takes one token per lock-step batch step; see {@link LockstepScorer}.
+ * One key's place in a batch: its state and its buffered records (in arrival order), and, while generating,
+ * where the current record has got to. See {@link RaggedScorer} and {@link RaggedGenerator}.
  */
 final class Lane {
     final Object key;
@@ -16,17 +16,15 @@ final class Lane {
     KeyState state;
     RwkvState rwkv;
 
-    // progress through records.get(record): tokens scored so far, then whether the tokens were folded into
-    // the key's state and counters, then whether the next-token step (if any) was done
+    // progress through records.get(record) (generation): whether it is finished (its result made), its
+    // first row and logits slot in the current round, the tokens generated so far
     int record;
-    int pos;
     boolean tokensDone;
-    boolean nextDone;
+    int pos;
+    int slot;
     long seq;
     double sumLogProb;
-    float[] logProbs;
     RwkvResult result;
-    // generation: the tokens generated so far for the current record
     int[] generated;
     int generatedCount;
 
@@ -48,9 +46,7 @@ final class Lane {
         record++;
         pos = 0;
         tokensDone = false;
-        nextDone = false;
         sumLogProb = 0;
-        logProbs = null;
         result = null;
         generated = null;
         generatedCount = 0;

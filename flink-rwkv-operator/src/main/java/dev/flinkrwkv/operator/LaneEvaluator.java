@@ -3,8 +3,8 @@ package dev.flinkrwkv.operator;
 import java.util.List;
 
 /**
- * Evaluates a batch of lanes (one per key, its state attached, its records in order) in lock-step and emits
- * one result per record: {@link LockstepScorer} for scoring, {@link LockstepGenerator} for generation.
+ * Evaluates a batch of lanes (one per key, its state attached, its records in order) in ragged passes and
+ * emits one result per record: {@link RaggedScorer} for scoring, {@link RaggedGenerator} for generation.
  */
 interface LaneEvaluator extends AutoCloseable {
     /** Receives each finished record's result, in per-key order. */

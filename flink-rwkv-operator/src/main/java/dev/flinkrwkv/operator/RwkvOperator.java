@@ -29,9 +29,11 @@ import java.util.List;
  * <ol>
  *   <li><b>buffers</b> records across keys, up to {@code maxBatchSize} records or {@code maxBatchDelay}
  *       (a processing-time timer), then</li>
- *   <li><b>evaluates the batch</b> with {@link LockstepScorer}: one batched model step per position, taking
- *       the next token of every key in the batch, so all keys share one read of the weights, and each key's
- *       records go through its state in arrival order;</li>
+ *   <li><b>evaluates the batch</b> with {@link RaggedScorer}: a key's buffered records are concatenated in
+ *       arrival order and all keys' tokens evaluated in one ragged pass (passes of at most
+ *       {@code maxBatchTokens} tokens), so every projection reads the weights once for all the batch's tokens
+ *       whatever the keys (one busy key runs at sequence-mode speed), while each key's tokens go through its
+ *       state in order;</li>
  *   <li>keeps the states of recently active keys <b>resident</b> in memory ({@link ResidentStates}, bounded
  *       in bytes by {@code maxResidentBytes}; the least recently used are written to keyed state and
  *       dropped), so an active key touches RocksDB once per checkpoint interval, not once per token.</li>
@@ -68,7 +70,7 @@ import java.util.List;
  *
  * <h2>Generation</h2>
  * With {@link RwkvOperatorConfig#generate()} set ({@link RwkvStreams#generate}) the batch is evaluated by
- * {@link LockstepGenerator} instead, and each key also has a random generator state, a {@code long} in a
+ * {@link RaggedGenerator} instead, and each key also has a random generator state, a {@code long} in a
  * value state of its own ({@code rwkv-rng}), read and written with the key's model state (so it is in the
  * same checkpoints) and starting from a hash of the seed and the key. Keeping it apart from the model
  * state leaves the scoring operator's state, serializer and savepoints exactly as they were.
@@ -133,7 +135,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         // RocksDB (de)serializes on every access; the heap backend hands out its own objects, which the
         // operator then must not change in place
         copyOnAccess = !getKeyedStateBackend().isSafeToReuseKVState();
-        evaluator = config.generate() != null ? new LockstepGenerator(model, config, tokenizer) : new LockstepScorer(model, config);
+        evaluator = config.generate() != null ? new RaggedGenerator(model, config, tokenizer) : new RaggedScorer(model, config);
         resident = new ResidentStates(4L * model.stateSize() + 64);
         buffer = new LinkedHashMap<>();
         reuse = new StreamRecord<>(null);

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.operator;
 
+import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.state.StatePrecision;
 import dev.flinkrwkv.tokenize.Tokenizer;
 import dev.flinkrwkv.tokenize.Tokenizers;
@@ -37,6 +38,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     private final int topK;
     private final int maxBatchSize;
     private final int evaluatorThreads;
+    private final int maxBatchTokens;
     private final Duration maxBatchDelay;
     private final long maxResidentBytes;
     private final StatePrecision statePrecision;
@@ -55,6 +57,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         this.topK = b.topK;
         this.maxBatchSize = b.maxBatchSize;
         this.evaluatorThreads = b.evaluatorThreads;
+        this.maxBatchTokens = b.maxBatchTokens;
         this.maxBatchDelay = b.maxBatchDelay;
         this.maxResidentBytes = b.maxResidentBytes;
         this.statePrecision = b.statePrecision;
@@ -131,6 +134,11 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return evaluatorThreads;
     }
 
+    /** The most tokens (of all keys of a batch together) one pass over the weights evaluates (default 256). */
+    public int maxBatchTokens() {
+        return maxBatchTokens;
+    }
+
     public long maxResidentBytes() {
         return maxResidentBytes;
     }
@@ -168,6 +176,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         private int topK = 5;
         private int maxBatchSize = 64;
         private int evaluatorThreads = 1;
+        private int maxBatchTokens = RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS;
         private Duration maxBatchDelay = Duration.ofMillis(50);
         private long maxResidentBytes = 256L << 20;
         private StatePrecision statePrecision = StatePrecision.FLOAT32;
@@ -261,6 +270,21 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
                 throw new IllegalArgumentException("evaluator threads must be at least 1, got " + n);
             }
             this.evaluatorThreads = n;
+            return this;
+        }
+
+        /**
+         * The most tokens one pass over the weights evaluates (default
+         * {@value RwkvEvaluator#DEFAULT_MAX_BATCH_TOKENS}): a batch's records are grouped per key and all their
+         * tokens evaluated together, in passes of at most this many; the evaluator's scratch memory grows with
+         * it (about 30 x the embedding size floats per token). Longer batches and records take several passes,
+         * with the same results.
+         */
+        public Builder<IN> maxBatchTokens(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("max batch tokens must be at least 1, got " + n);
+            }
+            this.maxBatchTokens = n;
             return this;
         }
 

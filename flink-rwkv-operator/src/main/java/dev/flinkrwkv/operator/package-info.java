@@ -5,8 +5,8 @@
  * {@link dev.flinkrwkv.operator.RwkvOperatorConfig}, and get one {@link dev.flinkrwkv.operator.RwkvResult}
  * per record; {@link dev.flinkrwkv.operator.RwkvStreams#generate} with
  * {@link dev.flinkrwkv.operator.GenerateOptions} treats records as prompts and emits generated continuations
- * ({@link dev.flinkrwkv.operator.LockstepGenerator}). {@link dev.flinkrwkv.operator.RwkvOperator}'s class
- * comment explains the design: buffering across keys, lock-step batched evaluation ({@link dev.flinkrwkv.operator.LockstepScorer}), resident states
- * bounded in bytes ({@link dev.flinkrwkv.operator.ResidentStates}) and the checkpoint contract.
+ * ({@link dev.flinkrwkv.operator.RaggedGenerator}). {@link dev.flinkrwkv.operator.RwkvOperator}'s class
+ * comment explains the design: buffering across keys, ragged batched evaluation
+ * ({@link dev.flinkrwkv.operator.RaggedScorer}), resident states bounded in bytes ({@link dev.flinkrwkv.operator.ResidentStates}) and the checkpoint contract.
  */
 package dev.flinkrwkv.operator;

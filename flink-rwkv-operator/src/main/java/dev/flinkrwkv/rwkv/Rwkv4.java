@@ -58,8 +58,8 @@ final class Rwkv4 extends RwkvModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator(int threads) {
-        return new Evaluator(this, threads);
+    public RwkvEvaluator newEvaluator(int threads, int maxBatchTokens) {
+        return new Evaluator(this, threads, maxBatchTokens);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -68,8 +68,8 @@ final class Rwkv4 extends RwkvModel {
         /** {@link #perKey} as a task, made once. */
         private final KeyTask perKey = this::perKey;
 
-        Evaluator(Rwkv4 m, int threads) {
-            super(m, threads);
+        Evaluator(Rwkv4 m, int threads, int maxBatchTokens) {
+            super(m, threads, maxBatchTokens);
             this.m = m;
         }
 

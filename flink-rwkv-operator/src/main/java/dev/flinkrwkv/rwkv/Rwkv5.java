@@ -57,8 +57,8 @@ final class Rwkv5 extends MultiHeadModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator(int threads) {
-        return new Evaluator(this, threads);
+    public RwkvEvaluator newEvaluator(int threads, int maxBatchTokens) {
+        return new Evaluator(this, threads, maxBatchTokens);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -70,8 +70,8 @@ final class Rwkv5 extends MultiHeadModel {
         /** {@link #perKey} as a task, made once. */
         private final KeyTask perKey = this::perKey;
 
-        Evaluator(Rwkv5 m, int threads) {
-            super(m, threads);
+        Evaluator(Rwkv5 m, int threads, int maxBatchTokens) {
+            super(m, threads, maxBatchTokens);
             this.m = m;
         }
 

@@ -83,8 +83,8 @@ final class Rwkv7 extends MultiHeadModel {
     }
 
     @Override
-    public RwkvEvaluator newEvaluator(int threads) {
-        return new Evaluator(this, threads);
+    public RwkvEvaluator newEvaluator(int threads, int maxBatchTokens) {
+        return new Evaluator(this, threads, maxBatchTokens);
     }
 
     private static final class Evaluator extends RwkvEvaluator {
@@ -96,8 +96,8 @@ final class Rwkv7 extends MultiHeadModel {
         /** {@link #perKey} as a task, made once. */
         private final KeyTask perKey = this::perKey;
 
-        Evaluator(Rwkv7 m, int threads) {
-            super(m, threads);
+        Evaluator(Rwkv7 m, int threads, int maxBatchTokens) {
+            super(m, threads, maxBatchTokens);
             this.m = m;
         }
 

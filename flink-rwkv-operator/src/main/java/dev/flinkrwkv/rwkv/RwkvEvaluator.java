@@ -11,44 +11,55 @@ import java.util.Arrays;
  * when made with several threads, its own matrix worker threads) and is not thread-safe; any number share
  * one {@link RwkvModel}.
  *
- * <p>Everything is computed over <em>rows</em>: row r advances state {@code rowStates[r]} by one token.
- * The weights are read once per layer for all rows (each projection is a matrix x matrix product), while
- * the recurrent parts (token shift, WKV) walk the rows in order and update each row's state in place.
- * Two uses follow from that one pass:
- * <ul>
- *   <li>{@link #stepBatch}: B different states (keys), one token each;
- *   <li>{@link #stepSequence}: one state, T tokens. Every row names the same state, so row t's token
- *       shift reads the normalized input that row t-1 just stored and its WKV continues from row t-1's,
- *       exactly as T single steps would, while the projections still run as products over the T rows.
- *       Long sequences are cut into chunks of {@value #SEQUENCE_CHUNK} rows to bound the scratch memory.
- * </ul>
- * After the buffers have grown to the largest batch or chunk seen, nothing is allocated.
+ * <p>Everything is one operation, {@link #step(RaggedBatch)}: a <em>ragged batch</em> of B keys, key i
+ * with its own state and its own T_i tokens. It is evaluated over <em>rows</em> (row = one token of one
+ * key) in passes of at most {@link #maxBatchTokens()} rows: in a pass the weights are read once for all
+ * its rows (each projection is a matrix x matrix product over the rows), while the recurrent parts (token
+ * shift, WKV) walk each key's rows in order, updating the key's state in place, and the keys run in parallel
+ * over the evaluator's threads. A key may be cut across passes: its state carries the recurrence from one
+ * pass to the next exactly as from one row to the next. {@link #stepBatch} (B keys, one token each),
+ * {@link #stepSequence} (one key, T tokens) and {@link #step(RwkvState, int, float[])} are special cases.
+ *
+ * <p>A key's results (log-probs, logits, state) are a pure function of the model and its tokens in order:
+ * the products give a row the same bits whatever the other rows ({@link dev.flinkrwkv.math.MatMulKernel}),
+ * normalizations and recurrences are per row and per key, and a key's recurrence runs on one thread in row
+ * order. So neither the batch's composition, nor the row cap, nor the thread count changes a bit.
+ *
+ * <p>The scratch buffers hold one pass (at most {@link #maxBatchTokens()} rows); after they have grown to the
+ * largest pass seen, nothing is allocated.
  *
  * <p>The top level is the same for all versions (embedding, ln0, then per layer a time mix and a channel
  * mix added to the residual, ln_out, head); subclasses supply the time mix.
  */
 public abstract class RwkvEvaluator implements AutoCloseable {
-    /** Rows of a sequence evaluated together (the scratch holds this many rows of every buffer). */
-    public static final int SEQUENCE_CHUNK = 128;
-    /** Logits held at once when the head runs over many rows (log-probs of a sequence): 8 MiB. */
+    /** Rows per pass unless the evaluator was made with another cap. */
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 256;
+    /** Logits held at once when the head runs over many rows only for their log-probs: 8 MiB. */
     private static final int HEAD_LOGIT_FLOATS = 1 << 21;
 
     protected final RwkvModel model;
     protected final int c;
     protected int capacity;
+    private final int maxBatchTokens;
     private final MatMulThreads threads;
-    /** Whether the rows of the current forward pass name distinct states (see {@link #forEachRow}). */
-    private boolean distinctRows;
+
+    // The pass in flight: row r (of the pass) advances rowStates[r] by tokens[passBase + r] of passBatch;
+    // segments (a key's rows in the pass, or all rows when keys share a state) end before segmentEnds[s]
+    // and run whole on one thread, in row order.
+    private RwkvState[] rowStates = new RwkvState[0];
+    private int[] segmentEnds = new int[0];
+    private int segments;
+    private RaggedBatch passBatch;
+    private int passBase;
+    private RaggedBatch.Rounding rounding;
     /** {@link #shiftRows} as a task, made once, and what it reads. */
     private final MatMulThreads.RangeTask shiftTask = this::shiftRows;
-    private RwkvState[] shiftStates;
     private int shiftAt;
     private float[] shiftW, shiftB;
     /** {@link #keyRange} as a task, made once, and the {@link #forEachKey} call it serves. */
     private final MatMulThreads.RangeTask keyRangeTask = this::keyRange;
     private KeyTask keyTask;
     private int keyLayer;
-    private RwkvState[] keyStates;
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -62,14 +73,20 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     protected float[] out = new float[0];
     protected float[] hidden = new float[0];
     private float[] headLogits;
+    private int[] headRows;
 
+    /** The batch that {@link #stepBatch}, {@link #stepSequence} and single steps fill. */
+    private final RaggedBatch own = new RaggedBatch();
     private final RwkvState[] oneState = new RwkvState[1];
     private final int[] oneToken = new int[1];
-    private final RwkvState[] sequenceStates = new RwkvState[SEQUENCE_CHUNK];
 
-    protected RwkvEvaluator(RwkvModel model, int threads) {
+    protected RwkvEvaluator(RwkvModel model, int threads, int maxBatchTokens) {
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("at most " + maxBatchTokens + " rows per pass; need at least 1");
+        }
         this.model = model;
         this.c = model.embed;
+        this.maxBatchTokens = maxBatchTokens;
         this.threads = new MatMulThreads(threads);
     }
 
@@ -80,6 +97,11 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     /** Threads each matrix product is split over. */
     public int threads() {
         return threads.threads();
+    }
+
+    /** The most rows (tokens) one pass over the weights evaluates; longer batches take several passes. */
+    public int maxBatchTokens() {
+        return maxBatchTokens;
     }
 
     /** Stops the matrix worker threads, if any; the evaluator must not be used afterwards. */
@@ -112,16 +134,18 @@ public abstract class RwkvEvaluator implements AutoCloseable {
                     + tokens.length + " tokens");
         }
         checkLength("logits", logits, (long) batch * model.vocab);
-        for (int b = 0; b < batch; b++) {
-            checkToken(tokens[b]);
-            checkState(states[b]);
-        }
-        forward(states, tokens, 0, batch);
-        if (logits != null) {
-            for (int b = 0; b < batch; b++) {
-                Ops.layerNorm(x, b * c, c, model.lnOutW, model.lnOutB, xn, b * c);
+        RaggedBatch b = own.clear();
+        try {
+            for (int i = 0; i < batch; i++) {
+                b.addKey(states[i]);
+                b.addRow(tokens[i], RaggedBatch.NO_TARGET);
+                if (logits != null) {
+                    b.wantLogits();
+                }
             }
-            mul(model.head, xn, 0, c, logits, 0, model.vocab, batch);
+            runWithLogits(b, logits);
+        } finally {
+            own.clear();
         }
     }
 
@@ -144,49 +168,204 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         }
         checkLength("log-probs", logProbs, len - 1);
         checkLength("logits", lastLogits, model.vocab);
-        checkState(state);
         for (int i = 0; i < len; i++) {
             checkToken(tokens[off + i]);
         }
+        RaggedBatch b = own.clear();
         try {
-            for (int start = 0; start < len; start += SEQUENCE_CHUNK) {
-                int n = Math.min(SEQUENCE_CHUNK, len - start);
-                Arrays.fill(sequenceStates, 0, n, state);
-                forward(sequenceStates, tokens, off + start, n);
-                int predicting = Math.min(n, len - 1 - start); // rows whose next token is known
-                if (logProbs != null && predicting > 0) {
-                    logProbHead(predicting, tokens, off + start + 1, logProbs, start);
-                }
-                if (lastLogits != null && start + n == len) {
-                    Ops.layerNorm(x, (n - 1) * c, c, model.lnOutW, model.lnOutB, xn, 0);
-                    mul(model.head, xn, 0, c, lastLogits, 0, model.vocab, 1);
+            b.addKey(state);
+            for (int i = 0; i < len; i++) {
+                b.addRow(tokens[off + i], logProbs != null && i < len - 1 ? tokens[off + i + 1] : RaggedBatch.NO_TARGET);
+            }
+            if (lastLogits != null) {
+                b.wantLogits();
+            }
+            runWithLogits(b, lastLogits);
+            if (logProbs != null) {
+                for (int i = 0; i < len - 1; i++) {
+                    logProbs[i] = (float) b.logProbs[i];
                 }
             }
         } finally {
-            Arrays.fill(sequenceStates, null);
+            own.clear();
+        }
+    }
+
+    /** {@link #step(RaggedBatch)} of this evaluator's own batch, its logits written to the caller's array. */
+    private void runWithLogits(RaggedBatch b, float[] logits) {
+        b.rounding = null;
+        b.callerLogits = logits != null;
+        b.logits = logits != null ? logits : EMPTY;
+        try {
+            step(b);
+        } finally {
+            b.callerLogits = false;
+            b.logits = EMPTY;
+        }
+    }
+
+    private static final float[] EMPTY = new float[0];
+
+    /**
+     * Evaluates a ragged batch: every key's state advances by its rows' tokens in order; each row with a
+     * target gets its log-probability ({@link RaggedBatch#logProb}), each row that wants its logits gets
+     * them ({@link RaggedBatch#logits()}), and at a record end the key's state is rounded by the batch's
+     * {@link RaggedBatch.Rounding}. Keys should name distinct states; should two keys share one, their rows
+     * are applied in batch order (as one key). All arguments are checked before any state changes.
+     */
+    public void step(RaggedBatch batch) {
+        int rows = batch.rows;
+        for (int k = 0; k < batch.keys; k++) {
+            checkState(batch.states[k]);
+        }
+        for (int r = 0; r < rows; r++) {
+            checkToken(batch.tokens[r]);
+            if (batch.targets[r] != RaggedBatch.NO_TARGET) {
+                checkToken(batch.targets[r]);
+            }
+        }
+        float[] logits = batch.slots > 0 ? batch.logitsFor(model.vocab) : null;
+        checkLength("logits", logits, (long) batch.slots * model.vocab);
+        passBatch = batch;
+        rounding = batch.rounding;
+        try {
+            int key = 0;
+            for (int p0 = 0; p0 < rows; p0 += maxBatchTokens) {
+                key = pass(batch, key, p0, Math.min(maxBatchTokens, rows - p0), logits);
+            }
+        } finally {
+            passBatch = null;
+            rounding = null;
+            Arrays.fill(rowStates, null);
         }
     }
 
     /**
-     * Weight bytes one {@link #stepBatch} of {@code batch} rows reads: every matrix once (the head only
-     * with logits), one embedding row per row. Over memory bandwidth this bounds the step's speed.
+     * Rows {@code [p0, p0 + n)} of the batch, whose first key is {@code key}: the layers, then the head where
+     * asked. Returns the key holding row {@code p0 + n} (the next pass's first).
      */
-    public long weightBytesPerBatch(int batch, boolean logits) {
-        return layerAndTopBytes() + (logits ? model.head.bytes() : 0) + batch * embeddingRowBytes();
+    private int pass(RaggedBatch batch, int key, int p0, int n, float[] logits) {
+        ensureCapacity(n);
+        passBase = p0;
+        segments = 0;
+        int end = p0 + n;
+        while (key < batch.keys && batch.keyStart(key) < end) {
+            RwkvState s = batch.states[key];
+            int to = Math.min(batch.keyEnd[key], end);
+            for (int r = Math.max(batch.keyStart(key), p0); r < to; r++) {
+                rowStates[r - p0] = s;
+            }
+            segmentEnds[segments++] = to - p0;
+            if (batch.keyEnd[key] > end) {
+                break; // the key goes on in the next pass
+            }
+            key++;
+        }
+        if (!distinctSegments()) {
+            segmentEnds[0] = n;
+            segments = 1; // a state under several keys: all rows in batch order, on one thread
+        }
+        forward(batch.tokens, p0, n);
+        head(batch, p0, n, logits);
+        return key;
     }
 
-    /** Weight bytes one {@link #stepSequence} of {@code len} tokens reads (the layers once per chunk). */
+    /**
+     * Whether the pass's segments name distinct states: their float arrays, compared by identity (two
+     * {@link RwkvState#wrap} of one array are one state). Pairwise, as a pass has at most a few hundred keys:
+     * nothing next to a pass over the weights, and nothing allocated.
+     */
+    private boolean distinctSegments() {
+        for (int i = 1; i < segments; i++) {
+            float[] s = rowStates[segmentEnds[i - 1]].data();
+            for (int j = 0; j < i; j++) {
+                if (rowStates[j == 0 ? 0 : segmentEnds[j - 1]].data() == s) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The head over the pass's rows that want it: rows that want their logits (whose slots follow each other
+     * in row order) straight into the batch's logits, one product; rows that only have a target through a
+     * scratch of logits, as many rows at a time as it holds. Then each target's log-probability.
+     */
+    private void head(RaggedBatch batch, int p0, int n, float[] logits) {
+        int vocab = model.vocab;
+        int wanted = 0, firstSlot = -1;
+        for (int r = 0; r < n; r++) {
+            int slot = batch.logitSlot[p0 + r];
+            if (slot >= 0) {
+                if (wanted == 0) {
+                    firstSlot = slot;
+                }
+                Ops.layerNorm(x, r * c, c, model.lnOutW, model.lnOutB, xn, wanted * c);
+                wanted++;
+            }
+        }
+        if (wanted > 0) {
+            mul(model.head, xn, 0, c, logits, firstSlot * vocab, vocab, wanted);
+            for (int r = 0; r < n; r++) {
+                int slot = batch.logitSlot[p0 + r], target = batch.targets[p0 + r];
+                if (slot >= 0 && target != RaggedBatch.NO_TARGET) {
+                    batch.logProbs[p0 + r] = LogProbs.of(logits, slot * vocab, vocab, target);
+                }
+            }
+        }
+        int perPass = Math.max(1, Math.min(maxBatchTokens, HEAD_LOGIT_FLOATS / vocab));
+        int held = 0;
+        for (int r = 0; r < n; r++) {
+            if (batch.targets[p0 + r] != RaggedBatch.NO_TARGET && batch.logitSlot[p0 + r] < 0) {
+                if (headLogits == null) {
+                    headLogits = new float[perPass * vocab];
+                    headRows = new int[perPass];
+                }
+                Ops.layerNorm(x, r * c, c, model.lnOutW, model.lnOutB, xn, held * c);
+                headRows[held++] = p0 + r;
+                if (held == perPass) {
+                    logProbHead(batch, held);
+                    held = 0;
+                }
+            }
+        }
+        if (held > 0) {
+            logProbHead(batch, held);
+        }
+    }
+
+    /** The head over the {@code held} normalized rows in {@link #xn}, and their targets' log-probabilities. */
+    private void logProbHead(RaggedBatch batch, int held) {
+        int vocab = model.vocab;
+        mul(model.head, xn, 0, c, headLogits, 0, vocab, held);
+        for (int i = 0; i < held; i++) {
+            int row = headRows[i];
+            batch.logProbs[row] = LogProbs.of(headLogits, i * vocab, vocab, batch.targets[row]);
+        }
+    }
+
+    /**
+     * Weight bytes one {@link #stepBatch} of {@code batch} rows reads: every matrix once per pass (the head
+     * only with logits), one embedding row per row. Over memory bandwidth this bounds the step's speed.
+     */
+    public long weightBytesPerBatch(int batch, boolean logits) {
+        long passes = (batch + maxBatchTokens - 1) / maxBatchTokens;
+        return passes * (layerAndTopBytes() + (logits ? model.head.bytes() : 0)) + batch * embeddingRowBytes();
+    }
+
+    /** Weight bytes one {@link #stepSequence} of {@code len} tokens reads (the layers once per pass). */
     public long weightBytesPerSequence(int len, boolean logProbs, boolean lastLogits) {
-        long chunks = (len + SEQUENCE_CHUNK - 1) / SEQUENCE_CHUNK;
+        long passes = (len + maxBatchTokens - 1) / maxBatchTokens;
         long headPasses = lastLogits ? 1 : 0;
         if (logProbs && len > 1) {
-            int perPass = Math.max(1, Math.min(SEQUENCE_CHUNK, HEAD_LOGIT_FLOATS / model.vocab));
-            for (int start = 0; start < len; start += SEQUENCE_CHUNK) {
-                int predicting = Math.min(SEQUENCE_CHUNK, len - 1 - start);
+            int perPass = Math.max(1, Math.min(maxBatchTokens, HEAD_LOGIT_FLOATS / model.vocab));
+            for (int start = 0; start < len; start += maxBatchTokens) {
+                int predicting = Math.min(maxBatchTokens, len - 1 - start);
                 headPasses += predicting > 0 ? (predicting + perPass - 1) / perPass : 0;
             }
         }
-        return chunks * layerAndTopBytes() + headPasses * model.head.bytes() + len * embeddingRowBytes();
+        return passes * layerAndTopBytes() + headPasses * model.head.bytes() + len * embeddingRowBytes();
     }
 
     private long embeddingRowBytes() {
@@ -199,35 +378,10 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
-     * For rows {@code [0, rows)} of the residual stream: the log-probability of {@code targets[tOff + r]}
-     * into {@code dst[dOff + r]}, running the head over as many rows at a time as the logit buffer holds.
+     * The layers over the pass's {@code rows} rows: row r embeds {@code tokens[tOff + r]} and advances
+     * {@code rowStates[r]}; the final residual stream is left in {@link #x}.
      */
-    private void logProbHead(int rows, int[] targets, int tOff, float[] dst, int dOff) {
-        int vocab = model.vocab;
-        int perPass = Math.max(1, Math.min(SEQUENCE_CHUNK, HEAD_LOGIT_FLOATS / vocab));
-        if (headLogits == null) {
-            headLogits = new float[perPass * vocab];
-        }
-        for (int r0 = 0; r0 < rows; r0 += perPass) {
-            int n = Math.min(perPass, rows - r0);
-            for (int r = 0; r < n; r++) {
-                Ops.layerNorm(x, (r0 + r) * c, c, model.lnOutW, model.lnOutB, xn, r * c);
-            }
-            mul(model.head, xn, 0, c, headLogits, 0, vocab, n);
-            for (int r = 0; r < n; r++) {
-                dst[dOff + r0 + r] = (float) LogProbs.of(headLogits, r * vocab, vocab, targets[tOff + r0 + r]);
-            }
-        }
-    }
-
-    /**
-     * The layers over {@code rows} rows: row r embeds {@code tokens[tOff + r]} and advances
-     * {@code rowStates[r]}; the final residual stream is left in {@link #x}. Rows naming the same state
-     * are applied in row order.
-     */
-    private void forward(RwkvState[] rowStates, int[] tokens, int tOff, int rows) {
-        ensureCapacity(rows);
-        distinctRows = distinct(rowStates, rows);
+    private void forward(int[] tokens, int tOff, int rows) {
         for (int b = 0; b < rows; b++) {
             model.emb.row(tokens[tOff + b], x, b * c);
             Ops.layerNorm(x, b * c, c, model.ln0W, model.ln0B, x, b * c);
@@ -239,61 +393,54 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
-     * Whether the first {@code n} states are distinct: their float arrays, compared by identity (two
-     * {@link RwkvState#wrap} of one array are one state). Pairwise, as a batch is at most a few hundred
-     * rows: nothing next to a step, and nothing allocated.
-     */
-    private static boolean distinct(RwkvState[] states, int n) {
-        for (int i = 1; i < n; i++) {
-            float[] s = states[i].data();
-            for (int j = 0; j < i; j++) {
-                if (states[j].data() == s) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Runs the per-row (per-key) work {@code task} over rows {@code [0, rows)}: split over this evaluator's
-     * threads when every row has its own state (a batch of keys), so rows are independent and each is
-     * computed by one thread with the same code (the bits do not depend on the thread count); on the
-     * calling thread in row order when rows share a state (a sequence: row t continues row t-1's state).
+     * Runs the per-key work {@code task} over the pass's rows: split over this evaluator's threads by whole
+     * keys (each key's rows on one thread, in row order, with the same code: the bits do not depend on the
+     * thread count), or on the calling thread in row order when keys share a state.
      */
     protected final void forEachRow(int rows, MatMulThreads.RangeTask task) {
-        if (distinctRows) {
-            threads.forEachRange(rows, task);
-        } else {
-            task.run(0, rows);
-        }
+        threads.forEachSegment(segments, segmentEnds, task);
     }
 
-    /** A version's per-key work in layer {@code layer} for the keys {@code [from, to)} (see {@link #forEachKey}). */
+    /** A version's per-key work in layer {@code layer} for the rows {@code [from, to)} (see {@link #forEachKey}). */
     @FunctionalInterface
     protected interface KeyTask {
         void run(int layer, RwkvState[] states, int from, int to);
     }
 
     /**
-     * Runs a version's per-key work of layer {@code layer} over the batch's keys, as {@link #forEachRow}
-     * splits rows: {@code task} must read and write only the rows and states of the keys it is given. Pass
-     * a task made once (a method reference held in a field), so that the call allocates nothing.
+     * Runs a version's per-key work of layer {@code layer} over the pass's rows, as {@link #forEachRow}
+     * splits them: {@code task} must read and write only the rows and states it is given, rows in order
+     * (row b advances {@code states[b]}). Pass a task made once (a method reference held in a field), so
+     * that the call allocates nothing. At a record end the layer's recurrent state (all but the token-shift
+     * slots) is rounded before the key's next row.
      */
     protected final void forEachKey(int layer, RwkvState[] states, int batch, KeyTask task) {
         keyTask = task;
         keyLayer = layer;
-        keyStates = states;
         try {
             forEachRow(batch, keyRangeTask);
         } finally {
             keyTask = null;
-            keyStates = null;
         }
     }
 
     private void keyRange(int from, int to) {
-        keyTask.run(keyLayer, keyStates, from, to);
+        if (rounding == null) {
+            keyTask.run(keyLayer, rowStates, from, to);
+            return;
+        }
+        int start = from;
+        for (int b = from; b < to; b++) {
+            if (passBatch.roundAfter[passBase + b]) {
+                keyTask.run(keyLayer, rowStates, start, b + 1);
+                int at = layerOffset(keyLayer) + 2 * c;
+                rounding.round(rowStates[b].data(), at, at + (model.stateVectorsPerLayer() - 2) * c);
+                start = b + 1;
+            }
+        }
+        if (start < to) {
+            keyTask.run(keyLayer, rowStates, start, to);
+        }
     }
 
     private void checkLength(String what, float[] buffer, long needed) {
@@ -326,10 +473,12 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         threads.mul(w, in, inOff, inStride, result, outOff, outStride, rows);
     }
 
-    /** Grows the scratch buffers to hold {@code batch} rows. */
+    /** Grows the scratch buffers to hold {@code batch} rows (never beyond the cap). */
     protected final void ensureCapacity(int batch) {
         if (batch > capacity) {
-            capacity = Math.max(batch, capacity * 2);
+            capacity = Math.min(maxBatchTokens, Math.max(batch, capacity * 2));
+            rowStates = new RwkvState[capacity];
+            segmentEnds = new int[capacity];
             allocate(capacity);
         }
     }
@@ -361,15 +510,10 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      * contents, and the slot (at {@code slot} in each state) then holds {@code xn}.
      */
     protected final void shift(RwkvState[] states, int batch, int slotInLayer, int layer, float[] lnW, float[] lnB) {
-        shiftStates = states;
         shiftAt = layerOffset(layer) + slotInLayer;
         shiftW = lnW;
         shiftB = lnB;
-        try {
-            forEachRow(batch, shiftTask); // the layer norms are per key
-        } finally {
-            shiftStates = null;
-        }
+        forEachRow(batch, shiftTask); // the layer norms are per key
     }
 
     /** The time mix's token shift of layer {@code layer} (every version): {@link #shift} of its slot. */
@@ -393,15 +537,21 @@ public abstract class RwkvEvaluator implements AutoCloseable {
         mul(model.value[layer], mixB, v, batch);
     }
 
-    /** {@link #shift} for rows {@code [from, to)}; in row order, so a row sharing a state reads the one before. */
+    /**
+     * {@link #shift} for rows {@code [from, to)}; in row order, so a key's row reads the one before, rounded
+     * at a record end.
+     */
     private void shiftRows(int from, int to) {
-        RwkvState[] states = shiftStates;
+        RwkvState[] states = rowStates;
         int at = shiftAt;
         for (int b = from; b < to; b++) {
             float[] s = states[b].data();
             Ops.layerNorm(x, b * c, c, shiftW, shiftB, xn, b * c);
             System.arraycopy(s, at, prev, b * c, c);
             System.arraycopy(xn, b * c, s, at, c);
+            if (rounding != null && passBatch.roundAfter[passBase + b]) {
+                rounding.round(s, at, at + c);
+            }
         }
     }
 

@@ -115,9 +115,19 @@ public abstract class RwkvModel {
 
     /**
      * A new evaluator whose matrix products are split over {@code threads} threads (the caller's and
-     * {@code threads - 1} workers it starts; {@link RwkvEvaluator#close()} stops them).
+     * {@code threads - 1} workers it starts; {@link RwkvEvaluator#close()} stops them), evaluating at most
+     * {@link RwkvEvaluator#DEFAULT_MAX_BATCH_TOKENS} rows per pass.
      */
-    public abstract RwkvEvaluator newEvaluator(int threads);
+    public final RwkvEvaluator newEvaluator(int threads) {
+        return newEvaluator(threads, RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS);
+    }
+
+    /**
+     * As {@link #newEvaluator(int)}, with at most {@code maxBatchTokens} rows (tokens of all keys together)
+     * per pass over the weights: the scratch memory is about {@code maxBatchTokens} x 30 x the embedding
+     * size floats; longer batches take several passes, with the same results.
+     */
+    public abstract RwkvEvaluator newEvaluator(int threads, int maxBatchTokens);
 
     /** Number of C-vectors per layer in the state: 5 for v4, 2 + head size otherwise. */
     protected abstract int stateVectorsPerLayer();

@@ -47,10 +47,18 @@ public enum StatePrecision {
 
     /** Rounds every value of {@code data} to this precision, in place. */
     public void roundInPlace(float[] data) {
+        roundInPlace(data, 0, data.length);
+    }
+
+    /**
+     * Rounds values {@code [from, to)} of {@code data} to this precision, in place (value by value, so rounding
+     * a state in parts, each once its last change is made, equals rounding it whole at the end).
+     */
+    public void roundInPlace(float[] data, int from, int to) {
         if (!lossy()) {
             return;
         }
-        for (int i = 0; i < data.length; i++) {
+        for (int i = from; i < to; i++) {
             data[i] = round(data[i]);
         }
     }

@@ -77,7 +77,7 @@ final class ResultLines {
             if (g == null) {
                 throw new AssertionError("record " + e.getTag() + " missing");
             }
-            LockstepScorerTest.assertClose(e, g);
+            RaggedScorerTest.assertClose(e, g);
         }
     }
 

@@ -65,10 +65,26 @@ class SteadyStateAllocationTest {
         int[] tokens = new Random(1).ints(len, 0, m.vocab()).toArray();
         float[] logits = new float[batch * m.vocab()];
         float[] lp = new float[len - 1];
+        // a ragged batch: three keys of 17, 1 and 9 tokens, record ends rounded, some logits
+        RaggedBatch ragged = new RaggedBatch().rounding(dev.flinkrwkv.state.StatePrecision.BFLOAT16::roundInPlace);
+        int[] lengths = {len, 1, 9};
         Runnable work = () -> {
             ev.step(states[0], tokens[0], logits);
             ev.stepBatch(states, tokens, batch, logits);
             ev.stepSequence(states[1], tokens, 0, len, lp, logits);
+            ragged.clear();
+            for (int k = 0; k < lengths.length; k++) {
+                ragged.addKey(states[2 + k]);
+                for (int i = 0; i < lengths[k]; i++) {
+                    ragged.addRow(tokens[i], tokens[(i + 1) % len]);
+                    if (i == 4) {
+                        ragged.endRecord();
+                        ragged.wantLogits();
+                    }
+                }
+                ragged.endRecord();
+            }
+            ev.step(ragged);
         };
         // Warm-up: buffers grown, hot loops compiled by C2 (Vector API code allocates its vectors until it
         // is compiled, and on a busy machine the compiler threads may take seconds). So measure in rounds
@@ -86,7 +102,7 @@ class SteadyStateAllocationTest {
             perIteration = (mx.getCurrentThreadAllocatedBytes() - before) / 20;
         } while (perIteration >= 64 && System.nanoTime() < deadline);
         String what = SharedData.stem(model) + ", " + ev.threads() + " thread(s)";
-        System.out.printf("%s: %d bytes allocated per step + batch + sequence%n", what, perIteration);
+        System.out.printf("%s: %d bytes allocated per step + batch + sequence + ragged batch%n", what, perIteration);
         assertTrue(perIteration < 64, what + ": " + perIteration + " bytes per iteration");
     }
 }

@@ -8,7 +8,8 @@ import java.time.Duration;
 public final class OperatorArgs {
     public static final String USAGE = "[--batch-size " + OperatorSettings.DEFAULTS.batchSize()
             + "] [--batch-delay-ms " + OperatorSettings.DEFAULTS.batchDelay().toMillis()
-            + "] [--evaluator-threads " + OperatorSettings.DEFAULTS.evaluatorThreads() + "]";
+            + "] [--evaluator-threads " + OperatorSettings.DEFAULTS.evaluatorThreads()
+            + "] [--max-batch-tokens " + OperatorSettings.DEFAULTS.maxBatchTokens() + "]";
 
     private OperatorArgs() {}
 
@@ -20,7 +21,8 @@ public final class OperatorArgs {
             throw new UsageException("--batch-delay-ms must not be negative, got " + delayMs);
         }
         int threads = atLeast(a, "evaluator-threads", d.evaluatorThreads(), 1);
-        return new OperatorSettings(size, Duration.ofMillis(delayMs), threads);
+        int tokens = atLeast(a, "max-batch-tokens", d.maxBatchTokens(), 1);
+        return new OperatorSettings(size, Duration.ofMillis(delayMs), threads, tokens);
     }
 
     private static int atLeast(Args a, String name, int def, int min) {

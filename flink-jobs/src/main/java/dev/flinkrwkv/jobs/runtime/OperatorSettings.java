@@ -1,6 +1,7 @@
 package dev.flinkrwkv.jobs.runtime;
 
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
+import dev.flinkrwkv.rwkv.RwkvEvaluator;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -15,9 +16,17 @@ import java.time.Duration;
  * @param batchDelay       the longest a record waits for its batch to fill
  * @param evaluatorThreads threads per operator instance: more cores for one instance, which still reads the
  *                         weights once per step, where N parallel instances each read them
+ * @param maxBatchTokens   the most tokens (of a batch's records, all keys together) one pass over the weights
+ *                         evaluates; bounds the evaluator's scratch memory
  */
-public record OperatorSettings(int batchSize, Duration batchDelay, int evaluatorThreads) implements Serializable {
+public record OperatorSettings(int batchSize, Duration batchDelay, int evaluatorThreads, int maxBatchTokens)
+        implements Serializable {
     public static final OperatorSettings DEFAULTS = new OperatorSettings(64, Duration.ofMillis(50), 1);
+
+    /** With the default {@link #maxBatchTokens}. */
+    public OperatorSettings(int batchSize, Duration batchDelay, int evaluatorThreads) {
+        this(batchSize, batchDelay, evaluatorThreads, RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS);
+    }
 
     public OperatorSettings {
         if (batchSize < 1) {
@@ -29,6 +38,9 @@ public record OperatorSettings(int batchSize, Duration batchDelay, int evaluator
         if (evaluatorThreads < 1) {
             throw new IllegalArgumentException("evaluator threads must be at least 1, got " + evaluatorThreads);
         }
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("max batch tokens must be at least 1, got " + maxBatchTokens);
+        }
     }
 
     /** The same settings with batches of {@code size} records waiting at most {@code delay}. */
@@ -37,11 +49,12 @@ public record OperatorSettings(int batchSize, Duration batchDelay, int evaluator
     }
 
     public OperatorSettings withEvaluatorThreads(int n) {
-        return new OperatorSettings(batchSize, batchDelay, n);
+        return new OperatorSettings(batchSize, batchDelay, n, maxBatchTokens);
     }
 
     /** Sets these settings on an operator configuration under construction. */
     public <IN> RwkvOperatorConfig.Builder<IN> applyTo(RwkvOperatorConfig.Builder<IN> b) {
-        return b.maxBatchSize(batchSize).maxBatchDelay(batchDelay).evaluatorThreads(evaluatorThreads);
+        return b.maxBatchSize(batchSize).maxBatchDelay(batchDelay).evaluatorThreads(evaluatorThreads)
+                .maxBatchTokens(maxBatchTokens);
     }
 }

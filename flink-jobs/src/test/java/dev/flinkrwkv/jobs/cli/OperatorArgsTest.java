@@ -28,6 +28,7 @@ class OperatorArgsTest {
         assertEquals(new OperatorSettings(16, Duration.ofMillis(5), 4),
                 parse("--batch-size", "16", "--batch-delay-ms", "5", "--evaluator-threads", "4"));
         assertEquals(new OperatorSettings(1, Duration.ZERO, 2), parse("--batch-size=1", "--batch-delay-ms=0", "--evaluator-threads=2"));
+        assertEquals(new OperatorSettings(64, Duration.ofMillis(50), 1, 32), parse("--max-batch-tokens", "32"));
     }
 
     @Test
@@ -38,6 +39,8 @@ class OperatorArgsTest {
                 assertThrows(UsageException.class, () -> parse("--batch-delay-ms", "-1")).getMessage());
         assertEquals("--evaluator-threads must be at least 1, got 0",
                 assertThrows(UsageException.class, () -> parse("--evaluator-threads", "0")).getMessage());
+        assertEquals("--max-batch-tokens must be at least 1, got 0",
+                assertThrows(UsageException.class, () -> parse("--max-batch-tokens", "0")).getMessage());
         assertTrue(assertThrows(UsageException.class, () -> parse("--evaluator-threads", "two")).getMessage()
                 .contains("--evaluator-threads expects an integer"));
     }

@@ -18,10 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The lock-step batch scorer (no Flink): its results equal plain per-key stepping, and are bit-identical
+ * The ragged batch scorer (no Flink): its results equal plain per-key stepping, and are bit-identical
  * whatever the batch composition, which is what makes the operator's replays exact.
  */
-class LockstepScorerTest {
+class RaggedScorerTest {
     private static final int RECORDS = 120;
     private static final int KEYS = 20;
 
@@ -58,7 +58,7 @@ class LockstepScorerTest {
 
     /** Feeds records 0..RECORDS in arrival order, {@code batch} at a time, as the operator does. */
     private static List<RwkvResult> runInBatches(RwkvModel m, RwkvOperatorConfig<Long> cfg, int batch) throws Exception {
-        LockstepScorer scorer = new LockstepScorer(m, cfg);
+        RaggedScorer scorer = new RaggedScorer(m, cfg);
         Map<Object, KeyState> states = new HashMap<>();
         List<RwkvResult> out = new ArrayList<>();
         for (long from = 0; from < RECORDS; from += batch) {

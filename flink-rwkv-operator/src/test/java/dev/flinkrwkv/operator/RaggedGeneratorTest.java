@@ -23,11 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The lock-step generator (no Flink): its results equal a plain per-key loop of evaluator and sampler, bit
+ * The ragged batch generator (no Flink): its results equal a plain per-key loop of evaluator and sampler, bit
  * for bit whatever the batch composition, conversations continue from the generated text, and generation
  * stops at a stop sequence or the token limit.
  */
-class LockstepGeneratorTest {
+class RaggedGeneratorTest {
     private static final int RECORDS = 60;
     private static final int KEYS = 12;
 
@@ -76,7 +76,7 @@ class LockstepGeneratorTest {
     void theKeyStateHoldsPromptAndContinuation() throws Exception {
         RwkvModel m = model("4v0-660K-FP32");
         GenerateOptions opts = GenerateOptions.defaults().maxNewTokens(5).sampler(SamplerOptions.temperature(1)).seed(1);
-        LockstepGenerator gen = new LockstepGenerator(m, config(opts, StatePrecision.FLOAT32));
+        RaggedGenerator gen = new RaggedGenerator(m, config(opts, StatePrecision.FLOAT32));
         KeyState s = fresh(m, opts, "k");
         Lane lane = new Lane("k");
         lane.records.add(new PendingRecord("k", new int[] {72, 105}, "t", PendingRecord.NO_TIMESTAMP));
@@ -122,7 +122,7 @@ class LockstepGeneratorTest {
     /** Feeds records 0..RECORDS in arrival order, {@code batch} at a time, as the operator does. */
     private static List<RwkvResult> runInBatches(RwkvModel m, GenerateOptions opts, StatePrecision precision,
                                                  int batch) throws Exception {
-        LockstepGenerator gen = new LockstepGenerator(m, config(opts, precision));
+        RaggedGenerator gen = new RaggedGenerator(m, config(opts, precision));
         Map<Object, KeyState> states = new HashMap<>();
         List<RwkvResult> out = new ArrayList<>();
         for (long from = 0; from < RECORDS; from += batch) {
