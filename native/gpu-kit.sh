@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assembles target/gpu-kit/: everything needed to run the GPU tests and the GPU benchmark on a machine
-# that has an NVIDIA driver but maybe no Java, no Maven and no network (such as the device machine):
+# that has an NVIDIA driver but maybe no Java, no Maven and no network (such as a rented GPU host):
 #   jre/            a jlink'ed Java 17 runtime (40 MB; --no-jre leaves it out and uses the machine's java)
 #   lib/            the operator's runtime and test jars (JCuda with its natives, JUnit's console launcher)
 #   classes/, test-classes/   the operator's compiled classes and tests
