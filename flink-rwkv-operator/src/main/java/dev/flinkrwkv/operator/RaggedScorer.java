@@ -5,6 +5,7 @@ import dev.flinkrwkv.rwkv.RaggedBatch;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import dev.flinkrwkv.state.StatePrecision;
+import dev.flinkrwkv.tokenize.Tokenizer;
 
 import java.util.Arrays;
 import java.util.List;
@@ -37,6 +38,8 @@ final class RaggedScorer extends RaggedLaneEvaluator {
     private final boolean emitLogits;
     private final boolean needsNext;
     private final int topK;
+    /** Top-k candidates are the ids below this: the tokenizer's vocabulary, which a padded model's exceeds. */
+    private final int candidates;
 
     /** Per record of the batch, in lane then record order: its first row; its next-token slot (see below). */
     private int[] firstRow = new int[16];
@@ -49,12 +52,21 @@ final class RaggedScorer extends RaggedLaneEvaluator {
     private static final int PENDING = -1;
 
     RaggedScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
+        this(model, config, null);
+    }
+
+    /**
+     * @param tokenizer the operator's tokenizer, or null when records carry ids and none was named; top-k
+     *     lists only its ids (a padding id has no text), with log-probabilities over the model's whole vocabulary
+     */
+    RaggedScorer(RwkvModel model, RwkvOperatorConfig<?> config, Tokenizer tokenizer) {
         super(model, config);
         this.emitLogProbs = config.emits(ScoreOutput.LOG_PROBS);
         this.emitTopK = config.emits(ScoreOutput.TOP_K);
         this.emitLogits = config.emits(ScoreOutput.LAST_LOGITS);
         this.needsNext = config.needsNextToken();
-        this.topK = Math.min(config.topK(), vocab);
+        this.candidates = tokenizer != null ? Math.min(vocab, tokenizer.vocab()) : vocab;
+        this.topK = Math.min(config.topK(), candidates);
     }
 
     /**
@@ -157,7 +169,7 @@ final class RaggedScorer extends RaggedLaneEvaluator {
         float[] lp = new float[topK];
         double lse = LogProbs.logSumExp(logits, off, vocab);
         int filled = 0;
-        for (int t = 0; t < vocab; t++) {
+        for (int t = 0; t < candidates; t++) {
             float v = logits[off + t];
             if (filled == topK && v <= logits[off + top[filled - 1]]) {
                 continue;

@@ -135,7 +135,7 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         // RocksDB (de)serializes on every access; the heap backend hands out its own objects, which the
         // operator then must not change in place
         copyOnAccess = !getKeyedStateBackend().isSafeToReuseKVState();
-        evaluator = config.generate() != null ? new RaggedGenerator(model, config, tokenizer) : new RaggedScorer(model, config);
+        evaluator = config.generate() != null ? new RaggedGenerator(model, config, tokenizer) : new RaggedScorer(model, config, tokenizer);
         resident = new ResidentStates(4L * model.stateSize() + 64);
         buffer = new LinkedHashMap<>();
         reuse = new StreamRecord<>(null);

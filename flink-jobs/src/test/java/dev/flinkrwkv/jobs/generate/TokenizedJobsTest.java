@@ -213,6 +213,36 @@ class TokenizedJobsTest {
     }
 
     @Test
+    void aPaddedModelsTopKListsOnlyIdsOfItsTokenizer() throws IOException {
+        // vocabulary 50304 whose crafted head favours padding id 50300: the next tokens are the 20B ids the
+        // model likes best, with log-probabilities over its whole vocabulary
+        Path padded = dir.resolve("padded-topk.bin");
+        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
+        Path model = always(padded, 50300, "padded-topk-always.bin");
+        List<JsonNode> out = job("enrich", model, List.of("{\"u\":\"x\",\"msg\":\"Hello world\"}"),
+                "--text-field", "msg", "--key-field", "u", "--top-k", "3");
+        JsonNode next = out.get(0).get("rwkv").get("next");
+        Tokenizer neox = Tokenizers.named("20b");
+        RwkvModel m = RwkvModel.load(model);
+        RwkvEvaluator ev = m.newEvaluator();
+        RwkvState s = m.initialState();
+        float[] logits = new float[m.vocab()];
+        ev.step(s, 0, logits);
+        assertEquals(50300, Sampler.argmax(logits, 0, m.vocab()), "the crafted model favours a padding id");
+        for (int id : neox.encode("\n")) {
+            ev.step(s, id, logits);
+        }
+        for (int id : neox.encode("Hello world")) {
+            ev.step(s, id, logits);
+        }
+        assertEquals(3, next.size());
+        assertEquals(Sampler.argmax(logits, 0, neox.vocab()), next.get(0).get("id").asInt(), next.toString());
+        for (JsonNode t : next) {
+            assertTrue(t.get("id").asInt() < neox.vocab(), t.toString());
+        }
+    }
+
+    @Test
     void enrichOnAWorldModelScoresPerTokenAndPerByteAndShowsTheNextTokensText() throws IOException {
         String msg = "disk full on /var \u2014 r\u00e9essayer";
         List<JsonNode> out = job("enrich", world, List.of("{\"u\":\"x\",\"msg\":\"" + msg + "\"}"),
