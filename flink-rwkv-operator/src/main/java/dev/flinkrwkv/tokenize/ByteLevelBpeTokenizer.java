@@ -24,7 +24,7 @@ import java.util.Map;
  * among equals), until no pair of the word has a merge. Decoding concatenates the tokens' bytes; an added
  * token stands for its text, so {@code <|endoftext|>} decodes to that text.
  */
-public final class ByteLevelBpeTokenizer implements Tokenizer {
+public final class ByteLevelBpeTokenizer extends TableTokenizer {
     private static final long serialVersionUID = 1L;
 
     /** The GPT-NeoX 20B tokenizer in the jar. */
@@ -42,9 +42,6 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
     }
 
-    private final String name;
-    private final int vocab;
-    private final TokenTable table;
     /** The token of each single byte: where every word starts before its merges. */
     private final int[] byteToken;
     /** Pair (left id, right id) to merge rank; {@link #mergeResult}[rank] is the merged token. */
@@ -53,7 +50,6 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final AddedTokens rawAdded;
     private final AddedTokens normalizedAdded;
     private final boolean nfc;
-    private final SerialForm serialForm;
     /**
      * Words already merged, by hash, one per slot: text repeats its words, and a merge costs a dozen table
      * lookups. Entries are immutable and published through final fields, so threads may share the array without
@@ -65,16 +61,13 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     private ByteLevelBpeTokenizer(String name, int vocab, TokenTable table, int[] byteToken, PairMap mergeRank,
             int[] mergeResult, AddedTokens rawAdded, AddedTokens normalizedAdded, boolean nfc, SerialForm serialForm) {
-        this.name = name;
-        this.vocab = vocab;
-        this.table = table;
+        super(name, vocab, table, serialForm);
         this.byteToken = byteToken;
         this.mergeRank = mergeRank;
         this.mergeResult = mergeResult;
         this.rawAdded = rawAdded;
         this.normalizedAdded = normalizedAdded;
         this.nfc = nfc;
-        this.serialForm = serialForm;
     }
 
     /** The 20B tokenizer from the file in the jar (read once; prefer {@code Tokenizers.named("20b")}). */
@@ -451,35 +444,6 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             this.bytes = bytes;
             this.ids = ids;
         }
-    }
-
-    @Override
-    public int vocab() {
-        return vocab;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int tokenLength(int id) {
-        return table.length(id);
-    }
-
-    @Override
-    public int tokenBytes(int id, byte[] dst, int offset) {
-        return table.copy(id, dst, offset);
-    }
-
-    @Override
-    public String toString() {
-        return "ByteLevelBpeTokenizer(" + name + ", vocabulary " + vocab + ")";
-    }
-
-    private Object writeReplace() {
-        return serialForm;
     }
 
     private void readObject(ObjectInputStream in) throws InvalidObjectException {

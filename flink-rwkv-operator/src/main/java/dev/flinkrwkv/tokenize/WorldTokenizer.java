@@ -19,7 +19,7 @@ import java.util.Arrays;
  * the check that the slot belongs to this state), so encoding touches about one cache line per byte and
  * allocates nothing but its output.
  */
-public final class WorldTokenizer implements Tokenizer {
+public final class WorldTokenizer extends TableTokenizer {
     private static final long serialVersionUID = 1L;
 
     /** The vocabulary in the jar. */
@@ -33,20 +33,13 @@ public final class WorldTokenizer implements Tokenizer {
     private static final int TOKEN = 2;
     private static final int FREE = -1;
 
-    private final String name;
-    private final int vocab;
-    private final TokenTable table;
     /** The trie: state {@code s} (an offset, a multiple of 4) moves on byte {@code c} to {@code t = trie[s] + 4c}
      * if {@code trie[t + 1] == s}; {@code trie[t + 2]} is the token ending there, or -1. */
     private final int[] trie;
-    private final SerialForm serialForm;
 
     private WorldTokenizer(String name, int vocab, TokenTable table, int[] trie, SerialForm serialForm) {
-        this.name = name;
-        this.vocab = vocab;
-        this.table = table;
+        super(name, vocab, table, serialForm);
         this.trie = trie;
-        this.serialForm = serialForm;
     }
 
     /** The World tokenizer from the table in the jar (read once; prefer {@code Tokenizers.named("world")}). */
@@ -157,35 +150,6 @@ public final class WorldTokenizer implements Tokenizer {
             i = tokenEnd;
         }
         return n == out.length ? out : Arrays.copyOf(out, n);
-    }
-
-    @Override
-    public int vocab() {
-        return vocab;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int tokenLength(int id) {
-        return table.length(id);
-    }
-
-    @Override
-    public int tokenBytes(int id, byte[] dst, int offset) {
-        return table.copy(id, dst, offset);
-    }
-
-    @Override
-    public String toString() {
-        return "WorldTokenizer(" + name + ", vocabulary " + vocab + ")";
-    }
-
-    private Object writeReplace() {
-        return serialForm;
     }
 
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
