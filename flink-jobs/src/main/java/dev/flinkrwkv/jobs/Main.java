@@ -1,22 +1,22 @@
 package dev.flinkrwkv.jobs;
 
+import dev.flinkrwkv.jobs.bench.BenchCommand;
+import dev.flinkrwkv.jobs.bench.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.Args;
-import dev.flinkrwkv.jobs.cli.BenchCommand;
 import dev.flinkrwkv.jobs.cli.Command;
-import dev.flinkrwkv.jobs.cli.ConvertCommand;
-import dev.flinkrwkv.jobs.cli.EvalCommand;
-import dev.flinkrwkv.jobs.cli.FitCommand;
-import dev.flinkrwkv.jobs.cli.EvalLogsCommand;
-import dev.flinkrwkv.jobs.cli.EnrichCommand;
-import dev.flinkrwkv.jobs.cli.ScoreLogsCommand;
-import dev.flinkrwkv.jobs.cli.InfoCommand;
-import dev.flinkrwkv.jobs.cli.InitModelCommand;
-import dev.flinkrwkv.jobs.cli.TokenizeCommand;
-import dev.flinkrwkv.jobs.cli.DetokenizeCommand;
-import dev.flinkrwkv.jobs.cli.OperatorBenchCommand;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
+import dev.flinkrwkv.jobs.enrich.EnrichCommand;
+import dev.flinkrwkv.jobs.evallogs.EvalLogsCommand;
+import dev.flinkrwkv.jobs.fit.FitCommand;
 import dev.flinkrwkv.jobs.generate.GenerateCommand;
+import dev.flinkrwkv.jobs.scorelogs.ScoreLogsCommand;
+import dev.flinkrwkv.jobs.tools.ConvertCommand;
+import dev.flinkrwkv.jobs.tools.DetokenizeCommand;
+import dev.flinkrwkv.jobs.tools.EvalCommand;
+import dev.flinkrwkv.jobs.tools.InfoCommand;
+import dev.flinkrwkv.jobs.tools.InitModelCommand;
+import dev.flinkrwkv.jobs.tools.TokenizeCommand;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;

@@ -2,20 +2,20 @@ package dev.flinkrwkv.jobs.demo;
 
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
-import dev.flinkrwkv.jobs.cli.FitCommand;
 import dev.flinkrwkv.jobs.cli.JobArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Label;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
+import dev.flinkrwkv.jobs.fit.FitCommand;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
-import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScore;
-import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;
+import dev.flinkrwkv.jobs.scorelogs.ScoreLogsJob;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -8,13 +8,13 @@ import dev.flinkrwkv.jobs.format.RecordOrigin;
  * (for the output record) in front of its {@link RecordOrigin}, as {@code n|TEXT ORIGIN} where {@code n}
  * is the length of TEXT in chars (so the text may contain anything, {@code |} included).
  */
-record LineTag(String text, RecordOrigin origin) {
-    static String of(ParsedRecord r, int textChars) {
+public record LineTag(String text, RecordOrigin origin) {
+    public static String of(ParsedRecord r, int textChars) {
         String text = prefix(r.text, textChars);
         return text.length() + "|" + text + RecordOrigin.tag(r);
     }
 
-    static LineTag parse(String tag) {
+    public static LineTag parse(String tag) {
         int bar = tag.indexOf('|');
         int n = Integer.parseInt(tag.substring(0, bar));
         int from = bar + 1;

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
  * through one RWKV state, so each token's surprisal is conditioned on the key's whole history. A line's tokens
  * are its tokenizer's tokens (its bytes for a byte-level model); the {@code \n} after it is fed (so the next
  * line is predicted as a new line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
- * same through the keyed operator, batched across keys ({@link ScoreLogsJob}: the same bytes fed in the same
+ * same through the keyed operator, batched across keys ({@code scorelogs.ScoreLogsJob}: the same bytes fed in the same
  * order, the same single-precision log-probabilities), so both give a line the same score.
  */
 public final class RwkvLineScorer implements LineScorer {

@@ -1,4 +1,4 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.tools;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,9 +1,16 @@
-package dev.flinkrwkv.jobs.logs;
+package dev.flinkrwkv.jobs.scorelogs;
 
 import dev.flinkrwkv.jobs.Main;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RecordOrigin;
 import dev.flinkrwkv.jobs.format.TextFraming;
+import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.BaselineFunction;
+import dev.flinkrwkv.jobs.logs.FitCheck;
+import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LineScore;
+import dev.flinkrwkv.jobs.logs.LineTag;
+import dev.flinkrwkv.jobs.logs.LineTokens;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
@@ -38,7 +45,7 @@ import java.util.Arrays;
  * <p>After the operator the stream is still partitioned by key (the operator emits on the subtask of its
  * key), so the baseline step reinterprets it as keyed instead of shuffling it again.
  *
- * <p>{@link #main} runs the command {@code score-logs}, for {@code flink run -c dev.flinkrwkv.jobs.logs.ScoreLogsJob}.
+ * <p>{@link #main} runs the command {@code score-logs}, for {@code flink run -c dev.flinkrwkv.jobs.scorelogs.ScoreLogsJob}.
  */
 public final class ScoreLogsJob implements Pipeline<LineScore> {
     public static final TextFraming FRAMING = TextFraming.LINE_THEN_NEWLINE;

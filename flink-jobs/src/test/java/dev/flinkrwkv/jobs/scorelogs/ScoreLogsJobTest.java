@@ -1,5 +1,11 @@
-package dev.flinkrwkv.jobs.logs;
+package dev.flinkrwkv.jobs.scorelogs;
 
+import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.Baseline;
+import dev.flinkrwkv.jobs.logs.LineScore;
+import dev.flinkrwkv.jobs.logs.LineSurprisal;
+import dev.flinkrwkv.jobs.logs.LineTag;
+import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkrwkv.jobs.Shared;
 import dev.flinkrwkv.jobs.format.RawRecord;

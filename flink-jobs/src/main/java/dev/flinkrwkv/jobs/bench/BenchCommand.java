@@ -1,5 +1,8 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.bench;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.math.MatMulKernel;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;

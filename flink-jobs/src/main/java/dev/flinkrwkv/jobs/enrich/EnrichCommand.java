@@ -1,7 +1,11 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.enrich;
 
-import dev.flinkrwkv.jobs.enrich.EnrichJob;
-import dev.flinkrwkv.jobs.enrich.Enrichment;
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.JobArgs;
+import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.OperatorArgs;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;

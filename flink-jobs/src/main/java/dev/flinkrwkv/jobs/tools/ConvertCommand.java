@@ -1,5 +1,7 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.tools;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.TensorType;
 

@@ -1,6 +1,8 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.bench;
 
-import dev.flinkrwkv.jobs.bench.OperatorBench;
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;

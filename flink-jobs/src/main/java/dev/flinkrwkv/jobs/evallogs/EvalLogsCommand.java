@@ -1,5 +1,9 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.evallogs;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;

@@ -1,5 +1,9 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.tools;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.rwkv.LogProbs;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;

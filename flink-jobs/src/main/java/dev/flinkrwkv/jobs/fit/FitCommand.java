@@ -1,5 +1,8 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.fit;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;

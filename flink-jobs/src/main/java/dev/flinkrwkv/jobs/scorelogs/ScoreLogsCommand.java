@@ -1,9 +1,14 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.scorelogs;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.JobArgs;
+import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.OperatorArgs;
+import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.FitCheck;
 import dev.flinkrwkv.jobs.logs.FitInfo;
-import dev.flinkrwkv.jobs.logs.ScoreLogsJob;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
 import dev.flinkrwkv.jobs.runtime.JobOptions;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;

@@ -1,5 +1,7 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.tools;
 
+import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.model.RandomModel;
 import dev.flinkrwkv.model.RwkvVersion;
 import dev.flinkrwkv.model.TensorType;

@@ -1,4 +1,4 @@
-package dev.flinkrwkv.jobs.cli;
+package dev.flinkrwkv.jobs.tools;
 
 import dev.flinkrwkv.jobs.Main;
 import dev.flinkrwkv.tokenize.Tokenizers;
