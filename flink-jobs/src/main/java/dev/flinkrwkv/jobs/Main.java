@@ -2,9 +2,8 @@ package dev.flinkrwkv.jobs;
 
 import dev.flinkrwkv.jobs.bench.BenchCommand;
 import dev.flinkrwkv.jobs.bench.OperatorBenchCommand;
-import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
-import dev.flinkrwkv.jobs.cli.UsageException;
+import dev.flinkrwkv.jobs.cli.CommandLine;
 import dev.flinkrwkv.jobs.demo.DemoCommand;
 import dev.flinkrwkv.jobs.enrich.EnrichCommand;
 import dev.flinkrwkv.jobs.evallogs.EvalLogsCommand;
@@ -23,9 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The flink-rwkv command line: {@code java -jar flink-rwkv.jar COMMAND [--option value ...]}.
- * A user's mistake (a bad option, a missing or corrupt file) prints one clear line on stderr and exits
- * non-zero; stack traces are kept for bugs.
+ * The flink-rwkv command line: {@code java -jar flink-rwkv.jar COMMAND [--option value ...]}. The list of
+ * commands below is the one place a command is registered; each lives in its job's package, and
+ * {@link CommandLine} runs it.
  */
 public final class Main {
     private Main() {}
@@ -55,39 +54,8 @@ public final class Main {
         return m;
     }
 
-    /**
-     * Runs one command as a program's whole command line: the {@code main} of a job class, for
-     * {@code flink run -c JobClass flink-rwkv.jar ARGS}, is {@code Main.mainFor("job-command", ARGS)}.
-     */
-    public static void mainFor(String command, String[] args) {
-        String[] argv = new String[args.length + 1];
-        argv[0] = command;
-        System.arraycopy(args, 0, argv, 1, args.length);
-        main(argv);
-    }
-
     public static void main(String[] argv) {
-        if (!flinkOnClassPath()) {
-            // flink-rwkv-job.jar run with java -jar: without this, the first Flink class would fail with a stack trace.
-            System.err.println("flink-rwkv: Flink is not on the class path: flink-rwkv-job.jar is for flink run on a"
-                    + " Flink cluster; for the command line use flink-rwkv.jar (bin/flink-rwkv)");
-            System.exit(2);
-        }
-        // Our logging configuration (Flink and Kafka internals at WARN), unless the user or `flink run` set one;
-        // by name, since a Kafka jar on the class path carries a log4j2.yaml that log4j would prefer.
-        if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
-            System.setProperty("log4j2.configurationFile", "classpath:flink-rwkv-log4j2.xml");
-        }
-        System.exit(run(argv, System.out, System.err));
-    }
-
-    private static boolean flinkOnClassPath() {
-        try {
-            Class.forName("org.apache.flink.streaming.api.environment.StreamExecutionEnvironment", false, Main.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
+        CommandLine.exit(() -> run(argv, System.out, System.err));
     }
 
     /** Runs a command line; returns the exit code (0 ok, 1 failure, 2 usage). */
@@ -102,21 +70,7 @@ public final class Main {
             err.println("flink-rwkv: unknown command '" + argv[0] + "'; run 'help' for the list");
             return 2;
         }
-        try {
-            Args args = Args.forUsage(argv, 1, c.usage());
-            if (args.flag("help")) {
-                out.println("usage: flink-rwkv " + c.name() + " " + c.usage());
-                return 0;
-            }
-            return c.run(args, out, err);
-        } catch (UsageException e) {
-            err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
-            err.println("usage: flink-rwkv " + c.name() + " " + c.usage());
-            return 2;
-        } catch (java.io.IOException | java.io.UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            err.println("flink-rwkv " + c.name() + ": " + e.getMessage());
-            return 1;
-        }
+        return CommandLine.run(c, argv, 1, out, err);
     }
 
     private static void usage(Map<String, Command> commands, PrintStream s) {

@@ -1,6 +1,6 @@
 package dev.flinkrwkv.jobs.enrich;
 
-import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.jobs.cli.CommandLine;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.TextFraming;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
@@ -57,7 +57,7 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     }
 
     public static void main(String[] args) {
-        Main.mainFor("enrich", args);
+        CommandLine.exit(new EnrichCommand(), args);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.flinkrwkv.jobs.scorelogs;
 
-import dev.flinkrwkv.jobs.Main;
+import dev.flinkrwkv.jobs.cli.CommandLine;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RecordOrigin;
 import dev.flinkrwkv.jobs.format.TextFraming;
@@ -95,7 +95,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     }
 
     public static void main(String[] args) {
-        Main.mainFor("score-logs", args);
+        CommandLine.exit(new ScoreLogsCommand(), args);
     }
 
     @Override
