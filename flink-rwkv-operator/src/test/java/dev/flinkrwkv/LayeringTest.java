@@ -3,9 +3,12 @@ package dev.flinkrwkv;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.PublicEvolving;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -14,6 +17,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * the RWKV versions, sampling, tokenizers, training) runs without Flink and without a GPU library, so it can
  * be read, tested and embedded on its own; Flink enters in {@code state} and {@code operator}, JCuda only in
  * {@code backend.cuda}; the matrix kernels know nothing of RWKV; and no two packages depend on each other.
+ * Every public class of the Flink-facing packages says whether users may build on it ({@code @PublicEvolving})
+ * or not ({@code @Internal}), as Flink's own connectors do; docs/api.md lists the public ones.
  */
 class LayeringTest {
     private static final String[] ENGINE = {
@@ -55,6 +60,14 @@ class LayeringTest {
     @Test
     void theLibraryKnowsNoJob() {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.jobs..").check(classes);
+    }
+
+    @Test
+    void everyPublicFlinkFacingClassIsMarkedPublicOrInternal() {
+        classes().that().resideInAnyPackage("dev.flinkrwkv.operator..", "dev.flinkrwkv.state..")
+                .and().arePublic().and().areTopLevelClasses()
+                .should().beAnnotatedWith(PublicEvolving.class).orShould().beAnnotatedWith(Internal.class)
+                .check(LayeringTest.classes);
     }
 
     @Test

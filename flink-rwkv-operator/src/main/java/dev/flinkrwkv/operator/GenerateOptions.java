@@ -2,6 +2,8 @@ package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.sample.SamplerOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +18,7 @@ import java.util.List;
  * may be one token or two, or the end of one token and the start of the next, so generation ends after the
  * first token whose bytes complete an occurrence of it. They need the operator's tokenizer.
  */
+@PublicEvolving
 public final class GenerateOptions implements Serializable {
     private static final long serialVersionUID = 1L;
 

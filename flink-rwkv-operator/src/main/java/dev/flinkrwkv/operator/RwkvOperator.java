@@ -6,6 +6,7 @@ import dev.flinkrwkv.state.KeyState;
 import dev.flinkrwkv.state.RwkvStateSerializer;
 import dev.flinkrwkv.tokenize.Tokenizer;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -75,6 +76,7 @@ import java.util.List;
  * same checkpoints) and starting from a hash of the seed and the key. Keeping it apart from the model
  * state leaves the scoring operator's state, serializer and savepoints exactly as they were.
  */
+@Internal
 public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         implements OneInputStreamOperator<IN, RwkvResult> {
     private static final long serialVersionUID = 1L;

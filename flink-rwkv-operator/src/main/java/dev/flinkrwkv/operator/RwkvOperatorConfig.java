@@ -5,6 +5,8 @@ import dev.flinkrwkv.state.StatePrecision;
 import dev.flinkrwkv.tokenize.Tokenizer;
 import dev.flinkrwkv.tokenize.Tokenizers;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -26,6 +28,7 @@ import java.util.Set;
  * DataStream<RwkvResult> scores = RwkvStreams.score(lines.keyBy(LogLine::host), cfg);
  * }</pre>
  */
+@PublicEvolving
 public final class RwkvOperatorConfig<IN> implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -166,6 +169,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     }
 
     /** Builds a {@link RwkvOperatorConfig}; {@link #model} and one of {@link #tokens}/{@link #text} are required. */
+    @PublicEvolving
     public static final class Builder<IN> {
         private String modelPath;
         private RecordTokens<IN> tokens;

@@ -1,5 +1,7 @@
 package dev.flinkrwkv.operator;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -11,6 +13,7 @@ import java.util.Objects;
  * POJO serializer. Arrays that were not asked for are null. {@link #toString()} is a one-line, exact
  * (round-trip) text form, handy for text sinks and for comparing runs.
  */
+@PublicEvolving
 public class RwkvResult {
     /** {@link #getStop()} when generation ended at a stop sequence. */
     public static final String STOP_SEQUENCE = "stop_sequence";

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.operator;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
  * {@code RwkvStreams.generate(...)} treats each record as a prompt for its key's conversation and emits the
  * generated continuation. Give the returned operator a {@code uid} so that savepoints can find its state.
  */
+@PublicEvolving
 public final class RwkvStreams {
     private RwkvStreams() {}
 

@@ -1,9 +1,12 @@
 package dev.flinkrwkv.operator;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Optional parts of a {@link RwkvResult}; the key, record number, token count and mean surprisal are always
  * there. The next-token parts cost one extra model step per record (on a scratch copy of the state).
  */
+@PublicEvolving
 public enum ScoreOutput {
     /** Each token's log-probability. */
     LOG_PROBS,

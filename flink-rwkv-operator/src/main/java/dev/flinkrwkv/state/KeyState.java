@@ -1,5 +1,7 @@
 package dev.flinkrwkv.state;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -22,6 +24,7 @@ import java.util.Objects;
  * written by {@link RwkvStateSerializer} (so scoring jobs' state and savepoints are unchanged) but kept by
  * the generating operator in a small value state of its own, read and written together with this one.
  */
+@Internal
 public final class KeyState {
     private float[] data;
     private int pendingToken;

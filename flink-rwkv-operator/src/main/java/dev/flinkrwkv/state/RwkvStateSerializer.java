@@ -1,5 +1,6 @@
 package dev.flinkrwkv.state;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
@@ -26,6 +27,7 @@ import java.util.Objects;
  *
  * <p>Not thread-safe (it reuses a byte buffer); {@link #duplicate()} gives each thread its own.
  */
+@Internal
 public final class RwkvStateSerializer extends TypeSerializer<KeyState> {
     private static final long serialVersionUID = 1L;
     private static final int HEADER_BYTES = 4 + 8 + 8;

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.state;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -22,6 +23,7 @@ import java.io.IOException;
  *       model's serializer and written by the new one as initial states, so those keys start afresh.
  * </ul>
  */
+@Internal
 public final class RwkvStateSerializerSnapshot implements TypeSerializerSnapshot<KeyState> {
     private static final int VERSION = 1;
 

@@ -2,6 +2,8 @@ package dev.flinkrwkv.state;
 
 import dev.flinkrwkv.model.Half;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.nio.ByteBuffer;
 
 /**
@@ -12,6 +14,7 @@ import java.nio.ByteBuffer;
  * so that a state kept resident and a state written to RocksDB and read back are the same values: outputs
  * then do not depend on when a state happened to be evicted, and replays stay exact.
  */
+@PublicEvolving
 public enum StatePrecision {
     /** IEEE binary32, 4 bytes a value, lossless. */
     FLOAT32(4),
