@@ -8,12 +8,18 @@ import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.DeflateLineScorer;
+import dev.flinkrwkv.jobs.logs.DictionaryDeflateScorer;
 import dev.flinkrwkv.jobs.logs.EvalReportHtml;
+import dev.flinkrwkv.jobs.logs.KneserNeyScorer;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScorer;
 import dev.flinkrwkv.jobs.logs.LogEvaluation;
 import dev.flinkrwkv.jobs.logs.NgramLineScorer;
+import dev.flinkrwkv.jobs.logs.RankMetrics;
 import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
+import dev.flinkrwkv.jobs.logs.TrainedScorer;
+import dev.flinkrwkv.jobs.logs.UnseenTemplateScorer;
+import dev.flinkrwkv.jobs.logs.UnseenWordsScorer;
 import dev.flinkrwkv.rwkv.RwkvModel;
 
 import java.io.IOException;
@@ -24,9 +30,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code eval-logs}: scores a labelled log file (BGL format) with the RWKV model and two baselines, the
- * same per-line aggregation and baseline as score-logs, and prints AUROC and average precision over the
- * evaluated part; optionally writes an HTML page with the plots.
+ * {@code eval-logs}: scores a labelled log file (BGL format) with the RWKV model and baselines, the same
+ * per-line aggregation and baseline as score-logs, and prints AUROC (with a bootstrap 95% interval) and
+ * average precision over the evaluated part; optionally writes an HTML page with the plots.
+ *
+ * <p>Two kinds of baseline. The trained ones ({@link TrainedScorer}) are fitted to the training lines, the
+ * same lines a model is fitted to ({@code --write-train}: the normal lines before the evaluated part, or
+ * {@code --train FILE}), and frozen while scoring: the fair comparison for a fitted model. The online ones
+ * ({@code ngram-online}, {@code deflate-online}) learn from the evaluated lines as they come, anomalies
+ * included, as a detector with no training data must.
  *
  * <p>{@code --write-train FILE} also saves the normal lines of the warm-up part (the lines before the
  * evaluated part, labels cut off, anomalies left out) for {@code fit}: a model fitted to them has seen
@@ -46,7 +58,7 @@ public final class EvalLogsCommand implements Command {
     @Override
     public String usage() {
         return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] " + ModelTokenizer.USAGE
-                + " [--scorer rwkv|deflate|ngram|all] [--train-fraction 0.5]"
+                + " [--scorer all|trained|online|NAME,...] [--train-fraction 0.5] [--train TRAIN.txt]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
                 + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
@@ -63,7 +75,7 @@ public final class EvalLogsCommand implements Command {
         AnomalyDetector detector = new AnomalyDetector(args.number("alpha", AnomalyDetector.DEFAULT_ALPHA),
                 args.integer("warmup", AnomalyDetector.DEFAULT_WARMUP),
                 args.number("threshold", AnomalyDetector.DEFAULT_THRESHOLD), AnomalyDetector.DEFAULT_MIN_STD);
-        List<LineScorer> scorers = scorers(args, which, err);
+        Scorers scorers = scorers(args, which, err);
 
         LabelledLog log = read(args, input);
         if (args.has("lines")) {
@@ -85,13 +97,33 @@ public final class EvalLogsCommand implements Command {
                 java.util.Arrays.stream(keys).distinct().count(), evalFrom + 1, log.size());
 
         List<LogEvaluation.Result> results = new ArrayList<>();
-        for (LineScorer s : scorers) {
+        for (LineScorer s : scorers.online()) {
             Progress p = new Progress(s.name(), log, err);
             results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
             p.done();
         }
         if (log.labelled()) {
-            printLabelled(out, log, results, evalFrom);
+            List<Row> rows = new ArrayList<>();
+            for (LogEvaluation.Result r : results) {
+                rows.add(Row.of(r, log, evalFrom));
+            }
+            List<TrainedScorer> trained = scorers.trained();
+            if (!trained.isEmpty()) {
+                List<byte[]> train = trainingLines(args, log, evalFrom);
+                if (train.isEmpty()) {
+                    if (!which.equals("all")) {
+                        throw new UsageException("the trained baselines need training lines: --train FILE or --train-fraction above 0");
+                    }
+                    err.println("no training lines (--train FILE or --train-fraction above 0): no trained baselines");
+                } else {
+                    err.printf(Locale.ROOT, "trained baselines: fitted to %,d training lines%s, frozen while scoring%n",
+                            train.size(), args.has("train") ? " from " + args.path("train") : " (the normal lines before the evaluated part)");
+                    for (TrainedScorer t : trained) {
+                        rows.add(Row.of(t, train, log, evalFrom));
+                    }
+                }
+            }
+            printLabelled(out, log, rows, results, evalFrom);
         } else {
             out.printf(Locale.ROOT, "%-8s %8s %8s %12s%n", "scorer", "flagged", "seconds", "bits/B");
             for (LogEvaluation.Result r : results) {
@@ -129,44 +161,141 @@ public final class EvalLogsCommand implements Command {
         return args.flag("unlabelled") ? LabelledLog.readUnlabelled(input) : LabelledLog.readBgl(input);
     }
 
-    private static void printLabelled(PrintStream out, LabelledLog log, List<LogEvaluation.Result> results, int evalFrom) {
-        out.printf(Locale.ROOT, "%-8s %12s %10s %13s %10s %8s %8s%n", "scorer", "AUROC(bits)", "AP(bits)",
-                "AUROC(score)", "AP(score)", "flagged", "seconds");
-        for (LogEvaluation.Result r : results) {
-            out.printf(Locale.ROOT, "%-8s %12.4f %10.4f %13.4f %10.4f %8d %8.1f%n", r.scorer(), r.aurocMeanBits(),
+    /** One scorer's line in the table: AUROC with its interval and AP; the detector's columns for online scorers. */
+    private record Row(String scorer, double auroc, double[] interval, double ap, double aurocScore, double apScore,
+                       int flagged, double seconds) {
+        static final int REPLICATES = 1000;
+        static final long SEED = 1;
+
+        static Row of(LogEvaluation.Result r, LabelledLog log, int evalFrom) {
+            double[] bits = new double[log.size() - evalFrom];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = r.scores()[evalFrom + i].meanBits;
+            }
+            boolean[] labels = labels(log, evalFrom);
+            return new Row(r.scorer(), r.aurocMeanBits(), RankMetrics.aurocInterval(bits, labels, 0.95, REPLICATES, SEED),
                     r.apMeanBits(), r.aurocScore(), r.apScore(), r.flagged(evalFrom), r.seconds());
         }
-        out.printf(Locale.ROOT, "%-8s %16s %19s%n", "scorer", "bits/B(normal)", "bits/B(anomalous)");
-        for (LogEvaluation.Result r : results) {
-            out.printf(Locale.ROOT, "%-8s %16.3f %19.3f%n", r.scorer(), r.normalBitsPerToken(), r.anomalousBitsPerToken());
+
+        static Row of(TrainedScorer t, List<byte[]> train, LabelledLog log, int evalFrom) {
+            long t0 = System.nanoTime();
+            t.train(train);
+            double[] scores = new double[log.size() - evalFrom];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = t.score(log.text(evalFrom + i));
+            }
+            boolean[] labels = labels(log, evalFrom);
+            return new Row(t.name(), RankMetrics.auroc(scores, labels),
+                    RankMetrics.aurocInterval(scores, labels, 0.95, REPLICATES, SEED),
+                    RankMetrics.averagePrecision(scores, labels), Double.NaN, Double.NaN, -1, (System.nanoTime() - t0) / 1e9);
+        }
+
+        private static boolean[] labels(LabelledLog log, int evalFrom) {
+            boolean[] labels = new boolean[log.size() - evalFrom];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = log.anomalous(evalFrom + i);
+            }
+            return labels;
+        }
+    }
+
+    private static void printLabelled(PrintStream out, LabelledLog log, List<Row> rows, List<LogEvaluation.Result> online,
+                                      int evalFrom) {
+        out.printf(Locale.ROOT, "%-16s %7s %13s %7s %12s %9s %8s %8s%n", "scorer", "AUROC", "95% interval", "AP",
+                "AUROC(score)", "AP(score)", "flagged", "seconds");
+        for (Row r : rows) {
+            boolean detector = r.flagged() >= 0;
+            out.printf(Locale.ROOT, "%-16s %7.4f %13s %7.4f %12s %9s %8s %8.1f%n", r.scorer(), r.auroc(),
+                    String.format(Locale.ROOT, "%.3f-%.3f", r.interval()[0], r.interval()[1]), r.ap(),
+                    detector ? String.format(Locale.ROOT, "%.4f", r.aurocScore()) : "-",
+                    detector ? String.format(Locale.ROOT, "%.4f", r.apScore()) : "-",
+                    detector ? Integer.toString(r.flagged()) : "-", r.seconds());
+        }
+        if (!online.isEmpty()) {
+            out.printf(Locale.ROOT, "%-16s %16s %19s%n", "scorer", "bits/B(normal)", "bits/B(anomalous)");
+            for (LogEvaluation.Result r : online) {
+                out.printf(Locale.ROOT, "%-16s %16.3f %19.3f%n", r.scorer(), r.normalBitsPerToken(), r.anomalousBitsPerToken());
+            }
         }
         int evalAnomalies = 0;
         for (int i = evalFrom; i < log.size(); i++) {
             evalAnomalies += log.anomalous(i) ? 1 : 0;
         }
-        out.printf(Locale.ROOT, "(%d evaluated lines, %d anomalies: a random score has AUROC 0.5 and AP %.4f)%n",
+        out.printf(Locale.ROOT, "(%d evaluated lines, %d anomalies: a random score has AUROC 0.5 and AP %.4f;"
+                        + " AUROC and AP rank the mean bits for the model and the online scorers, the score for trained ones)%n",
                 log.size() - evalFrom, evalAnomalies, (double) evalAnomalies / (log.size() - evalFrom));
     }
 
-    private static List<LineScorer> scorers(Args args, String which, PrintStream err) throws IOException {
-        int order = args.integer("ngram-order", NgramLineScorer.DEFAULT_ORDER);
-        List<LineScorer> list = new ArrayList<>();
-        switch (which) {
-            case "rwkv" -> list.add(rwkv(args));
-            case "deflate" -> list.add(new DeflateLineScorer());
-            case "ngram" -> list.add(new NgramLineScorer(order));
-            case "all" -> {
-                if (args.has("model")) {
-                    list.add(rwkv(args));
-                } else {
-                    err.println("no --model: scoring with the baselines only");
+    /** The lines the trained baselines are fitted to: {@code --train FILE}, else what {@code --write-train} writes. */
+    private static List<byte[]> trainingLines(Args args, LabelledLog log, int evalFrom) throws IOException {
+        List<byte[]> lines = new ArrayList<>();
+        if (args.has("train")) {
+            byte[] all = java.nio.file.Files.readAllBytes(args.path("train"));
+            int start = 0;
+            for (int i = 0; i <= all.length; i++) {
+                if (i == all.length || all[i] == '\n') {
+                    int end = i > start && all[i - 1] == '\r' ? i - 1 : i;
+                    if (end > start) {
+                        lines.add(java.util.Arrays.copyOfRange(all, start, end));
+                    }
+                    start = i + 1;
                 }
-                list.add(new DeflateLineScorer());
-                list.add(new NgramLineScorer(order));
             }
-            default -> throw new UsageException("--scorer must be rwkv, deflate, ngram or all, got '" + which + "'");
+            return lines;
         }
-        return list;
+        for (int i = 0; i < evalFrom; i++) {
+            if (!log.anomalous(i)) {
+                lines.add(log.text(i));
+            }
+        }
+        return lines;
+    }
+
+    /** What {@code --scorer} asked for: scorers evaluated online per key, and trained baselines. */
+    private record Scorers(List<LineScorer> online, List<TrainedScorer> trained) {}
+
+    static final List<String> NAMES = List.of("rwkv", "kn-ngram", "deflate-dict", "unseen-words", "unseen-template",
+            "ngram-online", "deflate-online");
+
+    private static Scorers scorers(Args args, String which, PrintStream err) throws IOException {
+        int order = args.integer("ngram-order", NgramLineScorer.DEFAULT_ORDER);
+        List<String> names = new ArrayList<>();
+        for (String name : which.split(",")) {
+            switch (name.trim()) {
+                case "all" -> {
+                    if (args.has("model")) {
+                        names.add("rwkv");
+                    } else {
+                        err.println("no --model: scoring with the baselines only");
+                    }
+                    names.addAll(NAMES.subList(1, NAMES.size()));
+                }
+                case "trained" -> names.addAll(NAMES.subList(1, 5));
+                case "online" -> names.addAll(NAMES.subList(5, 7));
+                default -> {
+                    if (!NAMES.contains(name.trim())) {
+                        throw new UsageException("--scorer takes all, trained, online or names from " + String.join(", ", NAMES)
+                                + " (comma-separated), got '" + name.trim() + "'");
+                    }
+                    names.add(name.trim());
+                }
+            }
+        }
+        List<LineScorer> online = new ArrayList<>();
+        List<TrainedScorer> trained = new ArrayList<>();
+        for (String name : names.stream().distinct().toList()) {
+            switch (name) {
+                case "rwkv" -> online.add(rwkv(args));
+                case "ngram-online" -> online.add(new NgramLineScorer(order));
+                case "deflate-online" -> online.add(new DeflateLineScorer());
+                case "kn-ngram" -> trained.add(new KneserNeyScorer());
+                case "deflate-dict" -> trained.add(new DictionaryDeflateScorer());
+                case "unseen-words" -> trained.add(new UnseenWordsScorer());
+                case "unseen-template" -> trained.add(new UnseenTemplateScorer());
+                default -> throw new IllegalStateException(name);
+            }
+        }
+        return new Scorers(online, trained);
     }
 
     private static LineScorer rwkv(Args args) throws IOException {

@@ -23,7 +23,7 @@ public final class DeflateLineScorer implements LineScorer {
 
     @Override
     public String name() {
-        return "deflate";
+        return "deflate-online";
     }
 
     @Override

@@ -35,7 +35,7 @@ public final class NgramLineScorer implements LineScorer {
 
     @Override
     public String name() {
-        return "ngram";
+        return "ngram-online";
     }
 
     @Override

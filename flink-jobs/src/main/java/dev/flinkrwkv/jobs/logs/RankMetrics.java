@@ -14,6 +14,10 @@ import java.util.Comparator;
  *       as scikit-learn's {@code average_precision_score}.</li>
  * </ul>
  * Both are NaN when there are no anomalies (and AUROC also when there are no normal lines).
+ *
+ * <p>{@link #aurocInterval} says how far AUROC could move on another sample of the same kind: a stratified
+ * bootstrap (anomalies and normal lines resampled separately, so every replicate has both), percentile
+ * interval. Two scorers whose intervals overlap widely are not told apart by this log.
  */
 public final class RankMetrics {
     private RankMetrics() {}
@@ -44,6 +48,70 @@ public final class RankMetrics {
         }
         double u = rankSum - positives * (positives + 1) / 2.0;
         return u / ((double) positives * negatives);
+    }
+
+    /**
+     * The bootstrap percentile interval of AUROC at {@code level} (e.g. 0.95) from {@code replicates} resamples
+     * drawn with {@code seed}: {@code {low, high}}, NaN where AUROC is.
+     */
+    public static double[] aurocInterval(double[] scores, boolean[] anomalous, double level, int replicates, long seed) {
+        check(scores, anomalous);
+        int n = scores.length;
+        Integer[] order = byScore(scores, false);
+        int[] pos = new int[n];
+        int[] neg = new int[n];
+        int positives = 0;
+        int negatives = 0;
+        for (int r = 0; r < n; r++) {
+            if (anomalous[order[r]]) {
+                pos[positives++] = r;
+            } else {
+                neg[negatives++] = r;
+            }
+        }
+        if (positives == 0 || negatives == 0) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        // Tie groups over the ranks: group[r] is the first rank of r's group of equal scores.
+        int[] group = new int[n];
+        for (int r = 1; r < n; r++) {
+            group[r] = scores[order[r]] == scores[order[r - 1]] ? group[r - 1] : r;
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        double[] values = new double[replicates];
+        double[] posWeight = new double[n];
+        double[] negWeight = new double[n];
+        for (int b = 0; b < replicates; b++) {
+            Arrays.fill(posWeight, 0);
+            Arrays.fill(negWeight, 0);
+            for (int i = 0; i < positives; i++) {
+                posWeight[pos[random.nextInt(positives)]]++;
+            }
+            for (int i = 0; i < negatives; i++) {
+                negWeight[neg[random.nextInt(negatives)]]++;
+            }
+            // One pass up the ranks: each anomaly beats the normal lines below its group and ties half of its own.
+            double below = 0;
+            double wins = 0;
+            for (int r = 0; r < n; ) {
+                int end = r;
+                double groupPos = 0;
+                double groupNeg = 0;
+                while (end < n && group[end] == group[r]) {
+                    groupPos += posWeight[end];
+                    groupNeg += negWeight[end];
+                    end++;
+                }
+                wins += groupPos * (below + 0.5 * groupNeg);
+                below += groupNeg;
+                r = end;
+            }
+            values[b] = wins / ((double) positives * negatives);
+        }
+        Arrays.sort(values);
+        double tail = (1 - level) / 2;
+        return new double[] {values[(int) Math.floor(tail * (replicates - 1))],
+                values[(int) Math.ceil((1 - tail) * (replicates - 1))]};
     }
 
     public static double averagePrecision(double[] scores, boolean[] anomalous) {

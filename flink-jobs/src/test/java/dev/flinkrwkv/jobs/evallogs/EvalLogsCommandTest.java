@@ -27,23 +27,24 @@ class EvalLogsCommandTest {
     @Test
     void printsTheTableAndWritesThePage(@TempDir Path tmp) throws Exception {
         Path html = tmp.resolve("bgl.html");
-        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "ngram", "--lines", "400",
+        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "ngram-online", "--lines", "400",
                 "--train-fraction", "0.25", "--html", html.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().lines().anyMatch(l -> l.matches("ngram\\s+0\\.\\d{4}\\s+0\\.\\d{4}\\s+[0-9.]+\\s+[0-9.]+\\s+\\d+\\s+[0-9.]+")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches(
+                "ngram-online\\s+0\\.\\d{4}\\s+0\\.\\d{3}-[01]\\.\\d{3}\\s+0\\.\\d{4}\\s+[0-9.]+\\s+[0-9.]+\\s+\\d+\\s+[0-9.]+")), r.out());
         assertTrue(r.out().contains("(300 evaluated lines"), r.out());
         String page = Files.readString(html);
-        assertTrue(page.startsWith("<!DOCTYPE html>") && page.contains("<svg") && page.contains("<h2>ngram</h2>"));
+        assertTrue(page.startsWith("<!DOCTYPE html>") && page.contains("<svg") && page.contains("<h2>ngram-online</h2>"));
     }
 
     @Test
     void writeTrainSavesTheNormalLinesBeforeTheEvaluatedPartWithoutLabels(@TempDir Path tmp) throws Exception {
         Path train = tmp.resolve("train.txt");
-        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "deflate", "--lines", "400",
+        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "deflate-online", "--lines", "400",
                 "--train-fraction", "0.5", "--write-train", train.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("lines 1-200"), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.matches("deflate\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d{3}")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("deflate-online\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d{3}")), r.out());
         // The same lines straight from the file: the first 200, label '-' and the space after it cut, CR LF gone.
         StringBuilder want = new StringBuilder();
         for (String line : Files.readAllLines(Shared.bgl(), StandardCharsets.ISO_8859_1).subList(0, 200)) {
@@ -57,14 +58,54 @@ class EvalLogsCommandTest {
     }
 
     @Test
+    void trainedBaselinesAreFittedToWhatWriteTrainWritesAndReportAnInterval(@TempDir Path tmp) throws Exception {
+        Path train = tmp.resolve("train.txt");
+        Result own = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "trained", "--lines", "1000",
+                "--write-train", train.toString());
+        assertEquals(0, own.code(), own.err());
+        for (String name : new String[] {"kn-ngram\\([3-6]\\)", "deflate-dict", "unseen-words", "unseen-template"}) {
+            String row = own.out().lines().filter(l -> l.matches(name + "\\s.*")).findFirst().orElseThrow(() -> new AssertionError(name + "\n" + own.out()));
+            String[] f = row.split("\\s+");
+            double auroc = Double.parseDouble(f[1]);
+            String[] ci = f[2].split("-");
+            assertTrue(Double.parseDouble(ci[0]) <= auroc && auroc <= Double.parseDouble(ci[1]), row);
+            assertEquals("-", f[4], row);  // no detector behind a trained baseline
+        }
+        // The same lines given as --train: the same figures (the seconds column aside).
+        Result given = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "trained", "--lines", "1000",
+                "--train", train.toString());
+        assertEquals(0, given.code(), given.err());
+        assertEquals(withoutSeconds(own.out()), withoutSeconds(given.out()));
+        // Other training lines: other figures.
+        Files.writeString(train, "a single line unlike any log\n");
+        Result other = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "unseen-words", "--lines", "1000",
+                "--train", train.toString());
+        assertEquals(0, other.code(), other.err());
+        assertTrue(!withoutSeconds(other.out()).equals(withoutSeconds(own.out())));
+        Result none = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "kn-ngram", "--train-fraction", "0");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("need training lines"), none.err());
+    }
+
+    private static String withoutSeconds(String out) {
+        StringBuilder sb = new StringBuilder();
+        for (String l : out.lines().filter(l -> !l.startsWith("wrote")).toList()) {
+            String[] f = l.split("\\s+");
+            sb.append(f.length == 8 && !l.startsWith("scorer") ? l.substring(0, l.lastIndexOf(' ')).trim() : l).append('\n');
+        }
+        return sb.toString();
+    }
+
+    @Test
     void userMistakesGetOneClearLine(@TempDir Path tmp) {
         Result bad = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "gzip");
         assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("--scorer must be rwkv, deflate, ngram or all"), bad.err());
+        assertTrue(bad.err().contains("--scorer takes all, trained, online or names from rwkv, kn-ngram") && bad.err().contains("'gzip'"),
+                bad.err());
         Result noModel = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "rwkv");
         assertEquals(2, noModel.code());
         assertTrue(noModel.err().contains("needs --model"), noModel.err());
-        Result missing = run("eval-logs", "--input", tmp.resolve("nope.log").toString(), "--scorer", "deflate");
+        Result missing = run("eval-logs", "--input", tmp.resolve("nope.log").toString(), "--scorer", "deflate-online");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("nope.log is not a readable file"), missing.err());
         Result badModel = run("eval-logs", "--input", Shared.bgl().toString(), "--scorer", "rwkv", "--model", Shared.bgl().toString());
@@ -94,7 +135,7 @@ class EvalLogsCommandTest {
         StringBuilder sb = new StringBuilder();
         for (String l : out.lines().toList()) {
             if (l.startsWith("ngram") || l.startsWith("(")) {
-                sb.append(l.startsWith("ngram") && l.split("\\s+").length == 7 ? l.substring(0, l.lastIndexOf(' ')).trim() : l).append('\n');
+                sb.append(l.startsWith("ngram") && l.split("\\s+").length == 8 ? l.substring(0, l.lastIndexOf(' ')).trim() : l).append('\n');
             }
         }
         return sb.toString();
@@ -103,15 +144,15 @@ class EvalLogsCommandTest {
     @Test
     void aLogWithoutBglLabelsIsRefusedWithOneLineAndOtherLabelsAreAccepted(@TempDir Path tmp) throws Exception {
         Path[] plain = unlabelledBgl(tmp);
-        Result refused = run("eval-logs", "--input", plain[0].toString(), "--scorer", "ngram");
+        Result refused = run("eval-logs", "--input", plain[0].toString(), "--scorer", "ngram-online");
         assertEquals(1, refused.code());
         assertEquals(1, refused.err().lines().count(), refused.err());
         assertTrue(refused.err().contains("does not look BGL-labelled") && refused.err().contains("--labels REGEX")
                 && refused.err().contains("--label-file") && refused.err().contains("--unlabelled"), refused.err());
 
         // The labels as a file give exactly the figures the BGL labels give: same texts, same truth.
-        Result bgl = run("eval-logs", "--input", Shared.bgl().toString(), "--lines", "400", "--scorer", "ngram");
-        Result file = run("eval-logs", "--input", plain[0].toString(), "--label-file", plain[1].toString(), "--scorer", "ngram");
+        Result bgl = run("eval-logs", "--input", Shared.bgl().toString(), "--lines", "400", "--scorer", "ngram-online");
+        Result file = run("eval-logs", "--input", plain[0].toString(), "--label-file", plain[1].toString(), "--scorer", "ngram-online");
         assertEquals(0, bgl.code(), bgl.err());
         assertEquals(0, file.code(), file.err());
         assertTrue(metrics(bgl.out()).contains("anomalies"), bgl.out());
@@ -120,12 +161,12 @@ class EvalLogsCommandTest {
         // A pattern: the lines it matches are the anomalies.
         long fatal = Files.readAllLines(plain[0], StandardCharsets.ISO_8859_1).subList(200, 400).stream()
                 .filter(l -> l.contains("FATAL")).count();
-        Result pattern = run("eval-logs", "--input", plain[0].toString(), "--labels", "FATAL", "--scorer", "ngram");
+        Result pattern = run("eval-logs", "--input", plain[0].toString(), "--labels", "FATAL", "--scorer", "ngram-online");
         assertEquals(0, pattern.code(), pattern.err());
         assertTrue(fatal > 0 && pattern.out().contains("(200 evaluated lines, " + fatal + " anomalies"), pattern.out());
 
         // No labels: scores only.
-        Result scores = run("eval-logs", "--input", plain[0].toString(), "--unlabelled", "--scorer", "ngram");
+        Result scores = run("eval-logs", "--input", plain[0].toString(), "--unlabelled", "--scorer", "ngram-online");
         assertEquals(0, scores.code(), scores.err());
         assertTrue(scores.out().contains("no labels: scores only") && !scores.out().contains("AUROC"), scores.out());
 
