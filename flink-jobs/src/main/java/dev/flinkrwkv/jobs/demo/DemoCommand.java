@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <ol>
  *   <li>{@link SyntheticLogs} writes normal service logs to train on, and a labelled stream with injected
  *       anomalies of four kinds;</li>
- *   <li>{@code fit} trains a small byte-level RWKV-7 on the normal lines for {@code --fit-minutes};</li>
+ *   <li>{@code fit} trains a small byte-level RWKV-7 on the normal lines for {@code --fit-steps} (a step
+ *       budget, so the same command fits the same model on a busy machine and an idle one; {@code
+ *       --fit-minutes} bounds it by the clock instead);</li>
  *   <li>an embedded Kafka broker starts; {@link LiveFeed} produces the stream into the input topic at
  *       {@code --rate} lines per second while the score-logs job runs on the embedded MiniCluster, keyed by
  *       host;</li>
@@ -46,6 +48,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * files (the latter readable by {@code eval-logs}), the model, the checkpoints, {@code demo.html}.
  */
 public final class DemoCommand implements Command {
+    /** About a minute and a half of fitting on two cores of a current server; the same steps on any machine. */
+    static final long DEFAULT_FIT_STEPS = 400;
+
     static final String INPUT_TOPIC = "demo-input";
     static final String OUTPUT_TOPIC = "demo-output";
     static final String DEAD_LETTER_TOPIC = "demo-dead-letters";
@@ -62,7 +67,7 @@ public final class DemoCommand implements Command {
 
     @Override
     public String usage() {
-        return "[--lines 2000] [--rate 20] [--fit-minutes 1.5 | --fit-steps N] [--train-lines 20000]"
+        return "[--lines 2000] [--rate 20] [--fit-steps " + DEFAULT_FIT_STEPS + " | --fit-minutes M] [--train-lines 20000]"
                 + " [--anomaly-rate 0.03] [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
                 + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1]";
     }
@@ -72,8 +77,8 @@ public final class DemoCommand implements Command {
         EmbeddedKafka.requireBroker();  // before minutes of fitting, in a jar without it
         int lines = args.integer("lines", 2000);
         double rate = args.number("rate", 20);
-        double fitMinutes = args.number("fit-minutes", args.has("fit-steps") ? 0 : 1.5);
-        long fitSteps = args.longValue("fit-steps", 0);
+        double fitMinutes = args.number("fit-minutes", 0);
+        long fitSteps = args.longValue("fit-steps", args.has("fit-minutes") ? 0 : DEFAULT_FIT_STEPS);
         int trainLines = args.integer("train-lines", 20_000);
         double anomalyRate = args.number("anomaly-rate", 0.03);
         long seed = args.longValue("seed", 1);

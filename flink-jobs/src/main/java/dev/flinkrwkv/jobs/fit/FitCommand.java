@@ -43,7 +43,7 @@ public final class FitCommand implements Command {
 
     @Override
     public String usage() {
-        return "--input FILE[,FILE...] (repeatable) --out MODEL.bin (--steps N | --minutes M) [--version 7] [--layers 2] [--embed 64]"
+        return "--input FILE[,FILE...] (repeatable) --out MODEL.bin [--steps N | --minutes M] [--version 7] [--layers 2] [--embed 64]"
                 + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
                 + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
                 + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
@@ -72,11 +72,25 @@ public final class FitCommand implements Command {
         }
         long steps = args.longValue("steps", 0);
         double minutes = args.number("minutes", 0);
-        if (steps <= 0 && minutes <= 0) {
-            throw new UsageException("give --steps N or --minutes M (or both) to bound the run");
+        if (args.has("steps") && steps <= 0 || args.has("minutes") && !(minutes > 0)) {
+            throw new UsageException("--steps and --minutes must be above 0");
+        }
+        int context = args.integer("context", 64);
+        int batch = args.integer("batch", 8);
+        double holdout = args.number("holdout-fraction", 0.05);
+        if (holdout < 0 || holdout >= 1) {
+            throw new UsageException("--holdout-fraction must be in [0, 1), got " + holdout);
+        }
+        TrainingData data = TrainingData.read(inputs, holdout);
+        if (steps <= 0 && minutes <= 0 && !args.flag("resume")) {
+            steps = defaultSteps(data.train().length, (long) context * batch);
+            out.printf(Locale.ROOT, "fitting %d steps: about %d passes over the %,d training bytes at %d x %d bytes a step"
+                            + " (--steps %d repeats this run; --steps N or --minutes M to choose)%n", steps, PASSES,
+                    data.train().length, batch, context, steps);
+        } else if (steps <= 0 && minutes <= 0) {
+            throw new UsageException("--resume: give --steps N (the step to stop at) or --minutes M");
         }
         int threads = args.integer("threads", Runtime.getRuntime().availableProcessors());
-        double holdout = args.number("holdout-fraction", 0.05);
         double lr = args.number("lr", 2e-3);
         double clip = args.number("clip", 1.0);
         int warmup = args.integer("warmup", steps > 0 ? (int) Math.max(1, Math.min(100, steps / 10)) : 50);
@@ -93,7 +107,6 @@ public final class FitCommand implements Command {
         }
         LearningRateSchedule schedule = new LearningRateSchedule(lr, 0.1, warmup);
 
-        TrainingData data = TrainingData.read(inputs, holdout);
         Rwkv7Trainer trainer;
         if (args.flag("resume")) {
             if (!Files.isRegularFile(checkpoint)) {
@@ -105,8 +118,7 @@ public final class FitCommand implements Command {
         } else {
             int embed = args.integer("embed", 64);
             Rwkv7Shape shape = Rwkv7Shape.of(embed, args.integer("layers", 2), args.integer("head-size", 32));
-            Rwkv7Trainer.Settings settings = new Rwkv7Trainer.Settings(args.integer("context", 64),
-                    args.integer("batch", 8), threads);
+            Rwkv7Trainer.Settings settings = new Rwkv7Trainer.Settings(context, batch, threads);
             trainer = Rwkv7Trainer.create(shape, args.longValue("seed", 1), data, settings);
         }
         try (trainer) {
@@ -118,6 +130,21 @@ public final class FitCommand implements Command {
             return fit(trainer, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
                     checkpointEvery, checkpoint, outPath, type);
         }
+    }
+
+    /** How many passes over the training text a run without --steps or --minutes makes. */
+    static final int PASSES = 2;
+    static final long MIN_DEFAULT_STEPS = 200;
+    static final long MAX_DEFAULT_STEPS = 2000;
+
+    /**
+     * The steps of a run given neither --steps nor --minutes: {@link #PASSES} passes over the text, within
+     * [{@link #MIN_DEFAULT_STEPS}, {@link #MAX_DEFAULT_STEPS}]. A step budget, not a time budget, so that the same
+     * command fits the same model on a busy machine and an idle one.
+     */
+    static long defaultSteps(long trainBytes, long bytesPerStep) {
+        long steps = (PASSES * trainBytes + bytesPerStep - 1) / bytesPerStep;
+        return Math.max(MIN_DEFAULT_STEPS, Math.min(MAX_DEFAULT_STEPS, steps));
     }
 
     private static int fit(Rwkv7Trainer t, TrainingData data, PrintStream out, long steps, double minutes,

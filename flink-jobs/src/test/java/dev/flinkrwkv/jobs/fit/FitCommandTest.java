@@ -113,14 +113,44 @@ class FitCommandTest {
     }
 
     @Test
+    void withoutABudgetItChoosesStepsFromTheTextAndSaysHowToRepeatThem() throws IOException {
+        Path input = text();
+        Path a = dir.resolve("default.bin"), b = dir.resolve("repeat.bin");
+        List<String> argv = new java.util.ArrayList<>(List.of(fitArgs(input, a, 1)));
+        int at = argv.indexOf("--steps");
+        argv.subList(at, at + 2).clear();
+        Result r = run(argv.toArray(new String[0]));
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("fitting (\\d+) steps: about 2 passes over the ([\\d,]+) training bytes at 2 x 16 bytes a step"
+                        + " \\(--steps (\\d+) repeats this run").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        long steps = Long.parseLong(m.group(1));
+        assertEquals(FitCommand.defaultSteps(Long.parseLong(m.group(2).replace(",", "")), 32), steps);
+        assertEquals(steps, Long.parseLong(m.group(3)));
+        assertTrue(r.out().contains("done: " + steps + " steps"), r.out());
+        Result again = run(fitArgs(input, b, (int) steps));
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    }
+
+    @Test
+    void theDefaultStepsArePassesOverTheTextWithinBounds() {
+        assertEquals(FitCommand.MIN_DEFAULT_STEPS, FitCommand.defaultSteps(1000, 512));
+        assertEquals(400, FitCommand.defaultSteps(100_000, 500));
+        assertEquals(401, FitCommand.defaultSteps(100_001, 500));
+        assertEquals(FitCommand.MAX_DEFAULT_STEPS, FitCommand.defaultSteps(100_000_000, 512));
+    }
+
+    @Test
     void misuseIsAUsageError() throws IOException {
         Path input = text();
         Result v4 = run(fitArgs(input, dir.resolve("x.bin"), 5, "--version", "4"));
         assertEquals(2, v4.code());
         assertTrue(v4.err().contains("version 7 only"), v4.err());
-        Result unbounded = run("fit", "--input", input.toString(), "--out", dir.resolve("y.bin").toString());
-        assertEquals(2, unbounded.code());
-        assertTrue(unbounded.err().contains("--steps"), unbounded.err());
+        Result noSteps = run(fitArgs(input, dir.resolve("y.bin"), 0));
+        assertEquals(2, noSteps.code());
+        assertTrue(noSteps.err().contains("--steps and --minutes must be above 0"), noSteps.err());
         Result missing = run("fit", "--input", dir.resolve("none.log").toString(), "--out",
                 dir.resolve("z.bin").toString(), "--steps", "1");
         assertEquals(1, missing.code());
