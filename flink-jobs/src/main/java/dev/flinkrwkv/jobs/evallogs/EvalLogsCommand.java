@@ -13,6 +13,8 @@ import dev.flinkrwkv.jobs.logs.EvalReportHtml;
 import dev.flinkrwkv.jobs.logs.KneserNeyScorer;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScorer;
+import dev.flinkrwkv.jobs.logs.LineStatistic;
+import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.LogEvaluation;
 import dev.flinkrwkv.jobs.logs.NgramLineScorer;
 import dev.flinkrwkv.jobs.logs.RankMetrics;
@@ -59,6 +61,7 @@ public final class EvalLogsCommand implements Command {
     public String usage() {
         return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] " + ModelTokenizer.USAGE
                 + " [--scorer all|trained|online|NAME,...] [--train-fraction 0.5] [--train TRAIN.txt]"
+                + " [--line-statistic mean|max|body-mean|body-max|body-head]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
                 + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
@@ -75,6 +78,14 @@ public final class EvalLogsCommand implements Command {
         AnomalyDetector detector = new AnomalyDetector(args.number("alpha", AnomalyDetector.DEFAULT_ALPHA),
                 args.integer("warmup", AnomalyDetector.DEFAULT_WARMUP),
                 args.number("threshold", AnomalyDetector.DEFAULT_THRESHOLD), AnomalyDetector.DEFAULT_MIN_STD);
+        LineStatistic statistic = null;
+        if (args.has("line-statistic")) {
+            try {
+                statistic = LineStatistic.parse(args.string("line-statistic"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
         Scorers scorers = scorers(args, which, err);
 
         LabelledLog log = read(args, input);
@@ -99,7 +110,12 @@ public final class EvalLogsCommand implements Command {
         List<LogEvaluation.Result> results = new ArrayList<>();
         for (LineScorer s : scorers.online()) {
             Progress p = new Progress(s.name(), log, err);
-            results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
+            if (s instanceof RwkvLineScorer rwkv) {
+                results.addAll(rwkvStatistics(rwkv, log, keys, evalFrom, detector, input.getFileName().toString(), p,
+                        statistic, err));
+            } else {
+                results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
+            }
             p.done();
         }
         if (log.labelled()) {
@@ -134,7 +150,8 @@ public final class EvalLogsCommand implements Command {
         }
         if (args.has("html")) {
             Path html = args.path("html");
-            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, results, evalFrom, null);
+            List<LogEvaluation.Result> plotted = results.stream().filter(r -> !r.scorer().startsWith("rwkv:")).toList();
+            EvalReportHtml.write(html, "eval-logs: " + input.getFileName(), log, plotted, evalFrom, null);
             out.println("wrote " + html);
         }
         return 0;
@@ -214,6 +231,9 @@ public final class EvalLogsCommand implements Command {
         if (!online.isEmpty()) {
             out.printf(Locale.ROOT, "%-16s %16s %19s%n", "scorer", "bits/B(normal)", "bits/B(anomalous)");
             for (LogEvaluation.Result r : online) {
+                if (r.scorer().startsWith("rwkv:")) {
+                    continue;
+                }
                 out.printf(Locale.ROOT, "%-16s %16.3f %19.3f%n", r.scorer(), r.normalBitsPerToken(), r.anomalousBitsPerToken());
             }
         }
@@ -224,6 +244,77 @@ public final class EvalLogsCommand implements Command {
         out.printf(Locale.ROOT, "(%d evaluated lines, %d anomalies: a random score has AUROC 0.5 and AP %.4f;"
                         + " AUROC and AP rank the mean bits for the model and the online scorers, the score for trained ones)%n",
                 log.size() - evalFrom, evalAnomalies, (double) evalAnomalies / (log.size() - evalFrom));
+    }
+
+    /**
+     * The model's rows: one pass of the model over every key's lines, then each {@link LineStatistic} evaluated
+     * from the same per-token surprisals. The statistic of the {@code rwkv} row is {@code --line-statistic}, or
+     * the one with the best AUROC over the lines before the evaluated part (never the evaluated lines), or the
+     * mean when that part has no labelled anomaly; the others follow as {@code rwkv:NAME}.
+     */
+    private static List<LogEvaluation.Result> rwkvStatistics(RwkvLineScorer rwkv, LabelledLog log, String[] keys, int evalFrom,
+                                                             AnomalyDetector detector, String source, Progress p,
+                                                             LineStatistic fixed, PrintStream err) {
+        long t0 = System.nanoTime();
+        float[][] logProbs = new float[log.size()][];
+        int[] bodyStart = new int[log.size()];
+        LogEvaluation.forEachKey(log, keys, (idx, lines, done) -> {
+            RwkvLineScorer.TokenScores ts = rwkv.tokenScores(lines, n -> p.report(done + n));
+            for (int j = 0; j < idx.size(); j++) {
+                logProbs[idx.get(j)] = ts.logProbs()[j];
+                bodyStart[idx.get(j)] = ts.bodyStart()[j];
+            }
+        });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        java.util.Map<LineStatistic, LogEvaluation.Result> byStatistic = new java.util.EnumMap<>(LineStatistic.class);
+        for (LineStatistic st : LineStatistic.values()) {
+            LineSurprisal[] surprisal = new LineSurprisal[log.size()];
+            for (int i = 0; i < surprisal.length; i++) {
+                surprisal[i] = st.of(logProbs[i], bodyStart[i]);
+            }
+            byStatistic.put(st, LogEvaluation.evaluate("rwkv:" + st.label(), surprisal, log, keys, evalFrom, detector, source, seconds));
+        }
+        LineStatistic chosen = fixed;
+        if (chosen == null) {
+            chosen = LineStatistic.MEAN;
+            boolean[] labels = new boolean[evalFrom];
+            int anomalies = 0;
+            for (int i = 0; i < evalFrom; i++) {
+                labels[i] = log.anomalous(i);
+                anomalies += labels[i] ? 1 : 0;
+            }
+            if (log.labelled() && anomalies > 0 && anomalies < evalFrom) {
+                double best = Double.NEGATIVE_INFINITY;
+                StringBuilder seen = new StringBuilder();
+                for (var e : byStatistic.entrySet()) {
+                    double[] v = new double[evalFrom];
+                    for (int i = 0; i < evalFrom; i++) {
+                        v[i] = e.getValue().scores()[i].meanBits;
+                    }
+                    double auroc = RankMetrics.auroc(v, labels);
+                    seen.append(String.format(Locale.ROOT, " %s %.3f", e.getKey().label(), auroc));
+                    if (auroc > best) {
+                        best = auroc;
+                        chosen = e.getKey();
+                    }
+                }
+                err.printf(Locale.ROOT, "rwkv: line statistic %s, chosen on lines 1-%d (%d anomalies; AUROC there:%s)%n",
+                        chosen.label(), evalFrom, anomalies, seen);
+            } else {
+                err.printf(Locale.ROOT, "rwkv: line statistic mean (no labelled anomaly before line %d to choose on)%n", evalFrom + 1);
+            }
+        }
+        List<LogEvaluation.Result> out = new ArrayList<>();
+        LogEvaluation.Result main = byStatistic.get(chosen);
+        LogEvaluation.Result mean = byStatistic.get(LineStatistic.MEAN);  // compression is the mean's business
+        out.add(new LogEvaluation.Result("rwkv", main.scores(), main.aurocMeanBits(), main.apMeanBits(), main.aurocScore(),
+                main.apScore(), main.seconds(), mean.normalBitsPerToken(), mean.anomalousBitsPerToken()));
+        if (log.labelled()) {
+            for (var e : byStatistic.entrySet()) {
+                out.add(e.getValue());
+            }
+        }
+        return out;
     }
 
     /** The lines the trained baselines are fitted to: {@code --train FILE}, else what {@code --write-train} writes. */

@@ -38,31 +38,54 @@ public final class LogEvaluation {
      */
     public static Result run(LineScorer scorer, LabelledLog log, String[] keys, int evalFrom, AnomalyDetector detector,
                              String source, IntConsumer progress) {
+        long t0 = System.nanoTime();
+        LineSurprisal[] surprisal = new LineSurprisal[log.size()];
+        forEachKey(log, keys, (idx, lines, done) -> {
+            LineSurprisal[] s = scorer.score(lines, n -> progress.accept(done + n));
+            for (int j = 0; j < s.length; j++) {
+                surprisal[idx.get(j)] = s[j];
+            }
+        });
+        return evaluate(scorer.name(), surprisal, log, keys, evalFrom, detector, source, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** What {@link #forEachKey} hands over: a key's line numbers in file order, their texts, and the lines done before. */
+    public interface KeyLines {
+        void accept(List<Integer> lineNumbers, List<byte[]> lines, int linesDone);
+    }
+
+    /** Calls {@code action} for each key's lines, in file order within the key, keys in order of first appearance. */
+    public static void forEachKey(LabelledLog log, String[] keys, KeyLines action) {
         if (keys.length != log.size()) {
             throw new IllegalArgumentException(keys.length + " keys for " + log.size() + " lines");
         }
-        if (evalFrom < 0 || evalFrom >= log.size()) {
-            throw new IllegalArgumentException("nothing to evaluate: the evaluated part starts at line " + (evalFrom + 1)
-                    + " of " + log.size());
-        }
-        long t0 = System.nanoTime();
         Map<String, List<Integer>> byKey = new LinkedHashMap<>();
         for (int i = 0; i < keys.length; i++) {
             byKey.computeIfAbsent(keys[i], k -> new ArrayList<>()).add(i);
         }
-        LineSurprisal[] surprisal = new LineSurprisal[log.size()];
-        int[] done = {0};
+        int done = 0;
         for (List<Integer> idx : byKey.values()) {
             List<byte[]> lines = new ArrayList<>(idx.size());
             for (int i : idx) {
                 lines.add(log.text(i));
             }
-            int base = done[0];
-            LineSurprisal[] s = scorer.score(lines, n -> progress.accept(base + n));
-            for (int j = 0; j < s.length; j++) {
-                surprisal[idx.get(j)] = s[j];
-            }
-            done[0] += idx.size();
+            action.accept(idx, lines, done);
+            done += idx.size();
+        }
+    }
+
+    /**
+     * The metrics of per-line surprisals already computed (one per line of the log): each key's lines go through
+     * the detector against their key's baseline, then AUROC and AP over lines {@code evalFrom..}.
+     */
+    public static Result evaluate(String name, LineSurprisal[] surprisal, LabelledLog log, String[] keys, int evalFrom,
+                                  AnomalyDetector detector, String source, double seconds) {
+        if (keys.length != log.size() || surprisal.length != log.size()) {
+            throw new IllegalArgumentException(keys.length + " keys and " + surprisal.length + " scores for " + log.size() + " lines");
+        }
+        if (evalFrom < 0 || evalFrom >= log.size()) {
+            throw new IllegalArgumentException("nothing to evaluate: the evaluated part starts at line " + (evalFrom + 1)
+                    + " of " + log.size());
         }
         Map<String, Baseline> baselines = new LinkedHashMap<>();
         LineScore[] scores = new LineScore[log.size()];
@@ -85,8 +108,7 @@ public final class LogEvaluation {
             bits[c] += s.meanBits * s.tokens;
             tokens[c] += s.tokens;
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Result(scorer.name(), scores, RankMetrics.auroc(meanBits, labels), RankMetrics.averagePrecision(meanBits, labels),
+        return new Result(name, scores, RankMetrics.auroc(meanBits, labels), RankMetrics.averagePrecision(meanBits, labels),
                 RankMetrics.auroc(z, labels), RankMetrics.averagePrecision(z, labels), seconds,
                 tokens[0] == 0 ? Double.NaN : bits[0] / tokens[0], tokens[1] == 0 ? Double.NaN : bits[1] / tokens[1]);
     }

@@ -43,28 +43,56 @@ public final class RwkvLineScorer implements LineScorer {
 
     @Override
     public LineSurprisal[] score(List<byte[]> lines, IntConsumer progress) {
+        TokenScores scores = tokenScores(lines, progress);
+        LineSurprisal[] out = new LineSurprisal[lines.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = LineStatistic.MEAN.of(scores.logProbs()[i], scores.bodyStart()[i]);
+        }
+        return out;
+    }
+
+    /**
+     * Each line's per-token log-probabilities (nats), and the index of its message's first token
+     * ({@link MessageBody}), for any {@link LineStatistic}.
+     */
+    public record TokenScores(float[][] logProbs, int[] bodyStart) {}
+
+    /** The same pass as {@link #score}, keeping every token's log-probability. */
+    public TokenScores tokenScores(List<byte[]> lines, IntConsumer progress) {
         RwkvEvaluator ev = model.newEvaluator();
         RwkvState state = model.initialState();
         float[] logits = new float[model.vocab()];
         int newline = TextFraming.lineBreak(tokenizer);
         ev.step(state, newline, logits);   // the stream starts as if after a line end
-        float[] logProbs = new float[0];
-        LineSurprisal[] out = new LineSurprisal[lines.size()];
-        for (int i = 0; i < out.length; i++) {
-            int[] line = tokenizer.encode(lines.get(i));
-            if (logProbs.length < line.length) {
-                logProbs = new float[Math.max(line.length, logProbs.length * 2)];
-            }
+        float[][] logProbs = new float[lines.size()][];
+        int[] bodyStart = new int[lines.size()];
+        for (int i = 0; i < logProbs.length; i++) {
+            byte[] text = lines.get(i);
+            int[] line = tokenizer.encode(text);
+            float[] lp = new float[line.length];
             for (int t = 0; t < line.length; t++) {
                 int token = line[t];
                 // as the keyed operator computes and stores it, so that both paths give the same scores
-                logProbs[t] = (float) LogProbs.of(logits, 0, logits.length, token);
+                lp[t] = (float) LogProbs.of(logits, 0, logits.length, token);
                 ev.step(state, token, logits);
             }
             ev.step(state, newline, logits);
-            out[i] = LineSurprisal.fromLogProbs(logProbs, 0, line.length);
+            logProbs[i] = lp;
+            bodyStart[i] = tokenAt(line, MessageBody.start(text));
             progress.accept(i + 1);
         }
-        return out;
+        return new TokenScores(logProbs, bodyStart);
+    }
+
+    /** The index of the token that holds byte {@code offset} of the text {@code tokens} encode. */
+    private int tokenAt(int[] tokens, int offset) {
+        int bytes = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            if (bytes >= offset) {
+                return t;
+            }
+            bytes += tokenizer.decodeBytes(new int[] {tokens[t]}).length;
+        }
+        return tokens.length;
     }
 }

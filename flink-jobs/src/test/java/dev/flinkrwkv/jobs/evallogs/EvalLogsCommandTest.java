@@ -87,6 +87,42 @@ class EvalLogsCommandTest {
         assertTrue(none.err().contains("need training lines"), none.err());
     }
 
+    @Test
+    void theModelsLineStatisticIsChosenOnTheLinesBeforeTheEvaluatedPart(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("byte.bin");
+        Result init = run("init-model", "--version", "7", "--layers", "1", "--embed", "32", "--head-size", "16",
+                "--vocab", "256", "--out", model.toString(), "--seed", "5");
+        assertEquals(0, init.code(), init.err());
+        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--model", model.toString(), "--scorer", "rwkv",
+                "--lines", "600");
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("line statistic (\\S+), chosen on lines 1-300 \\((\\d+) anomalies;"
+                + " AUROC there: mean ([0-9.]+) max ([0-9.]+) body-mean ([0-9.]+) body-max ([0-9.]+) body-head ([0-9.]+)\\)").matcher(r.err());
+        assertTrue(m.find(), r.err());
+        double best = 0;
+        for (int g = 3; g <= 7; g++) {
+            best = Math.max(best, Double.parseDouble(m.group(g)));
+        }
+        String[] names = {"mean", "max", "body-mean", "body-max", "body-head"};
+        assertEquals(best, Double.parseDouble(m.group(3 + java.util.Arrays.asList(names).indexOf(m.group(1)))));
+        // The rwkv row is the chosen statistic's row, figure for figure.
+        String chosenRow = r.out().lines().filter(l -> l.startsWith("rwkv:" + m.group(1) + " ")).findFirst().orElseThrow();
+        String rwkvRow = r.out().lines().filter(l -> l.startsWith("rwkv ")).findFirst().orElseThrow();
+        assertEquals(chosenRow.substring(chosenRow.indexOf(' ')).trim().replaceAll("\\s+[0-9.]+$", ""),
+                rwkvRow.substring(rwkvRow.indexOf(' ')).trim().replaceAll("\\s+[0-9.]+$", ""));
+        for (String n : names) {
+            assertTrue(r.out().contains("rwkv:" + n + " "), r.out());
+        }
+        // A fixed statistic is taken as given.
+        Result fixed = run("eval-logs", "--input", Shared.bgl().toString(), "--model", model.toString(), "--scorer", "rwkv",
+                "--lines", "600", "--line-statistic", "body-max");
+        assertEquals(0, fixed.code(), fixed.err());
+        assertTrue(!fixed.err().contains("chosen on lines"), fixed.err());
+        Result bad = run("eval-logs", "--input", Shared.bgl().toString(), "--model", model.toString(), "--line-statistic", "median");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("unknown line statistic 'median'"), bad.err());
+    }
+
     private static String withoutSeconds(String out) {
         StringBuilder sb = new StringBuilder();
         for (String l : out.lines().filter(l -> !l.startsWith("wrote")).toList()) {
