@@ -11,21 +11,7 @@ public record LineSurprisal(int tokens, double meanBits, double maxBits, int max
 
     /** From per-token surprisals in bits, {@code bits[from .. from+n)}. */
     public static LineSurprisal fromBits(double[] bits, int from, int n) {
-        if (n == 0) {
-            return new LineSurprisal(0, 0, Double.NaN, -1);
-        }
-        double sum = 0;
-        double max = Double.NEGATIVE_INFINITY;
-        int at = -1;
-        for (int i = 0; i < n; i++) {
-            double b = bits[from + i];
-            sum += b;
-            if (b > max) {  // strict: the first of equal maxima
-                max = b;
-                at = i;
-            }
-        }
-        return new LineSurprisal(n, sum / n, max, at);
+        return of(i -> bits[from + i], n);
     }
 
     /**
@@ -33,6 +19,10 @@ public record LineSurprisal(int tokens, double meanBits, double maxBits, int max
      * surprisal in bits is {@code -ln p / ln 2}.
      */
     public static LineSurprisal fromLogProbs(float[] logProbs, int from, int n) {
+        return of(i -> -logProbs[from + i] * LOG2E, n);
+    }
+
+    private static LineSurprisal of(java.util.function.IntToDoubleFunction bitsAt, int n) {
         if (n == 0) {
             return new LineSurprisal(0, 0, Double.NaN, -1);
         }
@@ -40,9 +30,9 @@ public record LineSurprisal(int tokens, double meanBits, double maxBits, int max
         double max = Double.NEGATIVE_INFINITY;
         int at = -1;
         for (int i = 0; i < n; i++) {
-            double b = -logProbs[from + i] * LOG2E;
+            double b = bitsAt.applyAsDouble(i);
             sum += b;
-            if (b > max) {
+            if (b > max) {  // strict: the first of equal maxima
                 max = b;
                 at = i;
             }
