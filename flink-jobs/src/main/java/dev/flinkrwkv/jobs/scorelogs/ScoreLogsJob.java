@@ -36,7 +36,7 @@ import java.util.Arrays;
  * The score-logs job: parsed lines &rarr; {@code keyBy(key)} &rarr; the keyed RWKV operator (per-token
  * log-probabilities, each line given its key's history) &rarr; {@link LineTokens} &rarr;
  * {@link BaselineFunction} (the key's running baseline, the standardized score, the flag) &rarr;
- * {@link LineScore} JSON. {@link dev.flinkrwkv.jobs.runtime.JobLauncher} puts the source, parsing, dead
+ * {@link LineScore} JSON. {@link dev.flinkrwkv.jobs.runtime.JobTopology} puts the source, parsing, dead
  * letters and the exactly-once sink around it.
  *
  * <p>Lines are fed as {@link TextFraming#LINE_THEN_NEWLINE}: the key's lines are one byte stream
