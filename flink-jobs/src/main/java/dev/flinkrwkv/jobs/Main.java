@@ -32,6 +32,8 @@ public final class Main {
     /** Every command, in the order {@code help} lists them. */
     static Map<String, Command> commands() {
         Map<String, Command> m = new LinkedHashMap<>();
+        Command fit = new FitCommand();
+        Command scoreLogs = new ScoreLogsCommand();
         for (Command c : new Command[] {
                 new InfoCommand(),
                 new EvalCommand(),
@@ -39,12 +41,12 @@ public final class Main {
                 ConvertCommand.quantize(),
                 ConvertCommand.convert(),
                 new InitModelCommand(),
-                new FitCommand(),
+                fit,
                 new EvalLogsCommand(),
                 new OperatorBenchCommand(),
-                new ScoreLogsCommand(),
+                scoreLogs,
                 new EnrichCommand(),
-                new DemoCommand(),
+                new DemoCommand(fit, scoreLogs),
                 new GenerateCommand(),
                 new TokenizeCommand(),
                 new DetokenizeCommand(),

@@ -62,7 +62,10 @@ public abstract class MatMulKernel {
             MatMulKernel k = VECTOR != null && !forcedScalar ? VECTOR : SCALAR;
             String why = k == VECTOR ? VECTOR_MODULE + " present"
                     : forcedScalar ? "forced by -Dflinkrwkv.kernel=scalar" : vectorUnavailable;
-            System.getLogger(MatMulKernel.class.getName()).log(System.Logger.Level.INFO,
+            // The Vector API kernel is the normal case: a line only at DEBUG, so that nothing reaches a
+            // TaskManager's console (where System.Logger goes without a bridge); the Flink operator logs the
+            // kernel to the TaskManager's log. The scalar fallback runs at a fraction of the speed: worth a line.
+            System.getLogger(MatMulKernel.class.getName()).log(k == VECTOR ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
                     "matrix kernel: " + k.name() + " (" + why + ")");
             return k;
         }

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.operator;
 
+import dev.flinkrwkv.math.MatMulKernel;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.sample.SplitMix64;
 import dev.flinkrwkv.state.KeyState;
@@ -14,6 +15,8 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,6 +83,7 @@ import java.util.List;
 public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         implements OneInputStreamOperator<IN, RwkvResult> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RwkvOperator.class);
 
     private final RwkvOperatorConfig<IN> config;
 
@@ -142,6 +146,10 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         buffer = new LinkedHashMap<>();
         reuse = new StreamRecord<>(null);
         metrics = new OperatorMetrics(getMetricGroup(), () -> resident.size(), () -> resident.bytes());
+        // Through SLF4J, so that the line lands in the TaskManager's log beside Flink's own; the engine's
+        // System.Logger would go to java.util.logging's console there, the TaskManager's .out file.
+        LOG.info("{}: model {} ({}), matrix kernel {}", getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                config.modelPath(), layout, MatMulKernel.get().name());
     }
 
     private <T> ValueStateDescriptor<T> withTtl(ValueStateDescriptor<T> desc) {

@@ -2,20 +2,12 @@ package dev.flinkrwkv.jobs.demo;
 
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
-import dev.flinkrwkv.jobs.cli.JobArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Label;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
-import dev.flinkrwkv.jobs.fit.FitCommand;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
-import dev.flinkrwkv.jobs.logs.AnomalyDetector;
-import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScore;
-import dev.flinkrwkv.jobs.runtime.JobLauncher;
-import dev.flinkrwkv.jobs.runtime.JobOptions;
-import dev.flinkrwkv.jobs.runtime.OperatorSettings;
-import dev.flinkrwkv.jobs.scorelogs.ScoreLogsJob;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -46,6 +38,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ol>
  * Everything goes to {@code --out} (default {@code ./flink-rwkv-demo}): the training and labelled stream
  * files (the latter readable by {@code eval-logs}), the model, the checkpoints, {@code demo.html}.
+ *
+ * <p>It runs the {@code fit} and {@code score-logs} commands themselves, handed to it by the command list,
+ * with the options a user would give them; so the demo shows exactly what they do, and its package depends
+ * on no other job's.
  */
 public final class DemoCommand implements Command {
     /** About a minute and a half of fitting on two cores of a current server; the same steps on any machine. */
@@ -54,6 +50,15 @@ public final class DemoCommand implements Command {
     static final String INPUT_TOPIC = "demo-input";
     static final String OUTPUT_TOPIC = "demo-output";
     static final String DEAD_LETTER_TOPIC = "demo-dead-letters";
+
+    private final Command fit;
+    private final Command scoreLogs;
+
+    /** {@code fit} and {@code scoreLogs}: the commands of those names, which the demo runs in turn. */
+    public DemoCommand(Command fit, Command scoreLogs) {
+        this.fit = fit;
+        this.scoreLogs = scoreLogs;
+    }
 
     @Override
     public String name() {
@@ -118,7 +123,7 @@ public final class DemoCommand implements Command {
         if (fitMinutes > 0) {
             fitArgs.addAll(List.of("--minutes", String.valueOf(fitMinutes)));
         }
-        int fitted = new FitCommand().run(Args.parse(fitArgs.toArray(new String[0]), 0), out, err);
+        int fitted = fit.run(Args.parse(fitArgs.toArray(new String[0]), 0), out, err);
         if (fitted != 0) {
             return fitted;
         }
@@ -134,16 +139,17 @@ public final class DemoCommand implements Command {
             out.println(kafka.describe());
             // One partition each: input offsets are line numbers; a key's scores stay in order.
             kafka.createTopics(1, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC);
-            JobOptions job = JobArgs.parse("demo", Args.parse(new String[] {
+            String[] job = {"--model", model.toAbsolutePath().toString(), "--threshold", String.valueOf(args.number("threshold", 3)),
+                    "--group-id", "flink-rwkv-demo", "--transactional-id-prefix", "flink-rwkv-demo",
                     "--bootstrap-servers", bs, "--input-topic", INPUT_TOPIC, "--output-topic", OUTPUT_TOPIC,
                     "--dead-letter-topic", DEAD_LETTER_TOPIC, "--partitions", "1", "--key-pattern", SyntheticLogs.KEY_PATTERN,
                     "--checkpoint-interval-ms", String.valueOf(checkpointMs),
                     "--checkpoint-dir", dir.resolve("checkpoints").toAbsolutePath().toString(),
-                    "--web-ui-port", args.string("web-ui-port", "0")}, 0));
+                    "--web-ui-port", args.string("web-ui-port", "0")};
             long t0 = System.nanoTime();
             try (ScoreWatcher watcher = new ScoreWatcher(bs, OUTPUT_TOPIC, lines,
                          (s, i) -> printIfFlagged(out, i, stream.get(i), s)).start();
-                 ScoreLogsRun scoring = ScoreLogsRun.start(job, model, args.number("threshold", 3), out);
+                 ScoreLogsRun scoring = ScoreLogsRun.start(scoreLogs, job, out, err);
                  LiveFeed feed = new LiveFeed(bs, INPUT_TOPIC, stream, rate).start()) {
                 awaitScores(watcher, feed, scoring, lines, stallSeconds, out);
                 streamSeconds = (System.nanoTime() - t0) / 1e9;
@@ -204,8 +210,7 @@ public final class DemoCommand implements Command {
     }
 
     /**
-     * The score-logs job ({@link ScoreLogsJob}, as the {@code score-logs} command runs it, default batching)
-     * started on its own thread. The job reads an unbounded topic, so the demo stops it once every line is
+     * The {@code score-logs} command (default batching) started on its own thread. The job reads an unbounded topic, so the demo stops it once every line is
      * scored: it interrupts the launcher, which cancels the job.
      */
     static final class ScoreLogsRun implements AutoCloseable {
@@ -213,13 +218,13 @@ public final class DemoCommand implements Command {
         private final AtomicReference<IOException> failure = new AtomicReference<>();
         private volatile boolean stopping;
 
-        private ScoreLogsRun(JobOptions job, Path model, double threshold, PrintStream out) {
+        private ScoreLogsRun(Command scoreLogs, String[] options, PrintStream out, PrintStream err) {
             thread = new Thread(() -> {
                 try {
-                    JobLauncher.run(job, new ScoreLogsJob(model.toAbsolutePath().toString(), OperatorSettings.DEFAULTS,
-                            new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
-                                    AnomalyDetector.DEFAULT_MIN_STD))
-                            .withFitCheck(FitInfo.read(model), FitInfo.pathFor(model).getFileName().toString()), out);
+                    int rc = scoreLogs.run(Args.parse(options, 0), out, err);
+                    if (rc != 0 && !stopping) {
+                        failure.set(new IOException("score-logs exited with " + rc));
+                    }
                 } catch (IOException | RuntimeException e) {
                     if (!stopping) {
                         failure.set(e instanceof IOException io ? io : new IOException("score-logs failed: " + e.getMessage(), e));
@@ -229,8 +234,8 @@ public final class DemoCommand implements Command {
             thread.setDaemon(true);
         }
 
-        static ScoreLogsRun start(JobOptions job, Path model, double threshold, PrintStream out) {
-            ScoreLogsRun r = new ScoreLogsRun(job, model, threshold, out);
+        static ScoreLogsRun start(Command scoreLogs, String[] options, PrintStream out, PrintStream err) {
+            ScoreLogsRun r = new ScoreLogsRun(scoreLogs, options, out, err);
             r.thread.start();
             return r;
         }

@@ -4,7 +4,7 @@ import dev.flinkrwkv.jobs.cli.CommandLine;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.TextFraming;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
-import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.runtime.JobCount;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
@@ -12,7 +12,9 @@ import dev.flinkrwkv.operator.RwkvResult;
 import dev.flinkrwkv.operator.RwkvStreams;
 import dev.flinkrwkv.operator.ScoreOutput;
 import dev.flinkrwkv.tokenize.Tokenizer;
-import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.util.function.SerializableFunction;
@@ -77,16 +79,22 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
     }
 
     /** The operator's result for a record, written into the record (the tag) as the enrichment field. */
-    static final class Enrich implements MapFunction<RwkvResult, EnrichedRecord> {
+    static final class Enrich extends RichMapFunction<RwkvResult, EnrichedRecord> {
         private static final long serialVersionUID = 1L;
         private final Enrichment enrichment;
         private final int k;
         private final Tokenizer tokenizer;
+        private transient LongCounter tokens;  // the record's tokens, for the progress line's rate
 
         Enrich(Enrichment enrichment, int k, Tokenizer tokenizer) {
             this.enrichment = enrichment;
             this.k = k;
             this.tokenizer = tokenizer;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            tokens = JobCount.tokens(getRuntimeContext());
         }
 
         @Override
@@ -99,7 +107,7 @@ public final class EnrichJob implements Pipeline<EnrichedRecord> {
             for (int i = 0; i < p.length; i++) {
                 p[i] = (float) Math.exp(top[i]);
             }
-            JobProgress.TOKENS.add(n);
+            tokens.add(n);
             String tag = r.getTag();
             int space = tag.indexOf(' ');
             int bytes = Integer.parseInt(tag.substring(0, space));

@@ -1,7 +1,7 @@
 package dev.flinkrwkv.jobs.generate;
 
 import dev.flinkrwkv.jobs.format.ParsedRecord;
-import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.runtime.JobCount;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.GenerateOptions;
@@ -13,7 +13,9 @@ import dev.flinkrwkv.tokenize.ByteTokenizer;
 import dev.flinkrwkv.tokenize.StreamingDecoder;
 import dev.flinkrwkv.tokenize.Tokenizer;
 
-import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -89,10 +91,11 @@ public final class GenerateJob implements Pipeline<Tuple2<String, String>> {
     }
 
     /** An operator result as the job's output line. */
-    static final class ToJson implements MapFunction<RwkvResult, Tuple2<String, String>> {
+    static final class ToJson extends RichMapFunction<RwkvResult, Tuple2<String, String>> {
         private static final Tokenizer BYTES = new ByteTokenizer();
         private final GenerateOptions options;
         private final Tokenizer tokenizer;
+        private transient LongCounter tokens;  // prompt and generated tokens, for the progress line's rate
 
         ToJson(GenerateOptions options, Tokenizer tokenizer) {
             this.options = options;
@@ -100,10 +103,15 @@ public final class GenerateJob implements Pipeline<Tuple2<String, String>> {
         }
 
         @Override
+        public void open(OpenContext ctx) {
+            tokens = JobCount.tokens(getRuntimeContext());
+        }
+
+        @Override
         public Tuple2<String, String> map(RwkvResult r) {
             String[] at = r.getTag().split("/", 3);
             int[] g = r.getGenerated();
-            JobProgress.TOKENS.add(r.getTokens() + g.length); // for the progress line's tokens/s
+            tokens.add(r.getTokens() + g.length);
             Generation.Stop stop = RwkvResult.STOP_SEQUENCE.equals(r.getStop())
                     ? Generation.Stop.STOP_SEQUENCE : Generation.Stop.MAX_TOKENS;
             int shown = g.length - (stop == Generation.Stop.STOP_SEQUENCE ? options.stopLength(g, g.length) : 0);

@@ -1,6 +1,5 @@
 package dev.flinkrwkv.jobs.logs;
 
-import dev.flinkrwkv.jobs.runtime.JobProgress;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -38,6 +37,5 @@ public final class BaselineFunction extends KeyedProcessFunction<String, LineTok
         score.text = line.text;
         out.collect(score);
         baseline.update(b.toBytes());
-        JobProgress.TOKENS.add(line.logProbs.length);
     }
 }

@@ -1,6 +1,5 @@
 package dev.flinkrwkv.jobs.logs;
 
-import dev.flinkrwkv.jobs.runtime.JobProgress;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,7 +10,7 @@ import java.util.Locale;
  * Warns, once, when the stream's mean surprisal is far above the loss the model reached on held-out text
  * when it was fitted ({@link FitInfo}): after {@link #LINES} lines, more than {@link #FACTOR} times as many
  * bits per byte means the model was fitted to something else and its scores say little. Passes every line
- * on unchanged. Each parallel instance measures the lines it sees; one warning per process.
+ * on unchanged. Each parallel instance measures the lines it sees and warns at most once.
  */
 public final class FitCheck implements MapFunction<LineScore, LineScore> {
     private static final long serialVersionUID = 1L;
@@ -34,7 +33,7 @@ public final class FitCheck implements MapFunction<LineScore, LineScore> {
     @Override
     public LineScore map(LineScore s) {
         String warning = observe(s);
-        if (warning != null && JobProgress.firstTime("fit-check")) {
+        if (warning != null) {
             LOG.warn(warning);
         }
         return s;

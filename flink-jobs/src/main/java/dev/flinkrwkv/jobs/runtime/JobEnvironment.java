@@ -2,6 +2,7 @@ package dev.flinkrwkv.jobs.runtime;
 
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
@@ -12,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.time.Duration;
 
 /**
  * Where a job runs: the {@link StreamExecutionEnvironment} with RocksDB keyed state, exactly-once
@@ -30,6 +32,8 @@ import java.nio.file.Files;
  * </ul>
  */
 public final class JobEnvironment {
+    static final Duration EMBEDDED_HEARTBEAT = Duration.ofSeconds(1);
+
     private final StreamExecutionEnvironment env;
     private final String description;
 
@@ -56,6 +60,9 @@ public final class JobEnvironment {
         }
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, s.checkpointDir().toAbsolutePath().toUri().toString());
+        // The progress line reads the job's accumulators, which reach the JobManager with the TaskManagers'
+        // heartbeats (every 10 s by default); in one process a heartbeat a second costs nothing.
+        conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, EMBEDDED_HEARTBEAT);
         int parallelism = s.parallelism() > 0 ? s.parallelism() : Runtime.getRuntime().availableProcessors();
         StreamExecutionEnvironment env;
         String ui;

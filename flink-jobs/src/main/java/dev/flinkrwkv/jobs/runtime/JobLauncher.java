@@ -1,31 +1,21 @@
 package dev.flinkrwkv.jobs.runtime;
 
-import dev.flinkrwkv.jobs.format.DeadLetter;
-import dev.flinkrwkv.jobs.format.ParseFunction;
-import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
 import dev.flinkrwkv.jobs.io.CommittedFiles;
-import dev.flinkrwkv.jobs.io.Input;
-import dev.flinkrwkv.jobs.io.Output;
 import dev.flinkrwkv.jobs.kafka.CommittedTail;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaConnectors;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -37,17 +27,19 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
- * Runs a {@link Pipeline} as a job, the same way for every job:
+ * The local harness around a job's {@link JobTopology}, the same for every job, in these steps:
  * <ol>
- *   <li>Kafka: with no bootstrap servers, starts the embedded broker and creates the topics; otherwise
- *       checks that the broker answers, failing at once with a clear message if not.</li>
- *   <li>Optionally feeds a file's lines into the input topic (the demo).</li>
- *   <li>Builds source &rarr; {@link ParseFunction} (dead letters to their own exactly-once output) &rarr;
- *       the pipeline &rarr; exactly-once output, on the embedded cluster or, under {@code flink run}, the
- *       cluster's environment; prints where everything is.</li>
- *   <li>Runs it with a progress line every few seconds until it ends (bounded input) or is stopped
- *       (Ctrl-C cancels the job and stops the broker), then prints its totals from the job's accumulators;
- *       submitted detached ({@code flink run -d}), prints the job's id and where to follow it instead.</li>
+ *   <li>{@link #checkFiles}: input files readable, output directories usable (skipped under {@code flink run},
+ *       where the task managers read the paths, which this client may not see).</li>
+ *   <li>{@link #connectKafka}: with no bootstrap servers, starts the embedded broker and creates the topics;
+ *       otherwise checks that the broker answers, failing at once with a clear message if not.</li>
+ *   <li>{@link #feed}: optionally produces a file's lines into the input topic (the demo).</li>
+ *   <li>{@link #environment}: the embedded cluster or, under {@code flink run}, the cluster's environment;
+ *       the topology is added to it, and where everything is is printed.</li>
+ *   <li>{@link #execute}: submits the job and, unless it was submitted detached ({@code flink run -d}), prints a
+ *       progress line every few seconds until it ends (bounded input) or is stopped (Ctrl-C cancels the job and
+ *       stops the broker); detached, prints the job's id and where to follow it instead.</li>
+ *   <li>{@link #report}: the totals from the job's accumulators, and with {@code --print} its output.</li>
  * </ol>
  */
 public final class JobLauncher {
@@ -64,79 +56,91 @@ public final class JobLauncher {
      */
     public static <T> void run(JobOptions o, Pipeline<T> pipeline, PrintStream out, Consumer<byte[]> committedOutput)
             throws IOException {
-        JobProgress.reset();
-        EmbeddedKafka embedded = null;
-        String bs = o.bootstrapServers();
         boolean onCluster = JobEnvironment.underFlinkRun();
         if (!onCluster) {
-            checkFiles(o);  // on a cluster the task managers read the paths, which this client may not see
+            checkFiles(o);
         }
-        try {
-            if (o.needsKafka()) {
-                if (bs == null) {
-                    if (onCluster) {
-                        throw new IllegalArgumentException("--bootstrap-servers is required when the job runs on a cluster");
-                    }
-                    embedded = EmbeddedKafka.start();
-                    bs = embedded.bootstrapServers();
-                    out.println(embedded.describe());
-                    List<String> topics = new ArrayList<>();
-                    for (String t : new String[] {o.inputTopic(), o.outputTopic(), o.deadLetterTopic()}) {
-                        if (t != null) {
-                            topics.add(t);
-                        }
-                    }
-                    embedded.createTopics(o.topicPartitions(), topics.toArray(new String[0]));
-                } else {
-                    KafkaConnectors.checkReachable(bs, o.brokerCheckMs());
-                }
-            }
+        try (Kafka kafka = connectKafka(o, onCluster, out)) {
+            String bs = kafka.bootstrapServers();
             if (o.feedFile() != null) {
                 feed(o, bs, out);
             }
-            JobEnvironment je = onCluster ? JobEnvironment.submitted(o.settings()) : JobEnvironment.embedded(o.settings());
-            out.println(je.description());
-            Input input = o.inputTopic() != null
-                    ? Input.kafka(bs, o.inputTopic(), o.groupId(), o.bounded())
-                    : Input.file(o.inputFile(), o.parser().maxBytes());
-            Output output = o.outputTopic() != null
-                    ? Output.kafka(bs, o.outputTopic(), o.transactionalIdPrefix())
-                    : Output.files(o.outputDir());
-            Output deadLetters = o.deadLetterTopic() != null
-                    ? Output.kafka(bs, o.deadLetterTopic(), o.transactionalIdPrefix())
-                    : Output.files(o.deadLetterDir());
-            out.println("input: " + input.describe());
-            out.println("output: " + output.describe());
-            out.println("dead letters: " + deadLetters.describe());
-
-            StreamExecutionEnvironment env = je.env();
-            DataStream<RawRecord> raw = input.open(env);
-            SingleOutputStreamOperator<ParsedRecord> parsed = raw.process(new ParseFunction(o.parser())).name("parse").uid("parse");
-            DataStream<T> results = pipeline.build(parsed);
-            DataStream<T> counted = results.map(new CountOut<T>()).returns(results.getType()).name("count-out").uid("count-out");
-            output.write(counted, pipeline.outputKey(), pipeline.outputValue(), "output");
-            deadLetters.write(parsed.getSideOutput(ParseFunction.DEAD_LETTERS), null, DeadLetter::toJsonBytes, "dead-letters");
-
+            JobEnvironment je = environment(o, onCluster, out);
+            JobTopology topology = JobTopology.of(o, bs);
+            topology.describe().forEach(out::println);
+            topology.addTo(je.env(), pipeline);
             JobExecutionResult result;
-            try (java.io.Closeable tail = committedOutput == null ? null : o.outputTopic() != null
-                    ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
-                    : CommittedFiles.start(o.outputDir(), committedOutput)::close) {
-                result = execute(env, onCluster, o, bs, out);
+            try (Closeable tail = tailOutput(o, bs, committedOutput)) {
+                result = execute(je.env(), onCluster, o, bs, out);
             }
-            if (result == null) {
-                return;  // detached: no result to wait for or report
+            if (result != null) {  // null: detached, no result to wait for or report
+                report(o, bs, result, out);
             }
-            out.println(doneLine(result));
-            if (o.printOutput() > 0 && o.outputTopic() != null) {
-                var records = KafkaTopics.readSettled(bs, o.outputTopic(), Duration.ofSeconds(60));
-                out.println("output topic " + o.outputTopic() + " (read_committed), " + records.size() + " records:");
-                for (int i = 0; i < Math.min(o.printOutput(), records.size()); i++) {
-                    out.println("  " + new String(records.get(i).value(), StandardCharsets.UTF_8));
-                }
-            }
-        } finally {
+        }
+    }
+
+    /** The broker the job uses: the embedded one, closed with this, or one given by address; none without topics. */
+    private record Kafka(String bootstrapServers, EmbeddedKafka embedded) implements Closeable {
+        @Override
+        public void close() {
             if (embedded != null) {
                 embedded.close();
+            }
+        }
+    }
+
+    private static Kafka connectKafka(JobOptions o, boolean onCluster, PrintStream out) {
+        String bs = o.bootstrapServers();
+        if (!o.needsKafka()) {
+            return new Kafka(bs, null);
+        }
+        if (bs != null) {
+            KafkaConnectors.checkReachable(bs, o.brokerCheckMs());
+            return new Kafka(bs, null);
+        }
+        if (onCluster) {
+            throw new IllegalArgumentException("--bootstrap-servers is required when the job runs on a cluster");
+        }
+        EmbeddedKafka embedded = EmbeddedKafka.start();
+        try {
+            out.println(embedded.describe());
+            List<String> topics = new ArrayList<>();
+            for (String t : new String[] {o.inputTopic(), o.outputTopic(), o.deadLetterTopic()}) {
+                if (t != null) {
+                    topics.add(t);
+                }
+            }
+            embedded.createTopics(o.topicPartitions(), topics.toArray(new String[0]));
+            return new Kafka(embedded.bootstrapServers(), embedded);
+        } catch (RuntimeException e) {
+            embedded.close();
+            throw e;
+        }
+    }
+
+    private static JobEnvironment environment(JobOptions o, boolean onCluster, PrintStream out) {
+        JobEnvironment je = onCluster ? JobEnvironment.submitted(o.settings()) : JobEnvironment.embedded(o.settings());
+        out.println(je.description());
+        return je;
+    }
+
+    /** Hands each committed output record's value to {@code committedOutput} while open; nothing when it is null. */
+    private static Closeable tailOutput(JobOptions o, String bs, Consumer<byte[]> committedOutput) {
+        if (committedOutput == null) {
+            return () -> { };
+        }
+        return o.outputTopic() != null ? CommittedTail.start(bs, o.outputTopic(), committedOutput)::close
+                : CommittedFiles.start(o.outputDir(), committedOutput)::close;
+    }
+
+    /** The totals of the finished job, then, with {@code --print N} and a Kafka output, its first N output records. */
+    private static void report(JobOptions o, String bs, JobExecutionResult result, PrintStream out) {
+        out.println(doneLine(result));
+        if (o.printOutput() > 0 && o.outputTopic() != null) {
+            var records = KafkaTopics.readSettled(bs, o.outputTopic(), Duration.ofSeconds(60));
+            out.println("output topic " + o.outputTopic() + " (read_committed), " + records.size() + " records:");
+            for (int i = 0; i < Math.min(o.printOutput(), records.size()); i++) {
+                out.println("  " + new String(records.get(i).value(), StandardCharsets.UTF_8));
             }
         }
     }
@@ -264,7 +268,7 @@ public final class JobLauncher {
         out.println("job " + client.getJobID() + " started");
         Thread cancelOnExit = new Thread(() -> client.cancel(), "flink-rwkv-cancel");
         Runtime.getRuntime().addShutdownHook(cancelOnExit);
-        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(), !onCluster,
+        try (ProgressReporter progress = new ProgressReporter(out, o.progressIntervalMs(), client::getAccumulators,
                 o.inputTopic() != null ? bs : null, o.inputTopic(), o.groupId()).start()) {
             return client.getJobExecutionResult().get();
         } catch (InterruptedException e) {
@@ -329,27 +333,5 @@ public final class JobLauncher {
             root = root.getCause();
         }
         return root.getClass().getSimpleName() + ": " + root.getMessage();
-    }
-
-    /** Counts output records: the job's total {@link JobCount#RECORDS_OUT}, and the embedded progress line's. */
-    private static final class CountOut<T> extends RichMapFunction<T, T> implements CheckpointedFunction {
-        private transient JobCount recordsOut;
-
-        @Override
-        public void initializeState(FunctionInitializationContext ctx) throws Exception {
-            recordsOut = JobCount.restore(JobCount.RECORDS_OUT, ctx, getRuntimeContext());
-        }
-
-        @Override
-        public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
-            recordsOut.snapshot();
-        }
-
-        @Override
-        public T map(T value) {
-            JobProgress.RECORDS_OUT.increment();
-            recordsOut.add(1);
-            return value;
-        }
     }
 }

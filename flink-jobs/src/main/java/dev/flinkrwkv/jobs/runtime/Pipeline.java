@@ -6,7 +6,7 @@ import org.apache.flink.util.function.SerializableFunction;
 
 /**
  * What one job computes, between the shared input side (source, parsing, dead letters) and the shared
- * output side (exactly-once sink) that {@link JobLauncher} builds around it. For the three jobs this is
+ * output side (exactly-once sink) that {@link JobTopology} builds around it. For the three jobs this is
  * {@code keyBy(record.key)}, the keyed RWKV operator, and a step that turns its output into the job's
  * output records.
  *

@@ -11,31 +11,41 @@ import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Prints a progress line every few seconds while a job runs: records read, dead letters, records written,
  * tokens per second over the last interval, and for a Kafka input the consumer lag (the input topic's end
- * offsets minus the offsets the job committed at its last checkpoint). The counts are this process's
- * {@link JobProgress} counters, which only the embedded cluster's tasks add to; for a job on a cluster the
- * line has the lag only and points to the web UI, where the job's metrics and accumulators are.
+ * offsets minus the offsets the job committed at its last checkpoint). The counts are the job's accumulators
+ * ({@link JobCount}) as its client reports them: the same on the embedded cluster and on a real one (through
+ * its REST API), as of the TaskManagers' last heartbeat to the JobManager, which carries them.
  */
 public final class ProgressReporter implements AutoCloseable {
     private final PrintStream out;
     private final long intervalMs;
-    private final boolean localCounts;
+    private final Supplier<CompletableFuture<Map<String, Object>>> accumulators;
     private final String bootstrapServers;  // null: no lag (file input)
     private final String topic;
     private final String groupId;
     private final Thread thread;
     private Admin admin;
     private volatile boolean stop;
+    private long lastTokens = -1;
+    private long lastNanos;
 
-    /** {@code localCounts}: the job's tasks run in this process (the embedded cluster), so its counters are the job's. */
-    public ProgressReporter(PrintStream out, long intervalMs, boolean localCounts, String bootstrapServers, String topic, String groupId) {
+    /**
+     * {@code accumulators}: the running job's accumulators, as {@code JobClient::getAccumulators} gives them;
+     * {@code bootstrapServers} null for no lag (a file input).
+     */
+    public ProgressReporter(PrintStream out, long intervalMs, Supplier<CompletableFuture<Map<String, Object>>> accumulators,
+                            String bootstrapServers, String topic, String groupId) {
         this.out = out;
         this.intervalMs = intervalMs;
-        this.localCounts = localCounts;
+        this.accumulators = accumulators;
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.groupId = groupId;
@@ -49,32 +59,39 @@ public final class ProgressReporter implements AutoCloseable {
     }
 
     private void loop() {
-        long lastTokens = JobProgress.TOKENS.sum();
-        long lastT = System.nanoTime();
         while (!stop) {
             try {
                 Thread.sleep(intervalMs);
             } catch (InterruptedException e) {
                 return;
             }
-            long tokens = JobProgress.TOKENS.sum();
-            long now = System.nanoTime();
-            double rate = (tokens - lastTokens) / ((now - lastT) / 1e9);
-            lastTokens = tokens;
-            lastT = now;
-            out.println(line(rate));
+            out.println(line(System.nanoTime()));
         }
     }
 
-    /** The progress line for now, with {@code tokensPerSecond} measured by the caller. */
-    String line(double tokensPerSecond) {
+    /** The progress line for the time {@code nanos}; the tokens per second are since the previous line. */
+    String line(long nanos) {
         String lag = lag();
-        if (!localCounts) {
-            return "progress: running on the cluster (counts in its web UI)" + (lag == null ? "" : ", lag " + lag);
+        String suffix = lag == null ? "" : ", lag " + lag;
+        Map<String, Object> acc;
+        try {
+            acc = accumulators.get().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "progress: interrupted";
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            // a job that is restarting or not yet running answers with an error: no counts this time
+            return "progress: counts not available now" + suffix;
         }
-        return String.format(Locale.ROOT, "progress: %,d records in, %,d dead letters, %,d out, %,.0f tokens/s%s",
-                JobProgress.RECORDS_IN.sum(), JobProgress.DEAD_LETTERS.sum(), JobProgress.RECORDS_OUT.sum(), tokensPerSecond,
-                lag == null ? "" : ", lag " + lag);
+        long tokens = JobCount.total(acc, JobCount.TOKENS);
+        // After a recovery the token count restarts from zero: no rate for that interval.
+        String rate = lastTokens < 0 || tokens < lastTokens ? ""
+                : String.format(Locale.ROOT, ", %,.0f tokens/s", (tokens - lastTokens) / ((nanos - lastNanos) / 1e9));
+        lastTokens = tokens;
+        lastNanos = nanos;
+        return String.format(Locale.ROOT, "progress: %,d records in, %,d dead letters, %,d out%s%s",
+                JobCount.total(acc, JobCount.RECORDS_IN), JobCount.total(acc, JobCount.DEAD_LETTERS),
+                JobCount.total(acc, JobCount.RECORDS_OUT), rate, suffix);
     }
 
     /** Input records not yet covered by a checkpoint, or null when unknown. */

@@ -17,7 +17,10 @@ import dev.flinkrwkv.operator.RwkvOperatorConfig;
 import dev.flinkrwkv.operator.RwkvResult;
 import dev.flinkrwkv.operator.RwkvStreams;
 import dev.flinkrwkv.operator.ScoreOutput;
-import org.apache.flink.api.common.functions.MapFunction;
+import dev.flinkrwkv.jobs.runtime.JobCount;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
@@ -33,7 +36,7 @@ import java.util.Arrays;
  * The score-logs job: parsed lines &rarr; {@code keyBy(key)} &rarr; the keyed RWKV operator (per-token
  * log-probabilities, each line given its key's history) &rarr; {@link LineTokens} &rarr;
  * {@link BaselineFunction} (the key's running baseline, the standardized score, the flag) &rarr;
- * {@link LineScore} JSON. {@link dev.flinkrwkv.jobs.runtime.JobLauncher} puts the source, parsing, dead
+ * {@link LineScore} JSON. {@link dev.flinkrwkv.jobs.runtime.JobTopology} puts the source, parsing, dead
  * letters and the exactly-once sink around it.
  *
  * <p>Lines are fed as {@link TextFraming#LINE_THEN_NEWLINE}: the key's lines are one byte stream
@@ -117,9 +120,18 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
         return LineScore::toJsonBytes;
     }
 
-    /** The operator's result for a line: its origin back from the tag, the line's own tokens' log-probabilities. */
-    static final class ToLineTokens implements MapFunction<RwkvResult, LineTokens> {
+    /**
+     * The operator's result for a line: its origin back from the tag, the line's own tokens' log-probabilities;
+     * counts the line's tokens for the progress line's rate ({@link JobCount#tokens}).
+     */
+    static final class ToLineTokens extends RichMapFunction<RwkvResult, LineTokens> {
         private static final long serialVersionUID = 1L;
+        private transient LongCounter tokens;
+
+        @Override
+        public void open(OpenContext ctx) {
+            tokens = JobCount.tokens(getRuntimeContext());
+        }
 
         @Override
         public LineTokens map(RwkvResult r) {
@@ -128,6 +140,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
             float[] lp = r.getLogProbs();
             int from = FRAMING.textFrom();
             float[] line = Arrays.copyOfRange(lp, from, from + FRAMING.textLength(lp.length));
+            tokens.add(line.length);
             LineTokens t = new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
             t.text = tag.text().isEmpty() ? null : tag.text();
             return t;

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.jobs.io;
 
 import dev.flinkrwkv.jobs.format.DeadLetter;
-import dev.flinkrwkv.jobs.format.ParseFunction;
 import dev.flinkrwkv.jobs.format.ParsedRecord;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
@@ -9,6 +8,7 @@ import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
 import dev.flinkrwkv.jobs.kafka.KafkaTopics;
 import dev.flinkrwkv.jobs.runtime.JobEnvironment;
 import dev.flinkrwkv.jobs.runtime.JobSettings;
+import dev.flinkrwkv.jobs.runtime.ParseFunction;
 import dev.flinkrwkv.jobs.runtime.RestartStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.CheckpointListener;

@@ -249,6 +249,32 @@ class JobLauncherTest {
         }
     }
 
+    /**
+     * As under {@code flink run} (attached) against a session cluster reached through its REST API: the totals
+     * come from the job's accumulators, which the cluster reports to the client, not from counters in this
+     * process (where no task of the job runs).
+     */
+    @Test
+    @Timeout(180)
+    void anAttachedSubmissionToAClusterReportsTheTotalsFromTheJobsAccumulators(@TempDir Path tmp) throws Exception {
+        Configuration clusterConf = new Configuration();
+        clusterConf.set(RestOptions.BIND_PORT, "0");
+        try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(clusterConf)
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
+            cluster.start();
+            String out;
+            FlinkRunContext.install(cluster.getRestAddress().get(), false);
+            try {
+                out = run("--input", writeLog(tmp).toString(), "--output-dir", tmp.resolve("out").toString(), "--key-pattern",
+                        "^(\\w+) ", "--parallelism", "2", "--checkpoint-interval-ms", "200");
+            } finally {
+                FlinkRunContext.reset();
+            }
+            assertTrue(out.contains("Flink cluster (submitted)"), out);
+            assertTrue(out.contains("done: 31 records in, 1 dead letters, 30 out"), out);
+        }
+    }
+
     /** Installs what {@code flink run} installs: a context environment that submits to a cluster's REST address. */
     static final class FlinkRunContext extends StreamExecutionEnvironment {
         static void install(java.net.URI rest, boolean detached) {

@@ -1,6 +1,8 @@
-package dev.flinkrwkv.jobs.format;
+package dev.flinkrwkv.jobs.runtime;
 
-import dev.flinkrwkv.jobs.runtime.JobCount;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.format.RawRecord;
+import dev.flinkrwkv.jobs.format.RecordParser;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;

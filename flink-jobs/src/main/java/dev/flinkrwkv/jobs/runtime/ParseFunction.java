@@ -1,7 +1,9 @@
-package dev.flinkrwkv.jobs.format;
+package dev.flinkrwkv.jobs.runtime;
 
-import dev.flinkrwkv.jobs.runtime.JobCount;
-import dev.flinkrwkv.jobs.runtime.JobProgress;
+import dev.flinkrwkv.jobs.format.DeadLetter;
+import dev.flinkrwkv.jobs.format.ParsedRecord;
+import dev.flinkrwkv.jobs.format.RawRecord;
+import dev.flinkrwkv.jobs.format.RecordParser;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -12,9 +14,10 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The first step of every job: raw records in, {@link ParsedRecord}s out, and each record that cannot be
- * used to the {@link #DEAD_LETTERS} side output with its reason, so that one bad record never stops the
- * job. Needs no keying: its only state is the job's counts of records in and dead letters (the accumulators
+ * The first step of every job: raw records in, {@link ParsedRecord}s out ({@link RecordParser} decides), and
+ * each record that cannot be used to the {@link #DEAD_LETTERS} side output with its reason, so that one bad
+ * record never stops the job. It lives here, beside the other counting step of {@link JobTopology}, rather
+ * than in {@code format}, which knows records and not jobs. Needs no keying: its only state is the job's counts of records in and dead letters (the accumulators
  * {@link JobCount#RECORDS_IN} and {@link JobCount#DEAD_LETTERS}, exact across recoveries; also the live metrics
  * {@code parsedRecords} and {@code deadLetters}).
  */
@@ -55,14 +58,12 @@ public final class ParseFunction extends ProcessFunction<RawRecord, ParsedRecord
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<ParsedRecord> out) {
         RecordParser.ParseResult r = parser.parse(raw);
-        JobProgress.RECORDS_IN.increment();
         recordsIn.add(1);
         if (r.isOk()) {
             parsed.inc();
             out.collect(r.record());
         } else {
             dead.inc();
-            JobProgress.DEAD_LETTERS.increment();
             deadLetters.add(1);
             ctx.output(DEAD_LETTERS, r.deadLetter());
         }
