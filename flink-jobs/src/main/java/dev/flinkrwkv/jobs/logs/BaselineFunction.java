@@ -10,17 +10,24 @@ import org.apache.flink.util.Collector;
 /**
  * score-logs' last keyed step: a line's per-token log-probabilities become a {@link LineScore} against
  * the key's running {@link Baseline}, kept in keyed state as its 24-byte form (RocksDB in the jobs). The
- * aggregation ({@link LineSurprisal#fromLogProbs}) and the decision ({@link AnomalyDetector}) are the same
+ * aggregation ({@link LineStatistic}, the mean unless told otherwise) and the decision ({@link AnomalyDetector}) are the same
  * code eval-logs uses, so a file scored offline and the same lines streamed give the same scores.
  * Deterministic, so a replay after a failure emits the same scores.
  */
 public final class BaselineFunction extends KeyedProcessFunction<String, LineTokens, LineScore> {
     private static final long serialVersionUID = 1L;
     private final AnomalyDetector detector;
+    private final LineStatistic statistic;
     private transient ValueState<byte[]> baseline;
 
     public BaselineFunction(AnomalyDetector detector) {
+        this(detector, LineStatistic.MEAN);
+    }
+
+    /** Scores each line by {@code statistic} of its tokens' surprisals (eval-logs' rows of the same name). */
+    public BaselineFunction(AnomalyDetector detector, LineStatistic statistic) {
         this.detector = detector;
+        this.statistic = statistic;
     }
 
     @Override
@@ -32,7 +39,7 @@ public final class BaselineFunction extends KeyedProcessFunction<String, LineTok
     @Override
     public void processElement(LineTokens line, Context ctx, Collector<LineScore> out) throws Exception {
         Baseline b = Baseline.fromBytes(baseline.value());
-        LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
+        LineSurprisal s = statistic.of(line.logProbs, line.bodyStart);
         LineScore score = detector.score(line.key, line.source, line.partition, line.offset, s, b);
         score.text = line.text;
         out.collect(score);

@@ -13,6 +13,8 @@ public class LineTokens {
     public float[] logProbs;
     /** The first characters of the line, for the output; null for none. */
     public String text;
+    /** The index of the message's first token ({@link MessageBody}), for the statistics over the message. */
+    public int bodyStart;
 
     public LineTokens() {}
 

@@ -78,21 +78,9 @@ public final class RwkvLineScorer implements LineScorer {
             }
             ev.step(state, newline, logits);
             logProbs[i] = lp;
-            bodyStart[i] = tokenAt(line, MessageBody.start(text));
+            bodyStart[i] = MessageBody.startToken(tokenizer, text, line);
             progress.accept(i + 1);
         }
         return new TokenScores(logProbs, bodyStart);
-    }
-
-    /** The index of the token that holds byte {@code offset} of the text {@code tokens} encode. */
-    private int tokenAt(int[] tokens, int offset) {
-        int bytes = 0;
-        for (int t = 0; t < tokens.length; t++) {
-            if (bytes >= offset) {
-                return t;
-            }
-            bytes += tokenizer.decodeBytes(new int[] {tokens[t]}).length;
-        }
-        return tokens.length;
     }
 }

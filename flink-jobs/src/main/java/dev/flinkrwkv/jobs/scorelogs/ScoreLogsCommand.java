@@ -7,6 +7,7 @@ import dev.flinkrwkv.jobs.cli.ModelTokenizer;
 import dev.flinkrwkv.jobs.cli.OperatorArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
+import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.FitCheck;
 import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.runtime.JobLauncher;
@@ -38,7 +39,8 @@ public final class ScoreLogsCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL " + ModelTokenizer.USAGE + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
-                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--print-flagged] [--output-text-chars "
+                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--line-statistic mean|max|body-mean|body-max|body-head]"
+                + " [--print-flagged] [--output-text-chars "
                 + ScoreLogsJob.DEFAULT_TEXT_CHARS + "] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
 
@@ -53,6 +55,12 @@ public final class ScoreLogsCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        LineStatistic statistic;
+        try {
+            statistic = LineStatistic.parse(args.string("line-statistic", "mean"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         JobOptions o = JobArgs.parse(name(), args);
         int textChars = args.integer("output-text-chars", ScoreLogsJob.DEFAULT_TEXT_CHARS);
         if (textChars < 0) {
@@ -60,7 +68,8 @@ public final class ScoreLogsCommand implements Command {
         }
         OperatorSettings operator = OperatorArgs.parse(args);
         ModelTokenizer mt = ModelTokenizer.of(args);
-        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), mt.tokenizer(), operator, detector, textChars);
+        ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), mt.tokenizer(), operator, detector, textChars)
+                .withLineStatistic(statistic);
         boolean printFlagged = args.flag("print-flagged");
         out.println(mt.describe());
         // a fitted model's metadata is in bits per byte, a line's score in bits per token: the same only for bytes

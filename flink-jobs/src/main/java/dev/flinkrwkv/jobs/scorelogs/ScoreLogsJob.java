@@ -10,7 +10,9 @@ import dev.flinkrwkv.jobs.logs.FitCheck;
 import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.LineTag;
+import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.LineTokens;
+import dev.flinkrwkv.jobs.logs.MessageBody;
 import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 import dev.flinkrwkv.jobs.runtime.Pipeline;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
@@ -55,6 +57,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
     private final RwkvOperatorConfig<ParsedRecord> rwkv;
     private final AnomalyDetector detector;
+    private LineStatistic statistic = LineStatistic.MEAN;
     private FitCheck fitCheck;
 
     /** How many characters of each line the output carries by default. */
@@ -81,10 +84,22 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
                 .tokens(r -> FRAMING.tokens(tokenizer, r.text))
                 .tokenizer(tokenizer)
                 .startToken(FRAMING.startToken(tokenizer))
-                .tag(r -> LineTag.of(r, textChars))
+                .tag(r -> LineTag.of(r, textChars, bodyStart(tokenizer, r.text)))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();
         this.detector = detector;
+    }
+
+    /** The index of the message's first token in the line's tokens (as the operator gets them, after the framing). */
+    private static int bodyStart(Tokenizer tokenizer, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return MessageBody.startToken(tokenizer, bytes, tokenizer.encode(bytes));
+    }
+
+    /** Scores each line by {@code s} of its tokens' surprisals instead of their mean (eval-logs' {@code rwkv:NAME} rows). */
+    public ScoreLogsJob withLineStatistic(LineStatistic s) {
+        this.statistic = s;
+        return this;
     }
 
     /**
@@ -106,7 +121,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
         DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
                 .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
         DataStream<LineScore> scores = DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
-                .process(new BaselineFunction(detector)).name("baseline").uid("baseline");
+                .process(new BaselineFunction(detector, statistic)).name("baseline").uid("baseline");
         return fitCheck == null ? scores : scores.map(fitCheck).name("fit-check").uid("fit-check");
     }
 
@@ -143,6 +158,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
             tokens.add(line.length);
             LineTokens t = new LineTokens(r.getKey(), o.source(), o.partition(), o.offset(), line);
             t.text = tag.text().isEmpty() ? null : tag.text();
+            t.bodyStart = tag.bodyStart();
             return t;
         }
     }

@@ -19,9 +19,27 @@ class LineStatisticTest {
         String demo = "2026-01-01T00:00:00.123Z web-01 gateway request id=7f3a path=/cart/17";
         assertEquals(demo.indexOf("gateway"), body(demo));
         assertEquals(0, body("no digits up front 123"));
+        assertEquals(2, body("- RAS KERNEL"));
+        assertEquals(bgl.indexOf("RAS") + 2, body("- " + bgl));
         assertEquals(0, body("12 34 56"));
         assertEquals(0, body(""));
         assertEquals(4, body("12\t\tx"));
+    }
+
+    @Test
+    void aTagCarriesTheMessagesFirstTokenAndAnOldTagMeansTheWholeLine() {
+        dev.flinkrwkv.jobs.format.ParsedRecord r = new dev.flinkrwkv.jobs.format.ParsedRecord();
+        r.key = "k";
+        r.text = "12 a|b";
+        r.source = "src";
+        r.partition = 1;
+        r.offset = 7;
+        LineTag t = LineTag.parse(LineTag.of(r, 10, 3));
+        assertEquals("12 a|b", t.text());
+        assertEquals(3, t.bodyStart());
+        String old = LineTag.of(r, 10, 3).replaceFirst(",3\\|", "|");
+        assertEquals(0, LineTag.parse(old).bodyStart());
+        assertEquals(t.origin(), LineTag.parse(old).origin());
     }
 
     @Test

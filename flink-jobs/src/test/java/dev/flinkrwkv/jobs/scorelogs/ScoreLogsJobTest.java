@@ -5,6 +5,7 @@ import dev.flinkrwkv.jobs.logs.Baseline;
 import dev.flinkrwkv.jobs.logs.LineScore;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.LineTag;
+import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkrwkv.jobs.Shared;
@@ -59,7 +60,8 @@ class ScoreLogsJobTest {
     /**
      * The streamed scores of BGL lines (several keys, batched across keys at parallelism 2) equal what
      * eval-logs computes offline with {@link RwkvLineScorer} and the same detector, line for line and
-     * field for field; {@code --print-flagged} prints each flagged line once.
+     * field for field, for a line statistic over the message ({@code --line-statistic body-max}: the message's
+     * first token found in the stream as offline); {@code --print-flagged} prints each flagged line once.
      */
     @Test
     void scoresEqualTheOfflineScorersOnBglLines(@TempDir Path tmp) throws IOException {
@@ -70,7 +72,7 @@ class ScoreLogsJobTest {
         JobRuns.Result r = JobRuns.main("score-logs", "--model", MODEL.toString(), "--input", file.toString(),
                 "--bootstrap-servers", bs, "--output-topic", "eq-out", "--dead-letter-topic", "eq-dlq",
                 "--key-pattern", BGL_KEY, "--default-key", "other", "--warmup", "5", "--threshold", "1.5",
-                "--batch-size", "16", "--print-flagged", "--web-ui-port", "-1", "--parallelism", "2",
+                "--line-statistic", "body-max", "--batch-size", "16", "--print-flagged", "--web-ui-port", "-1", "--parallelism", "2",
                 "--checkpoint-dir", tmp.resolve("cp").toString(), "--checkpoint-interval-ms", "500");
         assertEquals(0, r.exit(), r.err() + r.out());
         assertTrue(r.out().contains("done: 200 records in, 0 dead letters, 200 out"), r.out());
@@ -85,10 +87,16 @@ class ScoreLogsJobTest {
         RwkvLineScorer scorer = new RwkvLineScorer(RwkvModel.load(MODEL));
         AnomalyDetector detector = new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, 5, 1.5, AnomalyDetector.DEFAULT_MIN_STD);
         Map<String, List<LineScore>> expected = new HashMap<>();
+        int withPrefix = 0;
         for (var e : byKey.entrySet()) {
             List<byte[]> keyLines = new ArrayList<>();
             e.getValue().forEach(i -> keyLines.add(lines.get(i).getBytes(StandardCharsets.UTF_8)));
-            LineSurprisal[] s = scorer.score(keyLines, n -> { });
+            RwkvLineScorer.TokenScores ts = scorer.tokenScores(keyLines, n -> { });
+            LineSurprisal[] s = new LineSurprisal[keyLines.size()];
+            for (int j = 0; j < s.length; j++) {
+                s[j] = LineStatistic.BODY_MAX.of(ts.logProbs()[j], ts.bodyStart()[j]);
+                withPrefix += ts.bodyStart()[j] > 0 ? 1 : 0;
+            }
             Baseline b = new Baseline();
             List<LineScore> scores = new ArrayList<>();
             for (int j = 0; j < s.length; j++) {
@@ -99,6 +107,7 @@ class ScoreLogsJobTest {
             expected.put(e.getKey(), scores);
         }
         assertTrue(expected.size() >= 5, "too few keys to batch across: " + expected.keySet());
+        assertTrue(withPrefix > 100, withPrefix + " of 200 lines with a prefix before the message: the statistic was not tested");
 
         Map<String, List<JsonNode>> actual = JobRuns.committedByKey(bs, "eq-out");
         assertEquals(expected.keySet(), actual.keySet());
