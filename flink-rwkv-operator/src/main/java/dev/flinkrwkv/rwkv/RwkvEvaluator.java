@@ -518,7 +518,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
 
     /** The time mix's token shift of layer {@code layer} (every version): {@link #shift} of its slot. */
     protected final void timeMixShift(RwkvState[] states, int batch, int layer) {
-        shift(states, batch, RwkvModel.ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+        shift(states, batch, RwkvSpec.ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
     }
 
     /**
@@ -565,7 +565,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     /** The channel mix of layer {@code layer}, shared by every version (see {@link ChannelMix}). */
     protected final void channelMix(int layer, RwkvState[] states, int batch) {
         ChannelMix m = model.channelMix[layer];
-        shift(states, batch, RwkvModel.FFN_XX * c, layer, m.lnW, m.lnB);
+        shift(states, batch, RwkvSpec.FFN_XX * c, layer, m.lnW, m.lnB);
         float[] xk = mixA;
         float[] xr = mixB;
         if (m.lerpShift) {
