@@ -1,5 +1,6 @@
 package dev.flinkrwkv;
 
+import dev.flinkrwkv.rwkv.RwkvSpec;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.TensorType;
 
@@ -267,7 +268,7 @@ public final class SharedData {
         int dash = name.lastIndexOf('-');
         TensorType type = TensorType.valueOf(name.substring(dash + 1, name.length() - ".bin".length()));
         Path fp32 = data().resolve("models").resolve(TINY).resolve(name.substring(0, dash) + "-FP32.bin");
-        Quantizer.convert(fp32, out, type);
+        Quantizer.convert(fp32, out, type, RwkvSpec::keptUnquantizedByAnyVersion);
         if (type == TensorType.FP16) {
             ByteBuffer version = ByteBuffer.allocate(4);
             try (FileChannel in = FileChannel.open(fp32)) {

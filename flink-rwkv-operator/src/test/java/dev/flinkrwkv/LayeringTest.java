@@ -57,6 +57,35 @@ class LayeringTest {
                 .check(classes);
     }
 
+    /**
+     * The file format knows no version's tensors: which tensors stay unquantized comes from the version
+     * specs as a parameter of the quantizer, and random models are written from the specs in {@code rwkv}.
+     */
+    @Test
+    void theFileFormatKnowsNoVersionSpec() {
+        noClasses().that().resideInAPackage("dev.flinkrwkv.model..")
+                .should().dependOnClassesThat().resideInAPackage("dev.flinkrwkv.rwkv..")
+                .check(classes);
+    }
+
+    /** RWKV-7's state kernels live with RWKV-7 ({@code rwkv.Wkv7}), not among the matrix kernels. */
+    @Test
+    void theMathPackageKnowsNoRwkvVersion() {
+        noClasses().that().resideInAPackage("dev.flinkrwkv.math..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.rwkv..", "dev.flinkrwkv.train..")
+                .orShould().haveSimpleNameContaining("Wkv")
+                .check(classes);
+    }
+
+    /** The CUDA backend reads state layouts and tensor slabs from the version specs, not copies of them. */
+    @Test
+    void theCudaBackendReadsTheSpecs() {
+        classes().that().haveSimpleName("GpuModel").should().dependOnClassesThat().haveSimpleName("RwkvSpec")
+                .check(classes);
+        classes().that().haveSimpleName("TimeMix7").should().dependOnClassesThat().haveSimpleName("Rwkv7Spec")
+                .check(classes);
+    }
+
     @Test
     void theLibraryKnowsNoJob() {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.jobs..").check(classes);

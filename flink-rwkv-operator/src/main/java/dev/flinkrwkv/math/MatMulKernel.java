@@ -78,23 +78,6 @@ public abstract class MatMulKernel {
     public abstract void mul(Matrix m, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
                              int batch, int r0, int r1);
 
-    /**
-     * Two dot products of each of {@code rows} consecutive rows of {@code n} values (row r at
-     * {@code s[so + r*n]}): {@code outU[oo + r] = sum_j row[j] * u[uo + j]} and {@code outV[oo + r] = sum_j
-     * row[j] * v[uo + j]}, summed in an order that depends only on {@code n} (RWKV-7's per-head state
-     * reads, see {@code Wkv7}).
-     */
-    public abstract void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
-                                  float[] outU, float[] outV, int oo);
-
-    /**
-     * RWKV-7's per-head state update, for each of {@code rows} consecutive rows of {@code n} values (row i at
-     * {@code s[so + i*n]}), in place: {@code row[j] = (row[j]*w[uo+j] + v[vo+i]*k[uo+j]) - sa[ao+i]*b[uo+j]},
-     * every product and sum rounded on its own (no fused multiply-add), so every kernel gives the same bits.
-     */
-    public abstract void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
-                                    float[] v, int vo, float[] sa, int ao);
-
     /** Plain Java: dequantize a row, then dot it with each input. */
     static final class ScalarMatMul extends MatMulKernel {
         private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
@@ -118,60 +101,6 @@ public abstract class MatMulKernel {
                 for (int b = 0; b < batch; b++) {
                     y[yOff + b * yStride + n] = dot(row, x, xOff + b * xStride, k);
                 }
-            }
-        }
-
-        /** Four partial sums each (j mod 4): one float accumulator would be a chain of dependent adds. */
-        @Override
-        public void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo,
-                             float[] outU, float[] outV, int oo) {
-            for (int r = 0; r < rows; r++) {
-                int row = so + r * n;
-                float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
-                int j = 0;
-                for (; j <= n - 4; j += 4) {
-                    float s0 = s[row + j], s1 = s[row + j + 1], s2 = s[row + j + 2], s3 = s[row + j + 3];
-                    a0 += s0 * u[uo + j];
-                    a1 += s1 * u[uo + j + 1];
-                    a2 += s2 * u[uo + j + 2];
-                    a3 += s3 * u[uo + j + 3];
-                    b0 += s0 * v[uo + j];
-                    b1 += s1 * v[uo + j + 1];
-                    b2 += s2 * v[uo + j + 2];
-                    b3 += s3 * v[uo + j + 3];
-                }
-                for (; j < n; j++) {
-                    a0 += s[row + j] * u[uo + j];
-                    b0 += s[row + j] * v[uo + j];
-                }
-                outU[oo + r] = (a0 + a1) + (a2 + a3);
-                outV[oo + r] = (b0 + b1) + (b2 + b3);
-            }
-        }
-
-        private static final ThreadLocal<float[]> TMP = ThreadLocal.withInitial(() -> new float[0]);
-
-        /**
-         * Each row through a scratch copy: C2 vectorizes a loop that stores into one array and loads from
-         * others only when all are indexed alike (else it cannot rule out that the store overlaps a later
-         * load), and {@code s[row + j]} is not indexed like {@code w[uo + j]}.
-         */
-        @Override
-        public void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
-                               float[] v, int vo, float[] sa, int ao) {
-            float[] tmp = TMP.get();
-            if (tmp.length < uo + n) {
-                tmp = new float[uo + n];
-                TMP.set(tmp);
-            }
-            for (int i = 0; i < rows; i++) {
-                int row = so + i * n;
-                float vi = v[vo + i], si = sa[ao + i];
-                System.arraycopy(s, row, tmp, uo, n);
-                for (int j = 0; j < n; j++) {
-                    tmp[uo + j] = (tmp[uo + j] * w[uo + j] + vi * k[uo + j]) - si * b[uo + j];
-                }
-                System.arraycopy(tmp, uo, s, row, n);
             }
         }
 

@@ -4,13 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Converts an FP32, FP16 or BF16 model file to another storage type, producing what rwkv.cpp produces.
  *
  * <p>For the quantized types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) this is rwkv.cpp's
  * {@code rwkv_quantize_model_file}: tensors in the input's order; only 2-D FP32/FP16 tensors are
- * quantized, except the embedding, the head and the v7 LoRA matrices ({@link #quantizes}); FP16 input is
+ * quantized, except the embedding, the head and the tensors the caller's rule keeps unquantized (rwkv.cpp's
+ * list of names, which the RWKV version specs hold: v7's LoRA matrices; {@link #quantizes}); FP16 input is
  * widened to float exactly before quantizing; everything else is copied unchanged; the header says
  * file version 101 and the target type. The rows are encoded by {@link Quantize}, which rounds as
  * ggml's reference quantizers do, so the output equals rwkv.cpp's byte for byte.
@@ -26,9 +28,6 @@ import java.util.List;
  * FP32 or FP16 writes what rwkv.cpp's converter writes.
  */
 public final class Quantizer {
-    /** Substrings of tensor names that rwkv.cpp never quantizes (the small v7 LoRA matrices, r_k). */
-    private static final List<String> NOT_QUANTIZED = List.of(
-            "att.v1", "att.v2", "att.g1", "att.g2", "att.a1", "att.a2", "att.w1", "att.w2", "att.r_k");
     /** Substrings of tensor names that rwkv.cpp's converter keeps in FP32 in an FP16 file. */
     private static final List<String> KEPT_FP32_IN_FP16 = List.of(
             ".time_", ".k_k", ".k_a", ".r_k", ".x_rwkvag", ".x_k", ".w0", ".a0", ".v0");
@@ -38,17 +37,12 @@ public final class Quantizer {
     /** What a conversion did: tensors converted and sizes before and after. */
     public record Result(int tensors, int converted, long inputBytes, long outputBytes) {}
 
-    /** Whether rwkv.cpp's quantizer quantizes a tensor of this name and number of dimensions. */
-    public static boolean quantizes(String name, int dims) {
-        if (dims != 2 || name.equals("emb.weight") || name.equals("head.weight")) {
-            return false;
-        }
-        for (String s : NOT_QUANTIZED) {
-            if (name.contains(s)) {
-                return false;
-            }
-        }
-        return true;
+    /**
+     * Whether rwkv.cpp's quantizer quantizes a tensor of this name and number of dimensions: 2-D tensors
+     * but the embedding, the head and those {@code keptUnquantized} names (the version's rule).
+     */
+    public static boolean quantizes(String name, int dims, Predicate<String> keptUnquantized) {
+        return dims == 2 && !name.equals("emb.weight") && !name.equals("head.weight") && !keptUnquantized.test(name);
     }
 
     /** Whether rwkv.cpp's converter stores a tensor of this name and number of dimensions as FP16 in an FP16 file. */
@@ -68,7 +62,7 @@ public final class Quantizer {
      * The storage type of one tensor when a model is stored as {@code target}: the target type where
      * rwkv.cpp's converter (FP16, and BF16 alike) or quantizer (block types) would use it, else FP32.
      */
-    public static TensorType storageFor(String name, int dims, TensorType target) {
+    public static TensorType storageFor(String name, int dims, TensorType target, Predicate<String> keptUnquantized) {
         switch (target) {
             case FP32:
                 return TensorType.FP32;
@@ -76,12 +70,16 @@ public final class Quantizer {
             case BF16:
                 return storesAsHalf(name, dims) ? target : TensorType.FP32;
             default:
-                return quantizes(name, dims) ? target : TensorType.FP32;
+                return quantizes(name, dims, keptUnquantized) ? target : TensorType.FP32;
         }
     }
 
-    /** Converts {@code in} to {@code target}, writing {@code out} (replaced atomically when complete). */
-    public static Result convert(Path in, Path out, TensorType target) throws IOException {
+    /**
+     * Converts {@code in} to {@code target}, writing {@code out} (replaced atomically when complete); a block
+     * type leaves the tensors {@code keptUnquantized} names in their type.
+     */
+    public static Result convert(Path in, Path out, TensorType target, Predicate<String> keptUnquantized)
+            throws IOException {
         if (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out)) {
             throw new IllegalArgumentException("the output " + out + " is the input file; write to another file");
         }
@@ -95,7 +93,7 @@ public final class Quantizer {
         try (ModelWriter w = ModelWriter.create(out, 101, file.vocab(), file.embed(), file.layers(), target.code)) {
             float[] row = new float[0];
             for (Tensor t : file.tensors().values()) {
-                TensorType to = convertedType(t, target);
+                TensorType to = convertedType(t, target, keptUnquantized);
                 if (to == t.type()) {
                     w.write(t);
                     continue;
@@ -123,7 +121,7 @@ public final class Quantizer {
      * The type a tensor of the input gets: only FP32/FP16/BF16 tensors change, and only where the rules say
      * (a tensor the rules keep in FP32 keeps the type it has).
      */
-    private static TensorType convertedType(Tensor t, TensorType target) {
+    private static TensorType convertedType(Tensor t, TensorType target, Predicate<String> keptUnquantized) {
         if (t.type().isQuantized()) {
             return t.type();
         }
@@ -134,7 +132,7 @@ public final class Quantizer {
             case BF16:
                 return storesAsHalf(t.name(), t.dims()) ? target : t.type();
             default:
-                return quantizes(t.name(), t.dims()) ? target : t.type();
+                return quantizes(t.name(), t.dims(), keptUnquantized) ? target : t.type();
         }
     }
 }

@@ -11,8 +11,8 @@ import dev.flinkrwkv.model.Tensor;
  * outputs group-normalized ("ln_x") before the output projection.
  */
 abstract class MultiHeadModel extends RwkvModel {
-    /** Offset of the head matrices in a layer's state, in units of C (after the two token-shift slots). */
-    static final int HEADS = 2;
+    /** Offset of the head matrices in a layer's state, in units of C ({@link MultiHeadSpec#HEADS}). */
+    static final int HEADS = MultiHeadSpec.HEADS;
 
     final int heads;
     final int headSize;
@@ -41,8 +41,8 @@ abstract class MultiHeadModel extends RwkvModel {
     }
 
     @Override
-    protected final int stateVectorsPerLayer() {
-        return 2 + headSize;
+    final int headSize() {
+        return headSize;
     }
 
     @Override

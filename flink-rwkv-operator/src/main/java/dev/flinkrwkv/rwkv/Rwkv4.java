@@ -11,7 +11,7 @@ import dev.flinkrwkv.model.RwkvVersion;
  */
 final class Rwkv4 extends RwkvModel {
     /** State slots inside a layer after the two token-shift slots, in units of C floats. */
-    static final int AA = 2, BB = 3, PP = 4;
+    static final int AA = Rwkv4Spec.AA, BB = Rwkv4Spec.BB, PP = Rwkv4Spec.PP;
 
     final float[][] mixK, mixV, mixR;
     final float[][] timeFirst;  // u, the bonus of the current token
@@ -37,24 +37,13 @@ final class Rwkv4 extends RwkvModel {
     }
 
     @Override
-    protected int stateVectorsPerLayer() {
-        return 5;
+    int headSize() {
+        return 0;
     }
 
     @Override
     public int heads() {
         return 0;
-    }
-
-    @Override
-    public RwkvState initialState() {
-        RwkvState s = super.initialState();
-        float[] d = s.data();
-        for (int i = 0; i < layers; i++) {
-            int at = (i * 5 + PP) * embed;
-            java.util.Arrays.fill(d, at, at + embed, -1e30f);
-        }
-        return s;
     }
 
     @Override

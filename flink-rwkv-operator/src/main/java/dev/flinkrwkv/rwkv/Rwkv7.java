@@ -17,7 +17,7 @@ final class Rwkv7 extends MultiHeadModel {
     /** e^-0.5 as rwkv.cpp writes it: the decay is exp(-0.606531 * sigmoid(.)). */
     static final float DECAY_SCALE = -0.606531f;
     /** Slab order of att.x_rwkvag. */
-    static final int R = 0, W = 1, K = 2, V = 3, A = 4, G = 5;
+    static final int R = Rwkv7Spec.R, W = Rwkv7Spec.W, K = Rwkv7Spec.K, V = Rwkv7Spec.V, A = Rwkv7Spec.A, G = Rwkv7Spec.G;
 
     final float[][][] mix;     // [layer][r,w,k,v,a,g][C]
     final float[][] w0, a0, v0, kK, kA, rK;
@@ -29,7 +29,7 @@ final class Rwkv7 extends MultiHeadModel {
         int dw = w.rowsOf("blocks.0.att.w1", c);
         int da = w.rowsOf("blocks.0.att.a1", c);
         int dg = w.rowsOf("blocks.0.att.g1", c);
-        mix = new float[layers][6][];
+        mix = new float[layers][Rwkv7Spec.MIXES][];
         w0 = new float[layers][];
         a0 = new float[layers][];
         v0 = new float[layers][];
@@ -46,8 +46,8 @@ final class Rwkv7 extends MultiHeadModel {
         v2 = new Matrix[layers];
         for (int i = 0; i < layers; i++) {
             String p = prefix(i) + "att.";
-            float[] m6 = w.values(p + "x_rwkvag", c, 1, 6);
-            for (int s = 0; s < 6; s++) {
+            float[] m6 = w.values(p + "x_rwkvag", c, 1, Rwkv7Spec.MIXES);
+            for (int s = 0; s < Rwkv7Spec.MIXES; s++) {
                 mix[i][s] = java.util.Arrays.copyOfRange(m6, s * c, (s + 1) * c);
             }
             w0[i] = w.vector(p + "w0", c);
@@ -61,7 +61,7 @@ final class Rwkv7 extends MultiHeadModel {
             a2[i] = w.matrix(p + "a2", da, c);
             g1[i] = w.matrix(p + "g1", c, dg);
             g2[i] = w.matrix(p + "g2", dg, c);
-            if (i > 0) {
+            if (Rwkv7Spec.hasValueResidual(i)) {
                 int dv = w.rowsOf(p + "v1", c);
                 v0[i] = w.vector(p + "v0", c);
                 v1[i] = w.matrix(p + "v1", c, dv);
@@ -89,7 +89,7 @@ final class Rwkv7 extends MultiHeadModel {
 
     private static final class Evaluator extends RwkvEvaluator {
         private final Rwkv7 m;
-        private float[][] mixed = new float[6][0];
+        private float[][] mixed = new float[Rwkv7Spec.MIXES][0];
         private float[] lora = new float[0], r = new float[0], w = new float[0], k = new float[0],
                 kk = new float[0], a = new float[0], v = new float[0], vFirst = new float[0], y = new float[0],
                 beta = new float[0], wr = new float[0], saTmp = new float[0];
@@ -104,7 +104,7 @@ final class Rwkv7 extends MultiHeadModel {
         @Override
         protected void allocate(int n) {
             super.allocate(n);
-            for (int s = 0; s < 6; s++) {
+            for (int s = 0; s < Rwkv7Spec.MIXES; s++) {
                 mixed[s] = new float[n * c];
             }
             lora = new float[n * m.maxLoraRank()];
@@ -138,7 +138,7 @@ final class Rwkv7 extends MultiHeadModel {
         protected void timeMix(int layer, RwkvState[] states, int batch) {
             timeMixShift(states, batch, layer);
             TokenShift.delta(xn, prev, sx, batch, c);
-            for (int s = 0; s < 6; s++) {
+            for (int s = 0; s < Rwkv7Spec.MIXES; s++) {
                 TokenShift.add(xn, sx, m.mix[layer][s], mixed[s], batch, c);
             }
             // the products over all keys (split by rows of the weights) ...

@@ -35,7 +35,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     /** Rows per pass unless the evaluator was made with another cap. */
     public static final int DEFAULT_MAX_BATCH_TOKENS = 256;
     /** Logits held at once when the head runs over many rows only for their log-probs: 8 MiB. */
-    private static final int HEAD_LOGIT_FLOATS = 1 << 21;
+    static final int HEAD_LOGIT_FLOATS = 1 << 21;
 
     protected final RwkvModel model;
     protected final int c;
@@ -52,14 +52,10 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     private RaggedBatch passBatch;
     private int passBase;
     private RaggedBatch.Rounding rounding;
-    /** {@link #shiftRows} as a task, made once, and what it reads. */
-    private final MatMulThreads.RangeTask shiftTask = this::shiftRows;
-    private int shiftAt;
-    private float[] shiftW, shiftB;
-    /** {@link #keyRange} as a task, made once, and the {@link #forEachKey} call it serves. */
-    private final MatMulThreads.RangeTask keyRangeTask = this::keyRange;
-    private KeyTask keyTask;
-    private int keyLayer;
+    /** The token shift of one slot, made once and reused (the hot path allocates nothing). */
+    private final ShiftTask shiftTask = new ShiftTask();
+    /** A version's per-key work over key ranges, made once and reused. */
+    private final KeyRangeTask keyRangeTask = new KeyRangeTask();
 
     // Shared scratch, each batch x C (or batch x F): residual stream, normalized input, previous token's
     // normalized input, two mixed inputs and a sub-block output.
@@ -346,38 +342,6 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
-     * Weight bytes one {@link #stepBatch} of {@code batch} rows reads: every matrix once per pass (the head
-     * only with logits), one embedding row per row. Over memory bandwidth this bounds the step's speed.
-     */
-    public long weightBytesPerBatch(int batch, boolean logits) {
-        long passes = (batch + maxBatchTokens - 1) / maxBatchTokens;
-        return passes * (layerAndTopBytes() + (logits ? model.head.bytes() : 0)) + batch * embeddingRowBytes();
-    }
-
-    /** Weight bytes one {@link #stepSequence} of {@code len} tokens reads (the layers once per pass). */
-    public long weightBytesPerSequence(int len, boolean logProbs, boolean lastLogits) {
-        long passes = (len + maxBatchTokens - 1) / maxBatchTokens;
-        long headPasses = lastLogits ? 1 : 0;
-        if (logProbs && len > 1) {
-            int perPass = Math.max(1, Math.min(maxBatchTokens, HEAD_LOGIT_FLOATS / model.vocab));
-            for (int start = 0; start < len; start += maxBatchTokens) {
-                int predicting = Math.min(maxBatchTokens, len - 1 - start);
-                headPasses += predicting > 0 ? (predicting + perPass - 1) / perPass : 0;
-            }
-        }
-        return passes * layerAndTopBytes() + headPasses * model.head.bytes() + len * embeddingRowBytes();
-    }
-
-    private long embeddingRowBytes() {
-        return model.emb.bytes() / model.vocab;
-    }
-
-    /** Every tensor but the embedding and the head. */
-    private long layerAndTopBytes() {
-        return model.weightBytesPerToken() - embeddingRowBytes() - model.head.bytes();
-    }
-
-    /**
      * The layers over the pass's {@code rows} rows: row r embeds {@code tokens[tOff + r]} and advances
      * {@code rowStates[r]}; the final residual stream is left in {@link #x}.
      */
@@ -415,31 +379,42 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      * slots) is rounded before the key's next row.
      */
     protected final void forEachKey(int layer, RwkvState[] states, int batch, KeyTask task) {
-        keyTask = task;
-        keyLayer = layer;
+        keyRangeTask.task = task;
+        keyRangeTask.layer = layer;
         try {
             forEachRow(batch, keyRangeTask);
         } finally {
-            keyTask = null;
+            keyRangeTask.task = null;
         }
     }
 
-    private void keyRange(int from, int to) {
-        if (rounding == null) {
-            keyTask.run(keyLayer, rowStates, from, to);
-            return;
-        }
-        int start = from;
-        for (int b = from; b < to; b++) {
-            if (passBatch.roundAfter[passBase + b]) {
-                keyTask.run(keyLayer, rowStates, start, b + 1);
-                int at = layerOffset(keyLayer) + 2 * c;
-                rounding.round(rowStates[b].data(), at, at + (model.stateVectorsPerLayer() - 2) * c);
-                start = b + 1;
+    /**
+     * {@link #forEachKey}'s call, as the worker threads run it over key ranges: the version's task of one
+     * layer, split at record ends, where the layer's recurrent state (all but the token-shift slots) is
+     * rounded before the key's next row.
+     */
+    private final class KeyRangeTask implements MatMulThreads.RangeTask {
+        KeyTask task;
+        int layer;
+
+        @Override
+        public void run(int from, int to) {
+            if (rounding == null) {
+                task.run(layer, rowStates, from, to);
+                return;
             }
-        }
-        if (start < to) {
-            keyTask.run(keyLayer, rowStates, start, to);
+            int start = from;
+            for (int b = from; b < to; b++) {
+                if (passBatch.roundAfter[passBase + b]) {
+                    task.run(layer, rowStates, start, b + 1);
+                    int at = layerOffset(layer) + 2 * c;
+                    rounding.round(rowStates[b].data(), at, at + (model.stateVectorsPerLayer() - 2) * c);
+                    start = b + 1;
+                }
+            }
+            if (start < to) {
+                task.run(layer, rowStates, start, to);
+            }
         }
     }
 
@@ -510,15 +485,15 @@ public abstract class RwkvEvaluator implements AutoCloseable {
      * contents, and the slot (at {@code slot} in each state) then holds {@code xn}.
      */
     protected final void shift(RwkvState[] states, int batch, int slotInLayer, int layer, float[] lnW, float[] lnB) {
-        shiftAt = layerOffset(layer) + slotInLayer;
-        shiftW = lnW;
-        shiftB = lnB;
+        shiftTask.at = layerOffset(layer) + slotInLayer;
+        shiftTask.lnW = lnW;
+        shiftTask.lnB = lnB;
         forEachRow(batch, shiftTask); // the layer norms are per key
     }
 
     /** The time mix's token shift of layer {@code layer} (every version): {@link #shift} of its slot. */
     protected final void timeMixShift(RwkvState[] states, int batch, int layer) {
-        shift(states, batch, RwkvModel.ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
+        shift(states, batch, RwkvSpec.ATT_XX * c, layer, model.ln1W[layer], model.ln1B[layer]);
     }
 
     /**
@@ -538,19 +513,25 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     }
 
     /**
-     * {@link #shift} for rows {@code [from, to)}; in row order, so a key's row reads the one before, rounded
-     * at a record end.
+     * {@link #shift} of one slot (at {@code at} in a state, layer-normed by {@code lnW}, {@code lnB}) as the
+     * worker threads run it over key ranges: in row order, so a key's row reads the one before, rounded at a
+     * record end.
      */
-    private void shiftRows(int from, int to) {
-        RwkvState[] states = rowStates;
-        int at = shiftAt;
-        for (int b = from; b < to; b++) {
-            float[] s = states[b].data();
-            Ops.layerNorm(x, b * c, c, shiftW, shiftB, xn, b * c);
-            System.arraycopy(s, at, prev, b * c, c);
-            System.arraycopy(xn, b * c, s, at, c);
-            if (rounding != null && passBatch.roundAfter[passBase + b]) {
-                rounding.round(s, at, at + c);
+    private final class ShiftTask implements MatMulThreads.RangeTask {
+        int at;
+        float[] lnW, lnB;
+
+        @Override
+        public void run(int from, int to) {
+            RwkvState[] states = rowStates;
+            for (int b = from; b < to; b++) {
+                float[] s = states[b].data();
+                Ops.layerNorm(x, b * c, c, lnW, lnB, xn, b * c);
+                System.arraycopy(s, at, prev, b * c, c);
+                System.arraycopy(xn, b * c, s, at, c);
+                if (rounding != null && passBatch.roundAfter[passBase + b]) {
+                    rounding.round(s, at, at + c);
+                }
             }
         }
     }
@@ -565,7 +546,7 @@ public abstract class RwkvEvaluator implements AutoCloseable {
     /** The channel mix of layer {@code layer}, shared by every version (see {@link ChannelMix}). */
     protected final void channelMix(int layer, RwkvState[] states, int batch) {
         ChannelMix m = model.channelMix[layer];
-        shift(states, batch, RwkvModel.FFN_XX * c, layer, m.lnW, m.lnB);
+        shift(states, batch, RwkvSpec.FFN_XX * c, layer, m.lnW, m.lnB);
         float[] xk = mixA;
         float[] xr = mixB;
         if (m.lerpShift) {

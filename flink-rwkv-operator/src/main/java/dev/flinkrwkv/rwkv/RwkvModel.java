@@ -21,14 +21,10 @@ import java.util.Map;
  * token shift, channel mix, ln_out, head) lives here and in {@link RwkvEvaluator}.
  */
 public abstract class RwkvModel {
-    /**
-     * Every version's layer state starts with the two token-shift slots, in units of C floats: the channel
-     * mix's previous input, then the time mix's.
-     */
-    static final int FFN_XX = 0, ATT_XX = 1;
-
     protected final ModelFile file;
     protected final RwkvVersion version;
+    /** The version's tensors and state layout. */
+    protected final RwkvSpec spec;
     protected final int vocab;
     protected final int embed;
     protected final int layers;
@@ -50,6 +46,7 @@ public abstract class RwkvModel {
     protected RwkvModel(Weights w, RwkvVersion version) throws ModelFormatException {
         this.file = w.file();
         this.version = version;
+        this.spec = RwkvSpec.of(version);
         this.vocab = file.vocab();
         this.embed = file.embed();
         this.layers = file.layers();
@@ -129,17 +126,29 @@ public abstract class RwkvModel {
      */
     public abstract RwkvEvaluator newEvaluator(int threads, int maxBatchTokens);
 
-    /** Number of C-vectors per layer in the state: 5 for v4, 2 + head size otherwise. */
-    protected abstract int stateVectorsPerLayer();
+    /** Head size of the multi-head versions (0 for v4). */
+    abstract int headSize();
+
+    /** Number of C-vectors per layer in the state ({@link RwkvSpec#stateVectorsPerLayer}). */
+    protected final int stateVectorsPerLayer() {
+        return spec.stateVectorsPerLayer(headSize());
+    }
 
     /** Floats in one state. */
     public final int stateSize() {
-        return embed * stateVectorsPerLayer() * layers;
+        return spec.stateSize(embed, layers, headSize());
     }
 
-    /** rwkv.cpp's initial state: zeros, except v4's max-exponent slots at -1e30. */
-    public RwkvState initialState() {
-        return new RwkvState(new float[stateSize()]);
+    /** The version's tensors and state layout. */
+    public RwkvSpec spec() {
+        return spec;
+    }
+
+    /** rwkv.cpp's initial state ({@link RwkvSpec#initialState}). */
+    public final RwkvState initialState() {
+        float[] s = new float[stateSize()];
+        spec.initialState(s, embed, layers, headSize());
+        return new RwkvState(s);
     }
 
     public ModelFile file() {

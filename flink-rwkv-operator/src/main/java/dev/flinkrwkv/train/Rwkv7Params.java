@@ -5,6 +5,9 @@ import dev.flinkrwkv.model.Quantize;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.TensorType;
 
+import dev.flinkrwkv.model.RwkvVersion;
+import dev.flinkrwkv.rwkv.RwkvSpec;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +25,9 @@ import java.util.SplittableRandom;
  * and backward passes index the arrays directly.
  */
 public final class Rwkv7Params {
+    /** The version whose tensors these are (its quantization rules decide the storage types). */
+    private static final RwkvSpec V7 = RwkvSpec.of(RwkvVersion.V7);
+
     /** Offsets of one layer's tensors; {@code v0, v1, v2} are -1 in layer 0, which has no value residual. */
     static final class Layer {
         int ln1W, ln1B, ln2W, ln2B;
@@ -137,7 +143,7 @@ public final class Rwkv7Params {
             float[] row = new float[0];
             for (ParamTensor t : tensors) {
                 int cols = t.ne()[0];
-                TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type);
+                TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type, V7::keepsUnquantized);
                 if (row.length < cols) {
                     row = new float[cols];
                 }
@@ -160,7 +166,7 @@ public final class Rwkv7Params {
      */
     public void checkStorable(TensorType type) {
         for (ParamTensor t : tensors) {
-            TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type);
+            TensorType to = Quantizer.storageFor(t.name(), t.ne().length, type, V7::keepsUnquantized);
             if (t.ne()[0] % to.blockElements != 0) {
                 throw new IllegalArgumentException("the model cannot be stored as " + type + ": tensor '" + t.name()
                         + "' has rows of " + t.ne()[0] + " values, not a multiple of " + to.blockElements);

@@ -43,6 +43,6 @@ public record Rwkv7Shape(int vocab, int embed, int layers, int headSize, int ffn
     }
 
     int stateVectorsPerLayer() {
-        return 2 + headSize;
+        return dev.flinkrwkv.rwkv.RwkvSpec.of(dev.flinkrwkv.model.RwkvVersion.V7).stateVectorsPerLayer(headSize);
     }
 }

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.model;
 
+import dev.flinkrwkv.rwkv.RwkvSpec;
 import dev.flinkrwkv.SharedData;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
@@ -58,7 +59,7 @@ class QuantizerTest {
     @MethodSource("rwkvCppQuantizations")
     void equalsRwkvCppByteForByte(Path fp32, TensorType type, String rwkvCppFile) throws IOException {
         Path out = dir.resolve("q.bin");
-        Quantizer.Result r = Quantizer.convert(fp32, out, type);
+        Quantizer.Result r = Quantizer.convert(fp32, out, type, RwkvSpec::keptUnquantizedByAnyVersion);
         assertEquals(SharedData.rwkvCppSha256(rwkvCppFile), SharedData.sha256(out), "SHA-256 of rwkv.cpp's " + rwkvCppFile);
         assertTrue(r.converted() > 0 && r.outputBytes() < r.inputBytes());
     }
@@ -68,7 +69,7 @@ class QuantizerTest {
     @MethodSource("fp32Models")
     void fp16MatchesTheConvertersFp16File(Path fp32) throws IOException {
         Path out = dir.resolve("h.bin");
-        Quantizer.convert(fp32, out, TensorType.FP16);
+        Quantizer.convert(fp32, out, TensorType.FP16, RwkvSpec::keptUnquantizedByAnyVersion);
         byte[] got = Files.readAllBytes(out);
         assertEquals(101, ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN).getInt(4), "file version");
         // the tiny v4 files come from an older converter that wrote file version 100 in both files; the rest is the same
@@ -89,14 +90,14 @@ class QuantizerTest {
     void halfBackToFp32IsTheFp32FileRounded(Path fp32, TensorType half) throws IOException {
         Path h = dir.resolve("h.bin");
         Path f = dir.resolve("f.bin");
-        Quantizer.convert(fp32, h, half);
+        Quantizer.convert(fp32, h, half, RwkvSpec::keptUnquantizedByAnyVersion);
         ModelFile hf = ModelFile.open(h);
         assertEquals(half.code, hf.mainTypeCode());
         for (Tensor t : hf.tensors().values()) {
             assertEquals(t.dims() >= 2 && Quantizer.storesAsHalf(t.name(), t.dims()) ? half : TensorType.FP32, t.type(),
                     t.name());
         }
-        Quantizer.convert(h, f, TensorType.FP32);
+        Quantizer.convert(h, f, TensorType.FP32, RwkvSpec::keptUnquantizedByAnyVersion);
         ModelFile a = ModelFile.open(fp32);
         ModelFile b = ModelFile.open(f);
         assertEquals(new ArrayList<>(a.tensors().keySet()), new ArrayList<>(b.tensors().keySet()));
@@ -119,7 +120,7 @@ class QuantizerTest {
     void fp16ToQ8_0LoadsAndEvaluates(Path fp32) throws IOException {
         Path fp16 = SharedData.tinyModel(fp32.getFileName().toString().replace("FP32", "FP16"));
         Path out = dir.resolve("q8.bin");
-        Quantizer.convert(fp16, out, TensorType.Q8_0);
+        Quantizer.convert(fp16, out, TensorType.Q8_0, RwkvSpec::keptUnquantizedByAnyVersion);
         RwkvModel m = RwkvModel.load(out);
         assertEquals(9, m.file().mainTypeCode());
         assertEquals(101, m.file().fileVersion());
@@ -149,7 +150,7 @@ class QuantizerTest {
     void refusesAQuantizedInput() throws IOException {
         Path q = SharedData.tinyModel("tiny-rwkv-5v2-730K-Q5_1.bin");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Quantizer.convert(q, dir.resolve("x.bin"), TensorType.Q4_0));
+                () -> Quantizer.convert(q, dir.resolve("x.bin"), TensorType.Q4_0, RwkvSpec::keptUnquantizedByAnyVersion));
         assertTrue(e.getMessage().contains("already Q5_1"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("x.bin")));
     }
@@ -159,7 +160,7 @@ class QuantizerTest {
         Path copy = dir.resolve("m.bin");
         Files.copy(fp32Models().get(0), copy);
         byte[] before = Files.readAllBytes(copy);
-        assertThrows(IllegalArgumentException.class, () -> Quantizer.convert(copy, dir.resolve(".").resolve("m.bin"), TensorType.Q8_0));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.convert(copy, dir.resolve(".").resolve("m.bin"), TensorType.Q8_0, RwkvSpec::keptUnquantizedByAnyVersion));
         assertArrayEquals(before, Files.readAllBytes(copy));
     }
 

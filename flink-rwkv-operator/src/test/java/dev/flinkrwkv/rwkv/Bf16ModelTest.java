@@ -61,13 +61,13 @@ class Bf16ModelTest {
     @MethodSource("fp32Models")
     void aBf16ModelGivesTheBitsOfItsFp32Values(Path fp32) throws IOException {
         Path converted = dir.resolve("converted-bf16.bin"), all = dir.resolve("all-bf16.bin");
-        Quantizer.convert(fp32, converted, TensorType.BF16);
+        Quantizer.convert(fp32, converted, TensorType.BF16, RwkvSpec::keptUnquantizedByAnyVersion);
         writeAllBf16(fp32, all);
         // the tiny v6 and v7 models were trained in bfloat16: their FP32 files hold bfloat16 values only
         boolean valuesAreBf16 = allValuesAreBf16(ModelFile.open(fp32));
         for (Path bf16 : List.of(converted, all)) {
             Path widened = dir.resolve("widened.bin");
-            Quantizer.convert(bf16, widened, TensorType.FP32);
+            Quantizer.convert(bf16, widened, TensorType.FP32, RwkvSpec::keptUnquantizedByAnyVersion);
             assertNotNull(RwkvModel.load(bf16).storageTypes().get(TensorType.BF16), bf16 + " holds BF16 tensors");
             assertEquals(null, RwkvModel.load(widened).storageTypes().get(TensorType.BF16));
             String before = System.getProperty(Matrix.WEIGHTS_PROPERTY);

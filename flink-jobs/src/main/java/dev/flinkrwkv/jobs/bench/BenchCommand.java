@@ -7,6 +7,7 @@ import dev.flinkrwkv.math.MatMulKernel;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
+import dev.flinkrwkv.rwkv.WeightTraffic;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -66,11 +67,11 @@ public final class BenchCommand implements Command {
         try (RwkvEvaluator ev = m.newEvaluator(threads)) {
             for (int b : batches) {
                 Row r = batch(ev, b, seconds);
-                print(out, "batch", b, r, ev.weightBytesPerBatch(b, true), readGbs);
+                print(out, "batch", b, r, WeightTraffic.perBatch(ev, b, true), readGbs);
             }
             for (int t : seqs) {
                 Row r = sequence(ev, t, seconds);
-                print(out, "seq", t, r, ev.weightBytesPerSequence(t, true, false), readGbs);
+                print(out, "seq", t, r, WeightTraffic.perSequence(ev, t, true, false), readGbs);
             }
         }
         return 0;

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.tools;
 
+import dev.flinkrwkv.rwkv.RwkvSpec;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.model.Quantizer;
@@ -55,7 +56,7 @@ public final class ConvertCommand implements Command {
         TensorType type = TensorType.parse(args.string("type"));
         Path dest = args.path("out");
         long t0 = System.nanoTime();
-        Quantizer.Result r = Quantizer.convert(in, dest, type);
+        Quantizer.Result r = Quantizer.convert(in, dest, type, RwkvSpec::keptUnquantizedByAnyVersion);
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf("%s -> %s: %s, %d of %d tensors converted, %,d -> %,d bytes in %.2f s%n", in, dest, type,
                 r.converted(), r.tensors(), r.inputBytes(), r.outputBytes(), seconds);

@@ -2,7 +2,7 @@ package dev.flinkrwkv.jobs.tools;
 
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
-import dev.flinkrwkv.model.RandomModel;
+import dev.flinkrwkv.rwkv.RandomModel;
 import dev.flinkrwkv.model.RwkvVersion;
 import dev.flinkrwkv.model.TensorType;
 
@@ -40,7 +40,7 @@ public final class InitModelCommand implements Command {
         Path dest = args.path("out");
         TensorType type = TensorType.parse(args.string("type", "FP32"));
         long seed = args.longValue("seed", 1);
-        RandomModel.Spec spec = RandomModel.Spec.of(version, layers, embed, vocab);
+        RandomModel.Shape spec = RandomModel.Shape.of(version, layers, embed, vocab);
         if (args.has("ffn")) {
             spec = spec.withFfn(args.integer("ffn", 0));
         }

@@ -9,7 +9,7 @@ import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
 import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.model.ModelWriter;
-import dev.flinkrwkv.model.RandomModel;
+import dev.flinkrwkv.rwkv.RandomModel;
 import dev.flinkrwkv.model.RwkvVersion;
 import dev.flinkrwkv.model.Tensor;
 import dev.flinkrwkv.model.TensorType;
@@ -63,7 +63,7 @@ class TokenizedJobsTest {
     @BeforeAll
     static void models() throws IOException {
         world = dir.resolve("world.bin");
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 1, 32, WORLD.vocab()), TensorType.FP32, 7, world);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V7, 1, 32, WORLD.vocab()), TensorType.FP32, 7, world);
     }
 
     record Run(int exit, String out, String err) {}
@@ -201,7 +201,7 @@ class TokenizedJobsTest {
     void aPaddedModelGeneratesOnlyIdsOfItsTokenizer() throws IOException {
         // vocabulary 50304: the 20B tokenizer's 50277 ids padded; the crafted head favours padding id 50300
         Path padded = dir.resolve("padded.bin");
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
         Path model = always(padded, 50300, "padded-always.bin");
         List<JsonNode> out = job("generate", model, List.of("{\"s\":\"a\",\"p\":\"Hello world\"}"),
                 "--text-field", "p", "--key-field", "s", "--greedy", "--max-tokens", "5");
@@ -217,7 +217,7 @@ class TokenizedJobsTest {
         // vocabulary 50304 whose crafted head favours padding id 50300: the next tokens are the 20B ids the
         // model likes best, with log-probabilities over its whole vocabulary
         Path padded = dir.resolve("padded-topk.bin");
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V7, 1, 32, 50304), TensorType.FP32, 3, padded);
         Path model = always(padded, 50300, "padded-topk-always.bin");
         List<JsonNode> out = job("enrich", model, List.of("{\"u\":\"x\",\"msg\":\"Hello world\"}"),
                 "--text-field", "msg", "--key-field", "u", "--top-k", "3");

@@ -42,11 +42,8 @@ final class GpuModel {
         layers = model.layers();
         heads = model.heads();
         headSize = heads == 0 ? 0 : c / heads;
-        vectorsPerLayer = version == RwkvVersion.V4 ? 5 : 2 + headSize;
+        vectorsPerLayer = model.spec().stateVectorsPerLayer(headSize);
         stateSize = model.stateSize();
-        if (stateSize != c * vectorsPerLayer * layers) {
-            throw new IllegalStateException("state layout of " + version + " not understood: " + stateSize + " floats");
-        }
         emb = mem.matrix(f.tensor("emb.weight"));
         head = mem.matrix(f.tensor("head.weight"));
         ln0W = mem.vector(f.tensor("blocks.0.ln0.weight"));

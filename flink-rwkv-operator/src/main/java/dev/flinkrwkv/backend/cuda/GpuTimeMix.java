@@ -3,6 +3,8 @@ package dev.flinkrwkv.backend.cuda;
 import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.Tensor;
+import dev.flinkrwkv.rwkv.MultiHeadSpec;
+import dev.flinkrwkv.rwkv.RwkvSpec;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -11,10 +13,10 @@ import jcuda.driver.CUdeviceptr;
  * Each adds its output to the residual stream {@code ws.x} and updates the states.
  */
 abstract class GpuTimeMix {
-    /** State slot of the time mix's token shift, in units of C (the channel mix's is 0). */
-    static final int ATT_XX = 1;
+    /** State slot of the time mix's token shift, in units of C (the version specs' layout). */
+    static final int ATT_XX = RwkvSpec.ATT_XX;
     /** Offset of the v5/v6/v7 head matrices in a layer, in units of C. */
-    static final int HEADS = 2;
+    static final int HEADS = MultiHeadSpec.HEADS;
 
     final GpuModel m;
     final CUdeviceptr[] ln1W, ln1B;

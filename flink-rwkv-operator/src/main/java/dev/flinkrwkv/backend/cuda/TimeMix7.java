@@ -3,6 +3,7 @@ package dev.flinkrwkv.backend.cuda;
 import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.model.ModelFormatException;
 import dev.flinkrwkv.model.Tensor;
+import dev.flinkrwkv.rwkv.Rwkv7Spec;
 import jcuda.driver.CUdeviceptr;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
@@ -14,7 +15,8 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
  */
 final class TimeMix7 extends GpuTimeMix {
     static final float GROUP_NORM_EPS = 64e-5f;
-    private static final int R = 0, W = 1, K = 2, V = 3, A = 4, G = 5;
+    private static final int R = Rwkv7Spec.R, W = Rwkv7Spec.W, K = Rwkv7Spec.K, V = Rwkv7Spec.V, A = Rwkv7Spec.A,
+            G = Rwkv7Spec.G;
 
     private final CUdeviceptr[][] mix;
     private final CUdeviceptr[] w0, a0, v0, kK, kA, rK, lnXW, lnXB;
@@ -24,7 +26,7 @@ final class TimeMix7 extends GpuTimeMix {
     TimeMix7(ModelFile f, DeviceMemory mem, GpuModel m) throws ModelFormatException {
         super(f, mem, m);
         int l = m.layers;
-        mix = new CUdeviceptr[l][6];
+        mix = new CUdeviceptr[l][Rwkv7Spec.MIXES];
         w0 = new CUdeviceptr[l];
         a0 = new CUdeviceptr[l];
         v0 = new CUdeviceptr[l];
@@ -45,7 +47,7 @@ final class TimeMix7 extends GpuTimeMix {
         for (int i = 0; i < l; i++) {
             String p = prefix(i);
             Tensor x6 = f.tensor(p + "x_rwkvag");
-            for (int s = 0; s < 6; s++) {
+            for (int s = 0; s < Rwkv7Spec.MIXES; s++) {
                 mix[i][s] = slab(mem, x6, s, m.c);
             }
             w0[i] = mem.vector(f.tensor(p + "w0"));
@@ -62,7 +64,7 @@ final class TimeMix7 extends GpuTimeMix {
             g1[i] = mem.matrix(f.tensor(p + "g1"));
             g2[i] = mem.matrix(f.tensor(p + "g2"));
             rank = Math.max(rank, Math.max(w1[i].rows(), Math.max(a1[i].rows(), g1[i].rows())));
-            if (i > 0) { // block 0 has no value residual: it sets v_first
+            if (Rwkv7Spec.hasValueResidual(i)) { // block 0 has none: it sets v_first
                 v0[i] = mem.vector(f.tensor(p + "v0"));
                 v1[i] = mem.matrix(f.tensor(p + "v1"));
                 v2[i] = mem.matrix(f.tensor(p + "v2"));

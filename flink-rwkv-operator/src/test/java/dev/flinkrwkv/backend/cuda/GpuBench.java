@@ -66,9 +66,9 @@ public final class GpuBench {
     }
 
     /**
-     * A 12 x 768 FP16 model of random weights, written by {@code dev.flinkrwkv.model.RandomModel} (the
+     * A 12 x 768 FP16 model of random weights, written by {@code dev.flinkrwkv.rwkv.RandomModel} (the
      * init-model writer). Called through reflection because that class lands on another branch; after the
-     * merge this becomes {@code RandomModel.write(Spec.of(version, 12, 768, vocab), FP16, 1, out)}.
+     * merge this becomes {@code RandomModel.write(RandomModel.Shape.of(version, 12, 768, vocab), FP16, 1, out)}.
      */
     static Path randomModel(RwkvVersion version, int vocab, Path out) throws IOException {
         if (Files.exists(out)) {
@@ -76,8 +76,8 @@ public final class GpuBench {
         }
         Files.createDirectories(out.getParent());
         try {
-            Class<?> random = Class.forName("dev.flinkrwkv.model.RandomModel");
-            Class<?> spec = Class.forName("dev.flinkrwkv.model.RandomModel$Spec");
+            Class<?> random = Class.forName("dev.flinkrwkv.rwkv.RandomModel");
+            Class<?> spec = Class.forName("dev.flinkrwkv.rwkv.RandomModel$Spec");
             Object s = spec.getMethod("of", RwkvVersion.class, int.class, int.class, int.class)
                     .invoke(null, version, 12, 768, vocab);
             random.getMethod("write", spec, TensorType.class, long.class, Path.class)

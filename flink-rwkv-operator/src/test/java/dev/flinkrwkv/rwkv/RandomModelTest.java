@@ -1,8 +1,11 @@
-package dev.flinkrwkv.model;
+package dev.flinkrwkv.rwkv;
 
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
-import dev.flinkrwkv.rwkv.RwkvModel;
-import dev.flinkrwkv.rwkv.RwkvState;
+import dev.flinkrwkv.model.ModelFile;
+import dev.flinkrwkv.model.Quantizer;
+import dev.flinkrwkv.model.RwkvVersion;
+import dev.flinkrwkv.model.Tensor;
+import dev.flinkrwkv.model.TensorType;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,7 +43,7 @@ class RandomModelTest {
     @ParameterizedTest(name = "v{0} {1}")
     @MethodSource("versionsAndTypes")
     void loadsAndStepsToFiniteLogits(RwkvVersion version, TensorType type) throws IOException {
-        RandomModel.Spec spec = RandomModel.Spec.of(version, 3, 64, 97).withHeadSize(32);
+        RandomModel.Shape spec = RandomModel.Shape.of(version, 3, 64, 97).withHeadSize(32);
         Path p = dir.resolve("m.bin");
         RandomModel.Result r = RandomModel.write(spec, type, 42, p);
         assertEquals(Files.size(p), r.bytes());
@@ -81,7 +84,7 @@ class RandomModelTest {
 
     @Test
     void sameSeedSameBytesOtherSeedOtherBytes() throws IOException {
-        RandomModel.Spec spec = RandomModel.Spec.of(RwkvVersion.V7, 2, 64, 50);
+        RandomModel.Shape spec = RandomModel.Shape.of(RwkvVersion.V7, 2, 64, 50);
         Path a = dir.resolve("a.bin"), b = dir.resolve("b.bin"), c = dir.resolve("c.bin");
         RandomModel.write(spec, TensorType.Q5_1, 7, a);
         RandomModel.write(spec, TensorType.Q5_1, 7, b);
@@ -93,18 +96,18 @@ class RandomModelTest {
     /** Quantizing a random FP32 model gives the random model written directly in that type. */
     @Test
     void writingQuantizedEqualsQuantizingTheFp32Model() throws IOException {
-        RandomModel.Spec spec = RandomModel.Spec.of(RwkvVersion.V6, 2, 64, 40).withHeadSize(16);
+        RandomModel.Shape spec = RandomModel.Shape.of(RwkvVersion.V6, 2, 64, 40).withHeadSize(16);
         Path fp32 = dir.resolve("f.bin"), direct = dir.resolve("d.bin"), quantized = dir.resolve("q.bin");
         RandomModel.write(spec, TensorType.FP32, 3, fp32);
         RandomModel.write(spec, TensorType.Q4_1, 3, direct);
-        Quantizer.convert(fp32, quantized, TensorType.Q4_1);
+        Quantizer.convert(fp32, quantized, TensorType.Q4_1, RwkvSpec::keptUnquantizedByAnyVersion);
         assertArrayEquals(Files.readAllBytes(quantized), Files.readAllBytes(direct));
     }
 
     @Test
     void shapesFollowTheSpec() throws IOException {
         Path p = dir.resolve("s.bin");
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V7, 2, 96, 300).withHeadSize(16).withFfn(160)
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V7, 2, 96, 300).withHeadSize(16).withFfn(160)
                 .withV7Ranks(8, 16, 24, 40), TensorType.FP16, 1, p);
         RwkvModel m = RwkvModel.load(p);
         assertEquals(6, m.heads());
@@ -116,7 +119,7 @@ class RandomModelTest {
         assertArrayEquals(new int[] {40, 96}, f.tensor("blocks.1.att.g2").shape());
         assertFalse(f.has("blocks.0.att.v1"), "block 0 has no value-residual projection");
 
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V6, 1, 64, 10).withV6Ranks(8, 32), TensorType.FP32, 1, p);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V6, 1, 64, 10).withV6Ranks(8, 32), TensorType.FP32, 1, p);
         ModelFile v6 = ModelFile.open(p);
         assertArrayEquals(new int[] {64, 40}, v6.tensor("blocks.0.att.time_maa_w1").shape());
         assertArrayEquals(new int[] {8, 64, 5}, v6.tensor("blocks.0.att.time_maa_w2").shape());
@@ -125,21 +128,21 @@ class RandomModelTest {
 
     @Test
     void defaultsFollowTheRwkvRecipes() {
-        RandomModel.Spec v7 = RandomModel.Spec.of(RwkvVersion.V7, 12, 768, 65536);
+        RandomModel.Shape v7 = RandomModel.Shape.of(RwkvVersion.V7, 12, 768, 65536);
         assertEquals(List.of(64, 64, 32, 128), List.of(v7.rankW(), v7.rankA(), v7.rankV(), v7.rankG()));
         assertEquals(3072, v7.ffn());
         assertEquals(12, v7.heads());
-        assertEquals(2688, RandomModel.Spec.of(RwkvVersion.V6, 24, 768, 65536).ffn());
+        assertEquals(2688, RandomModel.Shape.of(RwkvVersion.V6, 24, 768, 65536).ffn());
     }
 
     @Test
     void storedDecaysHaveTheConvertersSigns() throws IOException {
         Path p = dir.resolve("d.bin");
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V4, 1, 32, 10), TensorType.FP32, 5, p);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V4, 1, 32, 10), TensorType.FP32, 5, p);
         for (float w : ModelFile.open(p).tensor("blocks.0.att.time_decay").toFloats()) {
             assertTrue(w < 0, "v4 stores -exp(decay)");
         }
-        RandomModel.write(RandomModel.Spec.of(RwkvVersion.V5_2, 1, 32, 10).withHeadSize(8), TensorType.FP32, 5, p);
+        RandomModel.write(RandomModel.Shape.of(RwkvVersion.V5_2, 1, 32, 10).withHeadSize(8), TensorType.FP32, 5, p);
         for (float w : ModelFile.open(p).tensor("blocks.0.att.time_decay").toFloats()) {
             assertTrue(w > 0 && w < 1, "v5 stores exp(-exp(decay))");
         }
@@ -148,13 +151,13 @@ class RandomModelTest {
     @Test
     void refusesQuantizedRowsThatAreNotWholeBlocks() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                RandomModel.write(RandomModel.Spec.of(RwkvVersion.V4, 1, 48, 10), TensorType.Q8_0, 1, dir.resolve("x.bin")));
+                RandomModel.write(RandomModel.Shape.of(RwkvVersion.V4, 1, 48, 10), TensorType.Q8_0, 1, dir.resolve("x.bin")));
         assertTrue(e.getMessage().contains("multiple of 32"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("x.bin")));
     }
 
     @Test
     void refusesHeadSizesThatDoNotDivideTheEmbedding() {
-        assertThrows(IllegalArgumentException.class, () -> RandomModel.Spec.of(RwkvVersion.V5_2, 1, 64, 10).withHeadSize(24));
+        assertThrows(IllegalArgumentException.class, () -> RandomModel.Shape.of(RwkvVersion.V5_2, 1, 64, 10).withHeadSize(24));
     }
 }
