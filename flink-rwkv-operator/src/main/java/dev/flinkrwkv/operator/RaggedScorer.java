@@ -112,13 +112,13 @@ final class RaggedScorer extends RaggedLaneEvaluator {
                 Arrays.fill(nextSlot, waiting, rec, -2 - e);
             }
         }
-        evaluator.step(batch);
+        backend.step(batch);
         if (extras > 0) {
             for (int e = 0; e < extras; e++) {
                 extraStates[e].copyFrom(extraSources[e]);
                 extraSources[e] = null;
             }
-            evaluator.stepBatch(extraStates, extraTokens, extras, extraLogits);
+            backend.stepBatch(extraStates, extraTokens, extras, extraLogits);
         }
         rec = 0;
         for (Lane lane : lanes) {
