@@ -163,10 +163,12 @@ public final class RaggedBatch {
 
     /**
      * Evaluates the batch through a sequence mode, key by key, for a backend that has no ragged pass: each
-     * key's rows go in runs that end at a record end (where the state is rounded, as {@link RwkvEvaluator#step}
+     * key's rows go in runs that end at each record end (where the state is rounded, as {@link RwkvEvaluator#step}
      * does between rows) and hold at most {@code maxRowsPerRun} rows; log-probabilities are taken from the
-     * logits on the host, as the CPU evaluator takes them. Results equal a ragged pass up to the sequence
-     * mode's own rounding; the weights are read once per run instead of once per pass.
+     * logits on the host, as the CPU evaluator takes them. So a record's runs are the same whatever else is in
+     * the batch: a backend whose sums depend on the rows in a pass (a GPU's kernels) still gives a record the
+     * same bits however the records were batched, which keeps replays exact. Results equal a ragged pass up to
+     * the sequence mode's own rounding; the weights are read once per run instead of once per pass.
      */
     public void stepBySequences(int vocab, int maxRowsPerRun, SequenceStep sequence) {
         for (int r = 0; r < rows; r++) {

@@ -94,8 +94,10 @@ public final class CudaBackend implements Backend {
 
     /**
      * A ragged batch key by key in sequence mode ({@link RaggedBatch#stepBySequences}): the kernels take
-     * B states x T tokens of one length, not ragged runs, so each run of a key is one pass with its state
-     * copied in and out. Runs hold at most {@link #SEQUENCE_LOGIT_FLOATS} floats of logits.
+     * B states x T tokens of one length, not ragged runs, so each run (a record, or a part of one holding at
+     * most {@link #SEQUENCE_LOGIT_FLOATS} floats of logits) is one pass with its key's state copied in and
+     * out. The matrix kernels sum in another order above 16 rows, so a record's bits depend on its runs,
+     * which depend on the record alone, never on the batch: replays on a GPU are exact.
      */
     @Override
     public void step(RaggedBatch batch) {
