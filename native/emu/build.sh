@@ -14,7 +14,7 @@ implemented="$(grep -oE '^CUresult (cu[A-Za-z0-9_]+)\(' "$here/fake_libcuda.cpp"
 nm -D --undefined-only "$tmp"/lib/libJCudaDriver-*.so | awk '$2 ~ /^cu/ {print $2}' | sort -u \
   | comm -23 - <(echo "$implemented") \
   | awk '{print "CUresult " $1 "() { return 801; } // CUDA_ERROR_NOT_SUPPORTED"}' > "$out/stubs.inc"
-g++ -std=c++17 -O2 -g -fPIC -shared -fno-fast-math -ffp-contract=off -fno-strict-aliasing -I"$out" -I"$here" \
+g++ -std=c++17 -O2 -g -fPIC -shared -Wl,-soname,libcuda.so.1 -fno-fast-math -ffp-contract=off -fno-strict-aliasing -I"$out" -I"$here" \
     -o "$out/libcuda.so.1" "$here/fake_libcuda.cpp"
 rm -rf "$tmp"
 echo "native/emu/build.sh: $out/libcuda.so.1 ($(wc -l < "$out/stubs.inc") stubs)"

@@ -49,6 +49,14 @@ class LayeringTest {
                 .check(classes);
     }
 
+    /** So a job on the CPU loads no JCuda class: the CUDA backend is found as a service (Backends). */
+    @Test
+    void nothingNamesTheCudaBackendOutsideIt() {
+        noClasses().that().resideOutsideOfPackage("dev.flinkrwkv.backend.cuda..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.backend.cuda..")
+                .check(classes);
+    }
+
     @Test
     void theMatrixKernelsKnowNoRwkv() {
         noClasses().that().resideInAnyPackage("dev.flinkrwkv.math..", "dev.flinkrwkv.model..")

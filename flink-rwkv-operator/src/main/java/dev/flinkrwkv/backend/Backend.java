@@ -1,25 +1,26 @@
 package dev.flinkrwkv.backend;
 
+import dev.flinkrwkv.rwkv.RaggedBatch;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 
 /**
- * Where the RWKV math runs: the CPU ({@link CpuBackend}) or an NVIDIA GPU
- * ({@link dev.flinkrwkv.backend.cuda.CudaBackend}), chosen by {@link Backends#open}.
+ * Where the RWKV math runs: the CPU ({@link CpuBackend}) or an NVIDIA GPU (the CUDA backend in
+ * {@code backend.cuda}, found as a {@link GpuBackendProvider} service), chosen by {@link Backends#open}.
  *
  * <p>A backend is a session of one thread (an operator subtask): it owns scratch buffers and is not
  * thread-safe; any number of backends share one {@link RwkvModel} (and, on a GPU, one upload of its
- * weights). Both backends give the same results up to float rounding (the GPU sums matrix products in
- * another order), so a job may switch between them across restarts.
+ * weights). The backends agree up to float rounding, not bit for bit: the GPU sums matrix products in
+ * another order (per-token log-probabilities within 1e-3 of the CPU's, checked by the CUDA tests).
  *
- * <p>Two ways to hand states over:
+ * <p>Three ways to hand states over:
  * <ul>
- *   <li>{@link #stepBatch}: the caller owns the states (host arrays in rwkv.cpp's layout); each step
- *       gathers them to the device and scatters them back.
+ *   <li>{@link #step(RaggedBatch)}: the keyed operator's way. The caller owns the states (host arrays in
+ *       rwkv.cpp's layout); on a GPU each call copies a key's state to the device and back.
+ *   <li>{@link #stepBatch}, {@link #stepSequence}: the same for one token per state, or a run of one state.
  *   <li>Resident slots ({@link #resizeSlots}, {@link #writeSlot}, {@link #stepSlots}, {@link #readSlot}):
- *       the backend keeps states between steps (on the device for CUDA), and the caller copies them in
- *       when a key becomes active and out at a checkpoint barrier or on eviction. This is what makes a big
- *       batch cheap on a GPU, where a state can be megabytes.
+ *       the backend keeps states between steps (on the device for CUDA) and the caller copies them in and
+ *       out. Only the GPU benchmark uses them so far; the operator keeps its resident states on the heap.
  * </ul>
  */
 public interface Backend extends AutoCloseable {
@@ -27,6 +28,13 @@ public interface Backend extends AutoCloseable {
     String name();
 
     RwkvModel model();
+
+    /**
+     * Evaluates a ragged batch (see {@link RaggedBatch}): each key's state advances by its rows in order,
+     * rows with a target get its log-probability, rows that want them their logits, and a key's state is
+     * rounded at each record end by the batch's rounding.
+     */
+    void step(RaggedBatch batch);
 
     /**
      * One token for each of {@code batch} states: {@code states[b]} advances by {@code tokens[b]}, and its
@@ -59,7 +67,10 @@ public interface Backend extends AutoCloseable {
      */
     void stepSlots(int[] slots, int[] tokens, int batch, float[] logits);
 
-    /** Releases what this session holds (device buffers; the shared weights when it was the last user). */
+    /**
+     * Releases what this session holds: the CPU evaluator's worker threads; device buffers, and the shared
+     * weights when it was the last user.
+     */
     @Override
     void close();
 }

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.backend;
 
+import dev.flinkrwkv.rwkv.RaggedBatch;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
@@ -7,7 +8,7 @@ import dev.flinkrwkv.rwkv.RwkvState;
 import java.util.Arrays;
 
 /**
- * The CPU backend: the batched {@link RwkvEvaluator} of this thread. Resident slots are plain states on
+ * The CPU backend: the batched {@link RwkvEvaluator} of this thread (ragged passes as they are, bit-exact). Resident slots are plain states on
  * the heap. Sequence mode steps the tokens one by one (computing the head only where logits are asked for).
  */
 public final class CpuBackend implements Backend {
@@ -19,8 +20,13 @@ public final class CpuBackend implements Backend {
     private final int[] oneToken = new int[1];
 
     public CpuBackend(RwkvModel model) {
+        this(model, 1, RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS);
+    }
+
+    /** Matrix products split over {@code threads} threads, at most {@code maxBatchTokens} rows per pass. */
+    public CpuBackend(RwkvModel model, int threads, int maxBatchTokens) {
         this.model = model;
-        this.evaluator = model.newEvaluator();
+        this.evaluator = model.newEvaluator(threads, maxBatchTokens);
     }
 
     @Override
@@ -31,6 +37,11 @@ public final class CpuBackend implements Backend {
     @Override
     public RwkvModel model() {
         return model;
+    }
+
+    @Override
+    public void step(RaggedBatch batch) {
+        evaluator.step(batch);
     }
 
     @Override
@@ -101,5 +112,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         slotStates = new RwkvState[0];
+        evaluator.close();
     }
 }

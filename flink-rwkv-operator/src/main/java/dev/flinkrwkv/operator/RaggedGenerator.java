@@ -79,7 +79,7 @@ final class RaggedGenerator extends RaggedLaneEvaluator {
             if (n == 0) {
                 break;
             }
-            evaluator.step(batch);
+            backend.step(batch);
             work += batch.rows();
             for (int i = 0; i < n; i++) {
                 consume(active[i]);

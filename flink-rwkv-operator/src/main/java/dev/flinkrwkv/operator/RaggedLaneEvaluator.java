@@ -1,14 +1,16 @@
 package dev.flinkrwkv.operator;
 
+import dev.flinkrwkv.backend.Backend;
+import dev.flinkrwkv.backend.Backends;
 import dev.flinkrwkv.rwkv.RaggedBatch;
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.state.StatePrecision;
 
 /**
- * What scoring and generation share: the evaluator (ragged batches: each key of a batch with its own run of
- * tokens, one pass over the weights for all of them, {@link RwkvEvaluator#step(RaggedBatch)}), the batch
- * that is filled per evaluation, the state precision, and the bookkeeping at the end of a record.
+ * What scoring and generation share: the backend on the configured device, which evaluates every batch
+ * (ragged batches: each key of a batch with its own run of tokens, {@link Backend#step(RaggedBatch)}; on the
+ * CPU one pass over the weights for all of them), the batch that is filled per evaluation, the state
+ * precision, and the bookkeeping at the end of a record.
  *
  * <p>Not thread-safe; one per operator instance. Buffers grow to the largest batch and are then reused.
  */
@@ -16,7 +18,7 @@ abstract class RaggedLaneEvaluator implements LaneEvaluator {
     private static final double LN2 = Math.log(2);
 
     protected final RwkvModel model;
-    protected final RwkvEvaluator evaluator;
+    protected final Backend backend;
     protected final int vocab;
     protected final StatePrecision precision;
     /** Filled per evaluation; with 16-bit storage it rounds each key's state at its records' ends. */
@@ -24,7 +26,7 @@ abstract class RaggedLaneEvaluator implements LaneEvaluator {
 
     RaggedLaneEvaluator(RwkvModel model, RwkvOperatorConfig<?> config) {
         this.model = model;
-        this.evaluator = model.newEvaluator(config.evaluatorThreads(), config.maxBatchTokens());
+        this.backend = Backends.open(config.device(), model, config.evaluatorThreads(), config.maxBatchTokens());
         this.precision = config.statePrecision();
         this.vocab = model.vocab();
         if (precision.lossy()) {
@@ -54,6 +56,6 @@ abstract class RaggedLaneEvaluator implements LaneEvaluator {
 
     @Override
     public void close() {
-        evaluator.close();
+        backend.close();
     }
 }

@@ -48,7 +48,8 @@ final class RaggedScorer extends RaggedLaneEvaluator {
     private RwkvState[] extraSources = new RwkvState[0];
     private RwkvState[] extraStates = new RwkvState[0];
     private int[] extraTokens = new int[0];
-    private float[] extraLogits = new float[0];
+    /** The extra step: one row per key, as a ragged batch (its bits do not depend on how many keys it has). */
+    private final RaggedBatch extraBatch = new RaggedBatch();
     private static final int PENDING = -1;
 
     RaggedScorer(RwkvModel model, RwkvOperatorConfig<?> config) {
@@ -112,13 +113,17 @@ final class RaggedScorer extends RaggedLaneEvaluator {
                 Arrays.fill(nextSlot, waiting, rec, -2 - e);
             }
         }
-        evaluator.step(batch);
+        backend.step(batch);
         if (extras > 0) {
+            extraBatch.clear();
             for (int e = 0; e < extras; e++) {
                 extraStates[e].copyFrom(extraSources[e]);
                 extraSources[e] = null;
+                extraBatch.addKey(extraStates[e]);
+                extraBatch.addRow(extraTokens[e], RaggedBatch.NO_TARGET);
+                extraBatch.wantLogits(); // slot e
             }
-            evaluator.stepBatch(extraStates, extraTokens, extras, extraLogits);
+            backend.step(extraBatch);
         }
         rec = 0;
         for (Lane lane : lanes) {
@@ -151,7 +156,7 @@ final class RaggedScorer extends RaggedLaneEvaluator {
             res.setLogProbs(lps);
         }
         if (needsNext) {
-            float[] logits = slot >= 0 ? batch.logits() : extraLogits;
+            float[] logits = slot >= 0 ? batch.logits() : extraBatch.logits();
             int off = (slot >= 0 ? slot : -2 - slot) * vocab;
             if (emitTopK) {
                 setTopK(res, logits, off);
@@ -205,7 +210,6 @@ final class RaggedScorer extends RaggedLaneEvaluator {
                 s[i] = model.initialState();
             }
             extraStates = s;
-            extraLogits = new float[m * vocab];
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.operator;
 
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.state.StatePrecision;
 import dev.flinkrwkv.tokenize.Tokenizer;
@@ -23,6 +24,7 @@ import java.util.Set;
  *         .tag(LogLine::id)
  *         .emit(ScoreOutput.TOP_K).topK(5)
  *         .maxBatchSize(64).maxBatchDelay(Duration.ofMillis(20))
+ *         .device(Device.AUTO)                // the GPU when there is one (the default), else the CPU
  *         .idleStateTtl(Duration.ofDays(7))
  *         .build();
  * DataStream<RwkvResult> scores = RwkvStreams.score(lines.keyBy(LogLine::host), cfg);
@@ -42,6 +44,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
     private final int maxBatchSize;
     private final int evaluatorThreads;
     private final int maxBatchTokens;
+    private final Device device;
     private final Duration maxBatchDelay;
     private final long maxResidentBytes;
     private final StatePrecision statePrecision;
@@ -61,6 +64,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         this.maxBatchSize = b.maxBatchSize;
         this.evaluatorThreads = b.evaluatorThreads;
         this.maxBatchTokens = b.maxBatchTokens;
+        this.device = b.device;
         this.maxBatchDelay = b.maxBatchDelay;
         this.maxResidentBytes = b.maxResidentBytes;
         this.statePrecision = b.statePrecision;
@@ -142,6 +146,11 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         return maxBatchTokens;
     }
 
+    /** Where each operator instance evaluates its batches (default {@link Device#AUTO}). */
+    public Device device() {
+        return device;
+    }
+
     public long maxResidentBytes() {
         return maxResidentBytes;
     }
@@ -181,6 +190,7 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
         private int maxBatchSize = 64;
         private int evaluatorThreads = 1;
         private int maxBatchTokens = RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS;
+        private Device device = Device.AUTO;
         private Duration maxBatchDelay = Duration.ofMillis(50);
         private long maxResidentBytes = 256L << 20;
         private StatePrecision statePrecision = StatePrecision.FLOAT32;
@@ -289,6 +299,18 @@ public final class RwkvOperatorConfig<IN> implements Serializable {
                 throw new IllegalArgumentException("max batch tokens must be at least 1, got " + n);
             }
             this.maxBatchTokens = n;
+            return this;
+        }
+
+        /**
+         * Where each operator instance evaluates its batches (default {@link Device#AUTO}): {@code AUTO} takes the
+         * task manager's GPU when it has a CUDA driver and a device, else the CPU, logging one line with the
+         * reason; {@code CUDA} fails the operator's start in one line where there is none; {@code CPU} never
+         * touches the GPU (nor loads JCuda). Results on the GPU agree with the CPU's within float rounding
+         * (docs/operator.md, "GPU"); keyed state is the same either way, so a job may move between them.
+         */
+        public Builder<IN> device(Device device) {
+            this.device = Objects.requireNonNull(device, "device");
             return this;
         }
 

@@ -48,6 +48,9 @@ public final class RaggedBatch {
     /** Whether {@link #logits} is the caller's ({@link RwkvEvaluator#stepBatch}) rather than grown here. */
     boolean callerLogits;
     Rounding rounding;
+    /** {@link #stepBySequences}' logits of one run. */
+    private float[] everyLogits = new float[0];
+    private float[] lastLogits = new float[0];
 
     /** Empties the batch (the rounding stays). */
     public RaggedBatch clear() {
@@ -146,6 +149,92 @@ public final class RaggedBatch {
     /** After the step: the logits, {@code vocab} floats per slot, slot s at {@code s * vocab}. */
     public float[] logits() {
         return logits;
+    }
+
+    /** One key's run of tokens in order, as a backend's sequence mode takes it (see {@link #stepBySequences}). */
+    @FunctionalInterface
+    public interface SequenceStep {
+        /**
+         * Advances {@code state} by {@code tokens[offset .. offset + count)}; {@code logits}: null for none,
+         * {@code count * vocab} floats for the logits after every token, {@code vocab} floats for the last's.
+         */
+        void step(RwkvState state, int[] tokens, int offset, int count, float[] logits);
+    }
+
+    /**
+     * Evaluates the batch through a sequence mode, key by key, for a backend that has no ragged pass: each
+     * key's rows go in runs that end at each record end (where the state is rounded, as {@link RwkvEvaluator#step}
+     * does between rows) and hold at most {@code maxRowsPerRun} rows; log-probabilities are taken from the
+     * logits on the host, as the CPU evaluator takes them. So a record's runs are the same whatever else is in
+     * the batch: a backend whose sums depend on the rows in a pass (a GPU's kernels) still gives a record the
+     * same bits however the records were batched, which keeps replays exact. Results equal a ragged pass up to
+     * the sequence mode's own rounding; the weights are read once per run instead of once per pass.
+     */
+    public void stepBySequences(int vocab, int maxRowsPerRun, SequenceStep sequence) {
+        for (int r = 0; r < rows; r++) {
+            if (targets[r] != NO_TARGET && (targets[r] < 0 || targets[r] >= vocab)) {
+                throw new IllegalArgumentException("target " + targets[r] + " outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        float[] out = slots > 0 ? logitsFor(vocab) : null;
+        if (out != null && out.length < (long) slots * vocab) {
+            throw new IllegalArgumentException("logits buffer of " + out.length + " floats, need " + (long) slots * vocab);
+        }
+        int perRun = Math.max(1, maxRowsPerRun);
+        for (int k = 0; k < keys; k++) {
+            RwkvState state = states[k];
+            int from = keyStart(k);
+            while (from < keyEnd[k]) {
+                int to = Math.min(keyEnd[k], from + perRun);
+                for (int r = from; r < to; r++) {
+                    if (roundAfter[r]) {
+                        to = r + 1;
+                        break;
+                    }
+                }
+                boolean every = false, last = false;
+                for (int r = from; r < to; r++) {
+                    boolean wanted = targets[r] != NO_TARGET || logitSlot[r] >= 0;
+                    every |= wanted && r < to - 1;
+                    last |= wanted && r == to - 1;
+                }
+                float[] runLogits = every ? everyLogits((long) (to - from) * vocab) : last ? lastLogits(vocab) : null;
+                sequence.step(state, tokens, from, to - from, runLogits);
+                for (int r = from; r < to; r++) {
+                    int at = every ? (r - from) * vocab : 0;
+                    if (runLogits == null || !every && r < to - 1) {
+                        continue;
+                    }
+                    if (targets[r] != NO_TARGET) {
+                        logProbs[r] = LogProbs.of(runLogits, at, vocab, targets[r]);
+                    }
+                    if (logitSlot[r] >= 0) {
+                        System.arraycopy(runLogits, at, out, logitSlot[r] * vocab, vocab);
+                    }
+                }
+                if (roundAfter[to - 1] && rounding != null) {
+                    float[] s = state.data();
+                    rounding.round(s, 0, s.length);
+                }
+                from = to;
+            }
+        }
+    }
+
+    /** Scratch for the logits after every row of a run: at least {@code n} floats. */
+    private float[] everyLogits(long n) {
+        if (everyLogits.length < n) {
+            everyLogits = new float[Math.toIntExact(n)];
+        }
+        return everyLogits;
+    }
+
+    /** Scratch for the logits after a run's last row: exactly {@code vocab} floats, which asks for the last only. */
+    private float[] lastLogits(int vocab) {
+        if (lastLogits.length != vocab) {
+            lastLogits = new float[vocab];
+        }
+        return lastLogits;
     }
 
     /** The logits buffer, grown here to the slots asked for (unless the caller provided it). */

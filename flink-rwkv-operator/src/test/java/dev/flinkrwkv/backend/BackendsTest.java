@@ -6,14 +6,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Backend choice: auto falls back to the CPU without a GPU, cuda then fails with the reason, names parse. */
+/**
+ * Backend choice: auto falls back to the CPU without a GPU and logs one line saying why, cuda then fails in
+ * one line with the reason, names parse.
+ */
 class BackendsTest {
     static RwkvModel model;
 
@@ -32,6 +41,32 @@ class BackendsTest {
     }
 
     @Test
+    void autoLogsOneLineWithTheReasonForTheCpu() {
+        assumeFalse(Backends.cudaAvailable(), "a CUDA GPU is present: the fallback is not exercised here");
+        Logger log = Logger.getLogger(Backends.class.getName());
+        List<String> lines = new ArrayList<>();
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        log.addHandler(h);
+        try (Backend b = Backends.open(Device.AUTO, model, 2)) {
+            assertEquals("cpu", b.name());
+        } finally {
+            log.removeHandler(h);
+        }
+        assertEquals(List.of("flink-rwkv: running on the CPU: no usable CUDA GPU: " + Backends.cudaStatus()), lines);
+    }
+
+    @Test
     void autoTakesTheGpuWhenThereIsOne() {
         assumeTrue(Backends.cudaAvailable(), "no CUDA driver/device: " + Backends.cudaStatus());
         try (Backend b = Backends.open("auto", model)) {
@@ -46,6 +81,7 @@ class BackendsTest {
         assertTrue(e.getMessage().contains("no usable CUDA GPU"), e.getMessage());
         assertTrue(e.getMessage().contains(Backends.cudaStatus()), e.getMessage());
         assertTrue(e.getMessage().contains("--device auto"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test

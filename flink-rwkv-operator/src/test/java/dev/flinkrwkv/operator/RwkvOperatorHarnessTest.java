@@ -1,6 +1,7 @@
 package dev.flinkrwkv.operator;
 
 import dev.flinkrwkv.SharedData;
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.state.StatePrecision;
 
@@ -79,6 +80,32 @@ class RwkvOperatorHarnessTest {
                     + " ids (0 to 255); this model's tokenizer is bytes", e.getMessage());
         } finally {
             op.close(); // as a task does after a failed open (finish is only for the end of input)
+        }
+    }
+
+    @Test
+    void cudaWithoutAGpuFailsAtOpenInOneLineAndAutoScoresOnTheCpu() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.flinkrwkv.backend.Backends.cudaAvailable(), "a GPU is present");
+        RwkvOperatorConfig.Builder<Long> b = RwkvOperatorConfig.<Long>builder().model(MODEL.toString())
+                .tokens(TestRecords::tokens).tag(String::valueOf).emit(ScoreOutput.LOG_PROBS).maxBatchSize(4)
+                .maxBatchDelay(Duration.ZERO);
+        assertEquals(Device.AUTO, b.build().device());
+        RwkvOperator<Long> op = new RwkvOperator<>(b.device(Device.CUDA).build());
+        var cuda = new KeyedOneInputStreamOperatorTestHarness<>(op, (Long i) -> TestRecords.key(i, KEYS), Types.STRING);
+        try {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, cuda::open);
+            assertEquals("device cuda asked for, but no usable CUDA GPU: " + dev.flinkrwkv.backend.Backends.cudaStatus()
+                    + " (use --device auto to fall back to the CPU)", e.getMessage());
+        } finally {
+            op.close(); // as a task does after a failed open
+        }
+        try (var auto = new KeyedOneInputStreamOperatorTestHarness<>(new RwkvOperator<>(b.device(Device.AUTO).build()),
+                (Long i) -> TestRecords.key(i, KEYS), Types.STRING)) {
+            auto.open();
+            for (long i = 0; i < 12; i++) {
+                auto.processElement(i, i);
+            }
+            ResultLines.assertMatches(reference(12), results(auto.getOutput()));
         }
     }
 

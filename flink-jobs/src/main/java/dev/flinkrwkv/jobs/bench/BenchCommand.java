@@ -1,6 +1,10 @@
 package dev.flinkrwkv.jobs.bench;
 
+import dev.flinkrwkv.backend.Backend;
+import dev.flinkrwkv.backend.Backends;
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.DeviceArgs;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.math.MatMulKernel;
@@ -41,12 +45,13 @@ public final class BenchCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--batch 1,8,64,256] [--seq 16,256] [--threads 1] [--seconds 2]";
+        return "--model MODEL.bin [--batch 1,8,64,256] [--seq 16,256] [--threads 1] [--seconds 2] " + DeviceArgs.USAGE;
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
         RwkvModel m = RwkvModel.load(args.path("model"));
+        Device device = DeviceArgs.parse(args);
         List<Integer> batches = sizes(args, "batch", "1,8,64,256");
         List<Integer> seqs = sizes(args, "seq", "16,256");
         int threads = args.integer("threads", 1);
@@ -64,14 +69,20 @@ public final class BenchCommand implements Command {
                 threads, threads == 1 ? "" : "s", readGbs, copyGbs, readGbs * 1e9 / m.weightBytesPerToken());
         out.printf("%-6s %6s %12s %18s %10s %9s %10s%n", "mode", "size", "tokens/s", "weight bytes/call", "GB/s",
                 "of limit", "CPU share");
-        try (RwkvEvaluator ev = m.newEvaluator(threads)) {
+        // batched steps on the device's backend; the CPU evaluator for sequence mode with log-probs (on a GPU:
+        // the backend's sequence mode with the last logits only) and for the bytes each call reads
+        try (RwkvEvaluator ev = m.newEvaluator(threads); Backend backend = Backends.open(device, m, threads)) {
+            boolean cpu = backend.name().equals("cpu");
+            if (!cpu) {
+                out.printf("device %s (the memory bandwidth above is the host's)%n", backend.name());
+            }
             for (int b : batches) {
-                Row r = batch(ev, b, seconds);
+                Row r = batch(backend, b, threads, seconds);
                 print(out, "batch", b, r, WeightTraffic.perBatch(ev, b, true), readGbs);
             }
             for (int t : seqs) {
-                Row r = sequence(ev, t, seconds);
-                print(out, "seq", t, r, WeightTraffic.perSequence(ev, t, true, false), readGbs);
+                Row r = cpu ? sequence(ev, t, seconds) : sequence(backend, t, seconds);
+                print(out, "seq", t, r, WeightTraffic.perSequence(ev, t, cpu, !cpu), readGbs);
             }
         }
         return 0;
@@ -117,15 +128,24 @@ public final class BenchCommand implements Command {
                 bytesPerCall, gbs, 100 * gbs / limitGbs, 100 * r.cpuShare);
     }
 
-    private static Row batch(RwkvEvaluator ev, int batch, double seconds) {
-        RwkvModel m = ev.model();
+    private static Row batch(Backend backend, int batch, int threads, double seconds) {
+        RwkvModel m = backend.model();
         RwkvState[] states = new RwkvState[batch];
         for (int b = 0; b < batch; b++) {
             states[b] = m.initialState();
         }
         int[] tokens = new Random(batch).ints(batch, 0, m.vocab()).toArray();
         float[] logits = new float[batch * m.vocab()];
-        return time(() -> ev.stepBatch(states, tokens, batch, logits), batch, ev.threads(), seconds);
+        return time(() -> backend.stepBatch(states, tokens, batch, logits), batch, threads, seconds);
+    }
+
+    /** Sequence mode on a GPU backend: {@code len} tokens, the last logits back. */
+    private static Row sequence(Backend backend, int len, double seconds) {
+        RwkvModel m = backend.model();
+        RwkvState state = m.initialState();
+        int[] tokens = new Random(len).ints(len, 0, m.vocab()).toArray();
+        float[] last = new float[m.vocab()];
+        return time(() -> backend.stepSequence(state, tokens, 0, len, last), len, 1, seconds);
     }
 
     private static Row sequence(RwkvEvaluator ev, int len, double seconds) {

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.jobs.bench;
 
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.operator.RwkvOperatorConfig;
 import dev.flinkrwkv.operator.RwkvResult;
 import dev.flinkrwkv.operator.RwkvStreams;
@@ -70,6 +71,7 @@ public final class OperatorBench {
     private final Duration checkpointInterval;
     private final Path checkpointDir;
     private final double recordsPerSecond;
+    private Device device = Device.AUTO;
 
     /** @param recordsPerSecond source rate limit, 0 for none */
     public OperatorBench(String model, int batch, int evaluatorThreads, int maxBatchTokens, int tokens, long residentBytes,
@@ -84,6 +86,12 @@ public final class OperatorBench {
         this.precision = precision;
         this.checkpointInterval = checkpointInterval;
         this.checkpointDir = checkpointDir;
+    }
+
+    /** Where the operator evaluates (default {@link Device#AUTO}). */
+    public OperatorBench onDevice(Device d) {
+        this.device = java.util.Objects.requireNonNull(d, "device");
+        return this;
     }
 
     /**
@@ -206,7 +214,8 @@ public final class OperatorBench {
             int t = tokens;
             RwkvOperatorConfig<Long> cfg = RwkvOperatorConfig.<Long>builder().model(model)
                     .tokens(i -> recordTokens(i, t)).maxBatchSize(batch).evaluatorThreads(evaluatorThreads)
-                    .maxBatchTokens(maxBatchTokens).maxResidentBytes(residentBytes).statePrecision(precision).build();
+                    .maxBatchTokens(maxBatchTokens).maxResidentBytes(residentBytes).statePrecision(precision)
+                    .device(device).build();
             long count = records;
             DataGeneratorSource<Long> source = recordsPerSecond > 0
                     ? new DataGeneratorSource<>(OperatorBench::record, count, RateLimiterStrategy.perSecond(recordsPerSecond), Types.LONG)

@@ -1,6 +1,10 @@
 package dev.flinkrwkv.jobs.bench;
 
+import dev.flinkrwkv.backend.Backend;
+import dev.flinkrwkv.backend.Backends;
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.DeviceArgs;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
@@ -45,9 +49,9 @@ public final class OperatorBenchCommand implements Command {
         return "--model MODEL.bin [--keys 10000,100000] [--rounds 1] [--batch 64] [--tokens 8]"
                 + " [--checkpoint-seconds 10] [--resident-mb 256] [--precision FLOAT32|FLOAT16|BFLOAT16]"
                 + " [--rate RECORDS_PER_S] [--evaluator-threads 1] [--max-batch-tokens "
-                + RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS + "] [--dir CHECKPOINT_DIR]"
+                + RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS + "] [--dir CHECKPOINT_DIR] " + DeviceArgs.USAGE
                 + " | --model MODEL.bin --key-distribution single,uniform,zipf:1.1 [--tokens 16,64,256] [--keys 200]"
-                + " [--run-tokens 20000] [--batch 64] [--evaluator-threads 1] [--max-batch-tokens N] ...";
+                + " [--run-tokens 20000] [--batch 64] [--evaluator-threads 1] [--max-batch-tokens N] [--device D] ...";
     }
 
     @Override
@@ -55,12 +59,13 @@ public final class OperatorBenchCommand implements Command {
         Path model = args.path("model");
         RwkvModel m = RwkvModel.load(model);
         int batch = args.integer("batch", 64);
+        Device device = DeviceArgs.parse(args);
         int maxBatchTokens = args.integer("max-batch-tokens", RwkvEvaluator.DEFAULT_MAX_BATCH_TOKENS);
         if (maxBatchTokens < 1) {
             throw new UsageException("--max-batch-tokens must be >= 1");
         }
         if (args.has("key-distribution")) {
-            return distributions(args, m, model, batch, maxBatchTokens, out);
+            return distributions(args, m, model, batch, maxBatchTokens, device, out);
         }
         int tokens = args.integer("tokens", 8);
         int rounds = args.integer("rounds", 1);
@@ -78,17 +83,18 @@ public final class OperatorBenchCommand implements Command {
         }
         Path dir = args.has("dir") ? args.path("dir") : Files.createTempDirectory("rwkv-operator-bench");
         double rate = args.number("rate", 0);
-        double bare = bareTokensPerSecond(m, batch, threads);
+        double bare = bareTokensPerSecond(m, batch, threads, device);
         out.printf("model %s: RWKV %s, %d layers x %d, state %d floats (%d KB stored as %s)%n",
                 model.getFileName(), m.version(), m.layers(), m.embed(), m.stateSize(),
                 (long) m.stateSize() * precision.bytesPerValue() / 1024, precision);
         out.printf("records of %d tokens, %d per key, keys round-robin; batch %d; checkpoints every %.0f s;"
-                + " resident bound %d MB; source rate %s; evaluator threads %d; bare batched evaluator: %.0f tokens/s%n",
-                tokens, rounds, batch, cpSeconds, residentMb, rate > 0 ? rate + " records/s" : "unlimited", threads, bare);
+                + " resident bound %d MB; source rate %s; evaluator threads %d; device %s; bare batched steps: %.0f tokens/s%n",
+                tokens, rounds, batch, cpSeconds, residentMb, rate > 0 ? rate + " records/s" : "unlimited", threads, device,
+                bare);
         out.printf("%-8s %10s %12s %8s %6s %14s %14s %12s%n", "keys", "tokens", "operator t/s", "ratio",
                 "cps", "last full MB", "last incr MB", "last cp ms");
         OperatorBench bench = new OperatorBench(model.toString(), batch, threads, maxBatchTokens, tokens, residentMb << 20, precision,
-                Duration.ofMillis((long) (cpSeconds * 1000)), dir, rate);
+                Duration.ofMillis((long) (cpSeconds * 1000)), dir, rate).onDevice(device);
         for (String k : args.string("keys", "10000,100000").split(",")) {
             int keys = Integer.parseInt(k.trim());
             OperatorBench.Result r = run(bench, OperatorBench.KeyDistribution.parse("round-robin", keys),
@@ -126,7 +132,8 @@ public final class OperatorBenchCommand implements Command {
     }
 
     /** The table of key distributions x record lengths against the best bare mode for each. */
-    private static int distributions(Args args, RwkvModel m, Path model, int batch, int maxBatchTokens, PrintStream out)
+    private static int distributions(Args args, RwkvModel m, Path model, int batch, int maxBatchTokens, Device device,
+                                     PrintStream out)
             throws IOException {
         int keys = args.integer("keys", 200);
         int threads = args.integer("evaluator-threads", 1);
@@ -159,7 +166,7 @@ public final class OperatorBenchCommand implements Command {
                         + " evaluator threads %d; %d keys for uniform and zipf; about %d tokens per run%n",
                 model.getFileName(), m.version(), m.layers(), m.embed(), m.vocab(), batch, maxBatchTokens, threads,
                 keys, runTokens);
-        double bareBatch = bareTokensPerSecond(m, batch, threads);
+        double bareBatch = bareTokensPerSecond(m, batch, threads, device);
         out.printf("%-12s %7s %13s %-14s %10s %7s%n", "keys", "tokens", "operator t/s", "bare mode", "bare t/s", "ratio");
         for (OperatorBench.KeyDistribution d : dists) {
             for (int t : lengths) {
@@ -174,7 +181,8 @@ public final class OperatorBenchCommand implements Command {
                     bare = bareBatch;
                 }
                 OperatorBench bench = new OperatorBench(model.toString(), batch, threads, maxBatchTokens, t,
-                        residentMb << 20, StatePrecision.FLOAT32, Duration.ofMillis((long) (cpSeconds * 1000)), dir, 0);
+                        residentMb << 20, StatePrecision.FLOAT32, Duration.ofMillis((long) (cpSeconds * 1000)), dir, 0)
+                        .onDevice(device);
                 long records = Math.max(batch, (runTokens + t - 1) / t); // at least one full batch
                 OperatorBench.Result r = run(bench, d, records, d.name() + ", " + t + " tokens");
                 out.printf("%-12s %7d %13.0f %-14s %10.0f %7.2f%n", d.name(), t, r.tokensPerSecond(), mode, bare,
@@ -216,23 +224,19 @@ public final class OperatorBenchCommand implements Command {
     }
 
     /**
-     * The batched evaluator alone, on {@code threads} threads as the operator's: {@code batch} states, one token
-     * each per step, for about 3 s after warm-up.
+     * Batched steps alone on {@code device}'s backend (on the CPU: {@code threads} threads as the operator's):
+     * {@code batch} states, one token each per step, for about 3 s after warm-up.
      */
-    static double bareTokensPerSecond(RwkvModel m, int batch, int threads) {
-        try (RwkvEvaluator ev = m.newEvaluator(threads)) {
-            return bareTokensPerSecond(ev, m, batch);
+    static double bareTokensPerSecond(RwkvModel m, int batch, int threads, Device device) {
+        try (Backend backend = Backends.open(device, m, threads)) {
+            RwkvState[] states = new RwkvState[batch];
+            int[] tokens = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                states[i] = m.initialState();
+                tokens[i] = 32 + i % 95;
+            }
+            float[] logits = new float[batch * m.vocab()];
+            return timed(() -> backend.stepBatch(states, tokens, batch, logits), batch);
         }
-    }
-
-    private static double bareTokensPerSecond(RwkvEvaluator ev, RwkvModel m, int batch) {
-        RwkvState[] states = new RwkvState[batch];
-        int[] tokens = new int[batch];
-        for (int i = 0; i < batch; i++) {
-            states[i] = m.initialState();
-            tokens[i] = 32 + i % 95;
-        }
-        float[] logits = new float[batch * m.vocab()];
-        return timed(() -> ev.stepBatch(states, tokens, batch, logits), batch);
     }
 }

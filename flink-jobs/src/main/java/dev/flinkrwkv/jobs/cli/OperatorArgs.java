@@ -4,12 +4,12 @@ import dev.flinkrwkv.jobs.runtime.OperatorSettings;
 
 import java.time.Duration;
 
-/** The keyed RWKV operator's options that the job commands share: batching across keys and threads. */
+/** The keyed RWKV operator's options that the job commands share: batching across keys, threads, the device. */
 public final class OperatorArgs {
     public static final String USAGE = "[--batch-size " + OperatorSettings.DEFAULTS.batchSize()
             + "] [--batch-delay-ms " + OperatorSettings.DEFAULTS.batchDelay().toMillis()
             + "] [--evaluator-threads " + OperatorSettings.DEFAULTS.evaluatorThreads()
-            + "] [--max-batch-tokens " + OperatorSettings.DEFAULTS.maxBatchTokens() + "]";
+            + "] [--max-batch-tokens " + OperatorSettings.DEFAULTS.maxBatchTokens() + "] " + DeviceArgs.USAGE;
 
     private OperatorArgs() {}
 
@@ -22,7 +22,7 @@ public final class OperatorArgs {
         }
         int threads = atLeast(a, "evaluator-threads", d.evaluatorThreads(), 1);
         int tokens = atLeast(a, "max-batch-tokens", d.maxBatchTokens(), 1);
-        return new OperatorSettings(size, Duration.ofMillis(delayMs), threads, tokens);
+        return new OperatorSettings(size, Duration.ofMillis(delayMs), threads, tokens, DeviceArgs.parse(a));
     }
 
     private static int atLeast(Args a, String name, int def, int min) {

@@ -1,6 +1,7 @@
 package dev.flinkrwkv.jobs.evallogs;
 
 import dev.flinkrwkv.jobs.cli.Args;
+import dev.flinkrwkv.jobs.cli.DeviceArgs;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.ModelTokenizer;
 import dev.flinkrwkv.jobs.cli.UsageException;
@@ -64,7 +65,8 @@ public final class EvalLogsCommand implements Command {
                 + " [--line-statistic mean|max|body-mean|body-max|body-head]"
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
-                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]";
+                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt] "
+                + DeviceArgs.USAGE;
     }
 
     @Override
@@ -394,7 +396,7 @@ public final class EvalLogsCommand implements Command {
             throw new UsageException("the rwkv scorer needs --model");
         }
         ModelTokenizer mt = ModelTokenizer.of(args);
-        return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer());
+        return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer(), DeviceArgs.parse(args));
     }
 
     /** Each line's key by the same rule as score-logs (lines without a match share the key "default"). */

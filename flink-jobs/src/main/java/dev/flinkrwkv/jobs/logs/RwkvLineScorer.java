@@ -1,7 +1,9 @@
 package dev.flinkrwkv.jobs.logs;
 
+import dev.flinkrwkv.backend.Backend;
+import dev.flinkrwkv.backend.Backends;
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.rwkv.LogProbs;
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 
@@ -9,6 +11,7 @@ import dev.flinkrwkv.jobs.format.TextFraming;
 import dev.flinkrwkv.tokenize.Tokenizer;
 import dev.flinkrwkv.tokenize.Tokenizers;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -18,22 +21,30 @@ import java.util.function.IntConsumer;
  * are its tokenizer's tokens (its bytes for a byte-level model); the {@code \n} after it is fed (so the next
  * line is predicted as a new line) but not scored. This drives the engine directly, one key at a time; the streaming job does the
  * same through the keyed operator, batched across keys ({@code scorelogs.ScoreLogsJob}: the same bytes fed in the same
- * order, the same single-precision log-probabilities), so both give a line the same score.
+ * order, the same single-precision log-probabilities), so both give a line the same score on the same device.
+ * Each line and its {@code \n} go to the backend as one run in sequence mode, the logits after every token back.
  */
 public final class RwkvLineScorer implements LineScorer {
     private final RwkvModel model;
     private final Tokenizer tokenizer;
+    private final Device device;
 
     /** With the model's tokenizer ({@link Tokenizers#forVocabulary}). */
     public RwkvLineScorer(RwkvModel model) {
         this(model, Tokenizers.forVocabulary(model.vocab()));
     }
 
-    /** @throws IllegalArgumentException in one line if the tokenizer gives ids the model lacks */
+    /** On the CPU. @throws IllegalArgumentException in one line if the tokenizer gives ids the model lacks */
     public RwkvLineScorer(RwkvModel model, Tokenizer tokenizer) {
+        this(model, tokenizer, Device.CPU);
+    }
+
+    /** @throws IllegalArgumentException in one line if the tokenizer gives ids the model lacks */
+    public RwkvLineScorer(RwkvModel model, Tokenizer tokenizer, Device device) {
         Tokenizers.checkFits(tokenizer, model.vocab());
         this.model = model;
         this.tokenizer = tokenizer;
+        this.device = device;
     }
 
     @Override
@@ -59,27 +70,36 @@ public final class RwkvLineScorer implements LineScorer {
 
     /** The same pass as {@link #score}, keeping every token's log-probability. */
     public TokenScores tokenScores(List<byte[]> lines, IntConsumer progress) {
-        RwkvEvaluator ev = model.newEvaluator();
+        int vocab = model.vocab();
         RwkvState state = model.initialState();
-        float[] logits = new float[model.vocab()];
         int newline = TextFraming.lineBreak(tokenizer);
-        ev.step(state, newline, logits);   // the stream starts as if after a line end
+        float[] prev = new float[vocab]; // the logits after the last token fed
+        float[] logits = new float[0];
         float[][] logProbs = new float[lines.size()][];
         int[] bodyStart = new int[lines.size()];
-        for (int i = 0; i < logProbs.length; i++) {
-            byte[] text = lines.get(i);
-            int[] line = tokenizer.encode(text);
-            float[] lp = new float[line.length];
-            for (int t = 0; t < line.length; t++) {
-                int token = line[t];
-                // as the keyed operator computes and stores it, so that both paths give the same scores
-                lp[t] = (float) LogProbs.of(logits, 0, logits.length, token);
-                ev.step(state, token, logits);
+        try (Backend backend = Backends.open(device, model)) {
+            backend.stepSequence(state, new int[] {newline}, 0, 1, prev); // the stream starts as if after a line end
+            for (int i = 0; i < logProbs.length; i++) {
+                byte[] text = lines.get(i);
+                int[] line = tokenizer.encode(text);
+                int n = line.length;
+                int[] run = Arrays.copyOf(line, n + 1);
+                run[n] = newline;
+                if (logits.length < (n + 1) * vocab) {
+                    logits = new float[(n + 1) * vocab];
+                }
+                backend.stepSequence(state, run, 0, n + 1, logits);
+                float[] lp = new float[n];
+                for (int t = 0; t < n; t++) {
+                    // as the keyed operator computes and stores it, so that both paths give the same scores
+                    lp[t] = (float) (t == 0 ? LogProbs.of(prev, 0, vocab, line[0])
+                            : LogProbs.of(logits, (t - 1) * vocab, vocab, line[t]));
+                }
+                System.arraycopy(logits, n * vocab, prev, 0, vocab);
+                logProbs[i] = lp;
+                bodyStart[i] = MessageBody.startToken(tokenizer, text, line);
+                progress.accept(i + 1);
             }
-            ev.step(state, newline, logits);
-            logProbs[i] = lp;
-            bodyStart[i] = MessageBody.startToken(tokenizer, text, line);
-            progress.accept(i + 1);
         }
         return new TokenScores(logProbs, bodyStart);
     }

@@ -1,11 +1,14 @@
 package dev.flinkrwkv.jobs.tools;
 
+import dev.flinkrwkv.backend.Backend;
+import dev.flinkrwkv.backend.Backends;
+import dev.flinkrwkv.backend.Device;
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.DeviceArgs;
 import dev.flinkrwkv.jobs.cli.ModelTokenizer;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.rwkv.LogProbs;
-import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 
@@ -19,7 +22,8 @@ import java.nio.file.Path;
  * {@code eval}: feeds a file from the initial state and writes the log-prob of each next token, and optionally the
  * last logits and the last state, as little-endian float32 files. {@code --text FILE} reads the file as UTF-8
  * text and tokenizes it ({@code --tokenizer}, by default the model's); {@code --input FILE} feeds the file's raw
- * bytes as tokens, any bytes, for byte-level models (vocabulary 256) only.
+ * bytes as tokens, any bytes, for byte-level models (vocabulary 256) only. {@code --device} picks the backend
+ * (on a GPU the figures agree with the CPU's within float rounding).
  */
 public final class EvalCommand implements Command {
     @Override
@@ -35,11 +39,12 @@ public final class EvalCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL (--text FILE " + ModelTokenizer.USAGE + " | --input FILE) --logprobs OUT.f32"
-                + " [--last-logits OUT.f32] [--state OUT.f32]";
+                + " [--last-logits OUT.f32] [--state OUT.f32] " + DeviceArgs.USAGE;
     }
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws IOException {
+        Device device = DeviceArgs.parse(args);
         if (args.has("text") == args.has("input")) {
             throw new UsageException("give one of --text FILE (tokenized text) and --input FILE (raw bytes as tokens)");
         }
@@ -76,17 +81,27 @@ public final class EvalCommand implements Command {
         if (tokens.length == 0) {
             throw new IOException("input " + input + " is empty: there is nothing to evaluate");
         }
-        RwkvEvaluator ev = m.newEvaluator();
         RwkvState state = m.initialState();
-        float[] logits = new float[m.vocab()];
+        int vocab = m.vocab();
+        float[] logits = new float[vocab];
         float[] logProbs = new float[tokens.length - 1];
         double sum = 0;
-        for (int i = 0; i < tokens.length; i++) {
-            if (i > 0) {
-                logProbs[i - 1] = (float) LogProbs.of(logits, 0, m.vocab(), tokens[i]);
-                sum += logProbs[i - 1];
+        // runs of tokens in sequence mode, the logits after each: at most 8 MiB of them at once
+        int run = Math.max(1, (2 << 20) / vocab);
+        float[] runLogits = new float[Math.min(run, tokens.length) * vocab];
+        try (Backend backend = Backends.open(device, m)) {
+            for (int from = 0; from < tokens.length; from += run) {
+                int n = Math.min(run, tokens.length - from);
+                backend.stepSequence(state, tokens, from, n, runLogits);
+                for (int j = 0; j < n; j++) {
+                    int next = from + j + 1;
+                    if (next < tokens.length) {
+                        logProbs[next - 1] = (float) LogProbs.of(runLogits, j * vocab, vocab, tokens[next]);
+                        sum += logProbs[next - 1];
+                    }
+                }
+                System.arraycopy(runLogits, (n - 1) * vocab, logits, 0, vocab);
             }
-            ev.step(state, tokens[i], logits);
         }
         FloatFiles.write(lpOut, logProbs, logProbs.length);
         if (args.has("last-logits")) {

@@ -2,6 +2,7 @@ package dev.flinkrwkv.backend.cuda;
 
 import dev.flinkrwkv.backend.Backend;
 import dev.flinkrwkv.backend.Sequences;
+import dev.flinkrwkv.rwkv.RaggedBatch;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
 import jcuda.driver.CUdeviceptr;
@@ -90,6 +91,21 @@ public final class CudaBackend implements Backend {
     public long deviceBytes() {
         return gpu.deviceBytes() + ws.deviceBytes() + (long) slots * gpu.stateSize * Float.BYTES;
     }
+
+    /**
+     * A ragged batch key by key in sequence mode ({@link RaggedBatch#stepBySequences}): the kernels take
+     * B states x T tokens of one length, not ragged runs, so each run (a record, or a part of one holding at
+     * most {@link #SEQUENCE_LOGIT_FLOATS} floats of logits) is one pass with its key's state copied in and
+     * out. The matrix kernels sum in another order above 16 rows, so a record's bits depend on its runs,
+     * which depend on the record alone, never on the batch: replays on a GPU are exact.
+     */
+    @Override
+    public void step(RaggedBatch batch) {
+        batch.stepBySequences(model.vocab(), Math.max(1, SEQUENCE_LOGIT_FLOATS / model.vocab()), this::stepSequence);
+    }
+
+    /** Logits one sequence pass of {@link #step(RaggedBatch)} copies back at most: 8 MiB. */
+    static final int SEQUENCE_LOGIT_FLOATS = 2 << 20;
 
     @Override
     public void stepBatch(RwkvState[] states, int[] tokens, int batch, float[] logits) {
