@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
 /**
  * A Flink standalone session cluster of separate JVMs on loopback: one JobManager
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManagers ({@code TaskManagerRunner}), started the way
- * Flink's scripts start them (the configuration directory holds {@code config.yaml}; the JVM options are
- * {@code env.java.default-opts.all} followed by {@code env.java.opts.all}), from the Flink jars on the test's
+ * Flink's scripts start them (the configuration directory holds {@code config.yaml}; a JVM's options are
+ * {@code env.java.opts.all}, Flink's Java 17 flags as its distribution sets them, followed by the
+ * TaskManager's or the client's own, where the Vector API module is added), from the Flink jars on the test's
  * class path. Jobs are submitted and stopped with Flink's own client, {@code CliFrontend}, in its own JVM, as
  * {@code bin/flink run} does; the REST API is read for job states and checkpoint counts.
  *
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
  * connector and client and JCuda, which the job jar carries (as {@code flink-rwkv-job.jar} does).
  */
 final class FlinkStandaloneCluster {
-    /** Flink 2.2's Java 17 flags, which its distribution sets for every Flink JVM. */
+    /** Flink's Java 17 flags, as its distribution's config.yaml sets them in {@code env.java.opts.all}. */
     static final String JAVA17_FLAGS = String.join(" ",
             "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
             "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
@@ -122,8 +123,10 @@ final class FlinkStandaloneCluster {
                 "restart-strategy.exponential-delay.initial-backoff: 1 s",
                 "restart-strategy.exponential-delay.max-backoff: 10 s",
                 "classloader.parent-first-patterns.additional: jcuda.",
-                "env.java.default-opts.all: " + JAVA17_FLAGS,
-                "env.java.opts.all: " + OUR_JAVA_OPTS,
+                "env.java.opts.all: " + JAVA17_FLAGS,
+                // appended to env.java.opts.all by Flink's scripts, so the Java 17 flags stay
+                "env.java.opts.taskmanager: " + OUR_JAVA_OPTS,
+                "env.java.opts.client: " + OUR_JAVA_OPTS,
                 ""));
         Files.writeString(confDir.resolve("log4j2.xml"), LOG4J_WARN);
     }
@@ -136,12 +139,17 @@ final class FlinkStandaloneCluster {
         return dir.resolve("savepoints");
     }
 
-    /** Flink's JVM options, as its scripts compose them: the defaults, then ours. */
-    private List<String> jvmOptions(String heap, String name) {
+    /**
+     * A Flink JVM's options, as its scripts compose them: {@code env.java.opts.all}, then the process kind's
+     * own ({@code withOurs}: the TaskManagers and the client, which run our code).
+     */
+    private List<String> jvmOptions(String heap, String name, boolean withOurs) {
         List<String> o = new ArrayList<>();
         o.add("-Xmx" + heap);
         o.addAll(List.of(JAVA17_FLAGS.split(" ")));
-        o.addAll(List.of(OUR_JAVA_OPTS.split(" ")));
+        if (withOurs) {
+            o.addAll(List.of(OUR_JAVA_OPTS.split(" ")));
+        }
         o.add("-Dlog4j2.configurationFile=" + confDir.resolve("log4j2.xml"));
         o.add("-Dlog.file=" + dir.resolve(name + ".log"));
         return o;
@@ -149,7 +157,7 @@ final class FlinkStandaloneCluster {
 
     /** Starts the JobManager and {@code n} TaskManagers and waits until all are registered (3 min at most). */
     void start(int n) throws IOException, InterruptedException {
-        processes.startJava(jvmOptions("384m", "jobmanager"), classPath,
+        processes.startJava(jvmOptions("384m", "jobmanager", false), classPath,
                 "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
                 List.of("--configDir", confDir.toString()), Map.of(), dir.resolve("jobmanager.log"));
         for (int i = 0; i < n; i++) {
@@ -161,7 +169,7 @@ final class FlinkStandaloneCluster {
     /** Starts one more TaskManager; its resource id ({@code tm-N}) is how the REST API names it. */
     String startTaskManager() throws IOException {
         String id = "tm-" + (++taskManagerCount);
-        List<String> jvm = jvmOptions("352m", id);  // framework + task heap
+        List<String> jvm = jvmOptions("352m", id, true);  // framework + task heap
         jvm.add("-XX:MaxDirectMemorySize=224m");  // framework and task off-heap, network
         Process p = processes.startJava(jvm, classPath, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
                 List.of("--configDir", confDir.toString(), "-Dtaskmanager.resource-id=" + id), Map.of(), dir.resolve(id + ".log"));
@@ -247,10 +255,7 @@ final class FlinkStandaloneCluster {
      */
     String flink(long seconds, String... args) throws IOException, InterruptedException {
         Path log = Files.createTempFile(dir, "flink-cli-", ".log");
-        List<String> jvm = new ArrayList<>(List.of("-Xmx256m"));
-        jvm.addAll(List.of(JAVA17_FLAGS.split(" ")));
-        jvm.addAll(List.of(OUR_JAVA_OPTS.split(" ")));
-        jvm.add("-Dlog4j2.configurationFile=" + confDir.resolve("log4j2.xml"));
+        List<String> jvm = jvmOptions("256m", "client", true);
         Process p = processes.startJava(jvm, classPath, "org.apache.flink.client.cli.CliFrontend", List.of(args),
                 Map.of("FLINK_CONF_DIR", confDir.toString()), log);
         int rc = ChildProcesses.waitFor(p, seconds, "flink " + String.join(" ", args));

@@ -77,11 +77,16 @@ class StandaloneClusterTest {
             broker = new KafkaBrokerProcess(processes, work.resolve("kafka"));
             broker.start();
             broker.createTopics(2, INPUT);
+            // Keyed by host, as a log shipper partitions by source: a key's lines are then in one partition, in
+            // order, so every run scores a key's lines in the same order and must give the same scores.
+            List<byte[]> keys = new ArrayList<>();
             List<byte[]> lines = new ArrayList<>();
             for (int i = 0; i < LINES; i++) {
-                lines.add(line(i).getBytes(StandardCharsets.UTF_8));
+                String line = line(i);
+                keys.add(line.substring(0, line.indexOf(' ')).getBytes(StandardCharsets.UTF_8));
+                lines.add(line.getBytes(StandardCharsets.UTF_8));
             }
-            KafkaTopics.produce(broker.bootstrapServers(), INPUT, lines);
+            KafkaTopics.produce(broker.bootstrapServers(), INPUT, keys, lines);
             jar = JobJar.build(work.resolve("score-logs-job.jar"));
             model = Files.copy(Shared.tinyModel("tiny-rwkv-4v0-660K-FP32.bin"), work.resolve("model.bin"));
             flink = new FlinkStandaloneCluster(processes, work.resolve("flink"), JobJar.entries());
@@ -204,5 +209,73 @@ class StandaloneClusterTest {
     @Order(1)
     void reference() {
         assertEquals(LINES, reference.records);
+    }
+
+    /**
+     * A TaskManager running the job is killed with SIGKILL once a quarter of the output is committed, and a
+     * new one is started. With the stock heartbeats (10 s interval, 50 s timeout) and the cluster's
+     * exponential-delay restarts the job restores its last checkpoint and finishes: RUNNING, never FAILED.
+     */
+    @Test
+    @Order(2)
+    void taskManagerKilledMidStream() throws Exception {
+        String job = submit("tm-kill", "tm-kill", 2, null);
+        awaitOutput(LINES / 4, "tm-kill");
+        FlinkStandaloneCluster.await(Duration.ofMinutes(1), "a completed checkpoint", () -> completedCheckpoints(job) > 0);
+        List<String> running = flink.taskManagersOf(job);
+        assertTrue(!running.isEmpty(), "no TaskManager runs the job");
+        int before = committed("tm-kill");
+        long killedAt = System.currentTimeMillis();
+        flink.killTaskManager(running.get(0));
+        flink.startTaskManager();
+        long[] restoredAt = {0};
+        FlinkStandaloneCluster.await(Duration.ofMinutes(3), "job " + job + " restored after the kill", () -> {
+            restoredAt[0] = lastRestore(job);
+            return restoredAt[0] >= killedAt;
+        });
+        awaitOutput(LINES, "tm-kill");
+        assertTrue(before < LINES, "the TaskManager was killed after the job had finished");
+        assertEquals("RUNNING", flink.jobState(job), "the job after losing a TaskManager");
+        long checkpoints = completedCheckpoints(job);
+        long restarts = flink.restarts(job);
+        flink.cancel(job);
+        KeyedOutput out = read("tm-kill");
+        KeyedOutput.Difference d = out.against(reference);
+        row("TaskManager SIGKILL at " + before + " records out, new TaskManager", out, d, checkpoints,
+                String.format(Locale.ROOT, "%.1f s", (restoredAt[0] - killedAt) / 1000.0), restarts);
+        assertSame(d, "TaskManager killed");
+    }
+
+    /**
+     * The broker is killed with SIGKILL once a quarter of the output is committed and started again on its
+     * data after 5 s. The job's Kafka source, sink and open transactions all lose their broker; the job
+     * restarts or rides it out, and its committed output is still exactly the reference.
+     */
+    @Test
+    @Order(3)
+    void brokerKilledAndRestarted() throws Exception {
+        String job = submit("broker-restart", "broker-restart", 2, null);
+        awaitOutput(LINES / 4, "broker-restart");
+        FlinkStandaloneCluster.await(Duration.ofMinutes(1), "a completed checkpoint", () -> completedCheckpoints(job) > 0);
+        int before = committed("broker-restart");
+        long killedAt = System.currentTimeMillis();
+        broker.kill();
+        // away long enough for the job's clients to fail requests and the next checkpoints to fail
+        Thread.sleep(5_000);
+        broker.start();
+        long backAt = System.currentTimeMillis();
+        awaitOutput(LINES, "broker-restart");
+        assertTrue(before < LINES, "the broker was killed after the job had finished");
+        assertEquals("RUNNING", flink.jobState(job), "the job after the broker's restart");
+        long checkpoints = completedCheckpoints(job);
+        long restarts = flink.restarts(job);
+        long restoredAt = lastRestore(job);
+        flink.cancel(job);
+        KeyedOutput out = read("broker-restart");
+        KeyedOutput.Difference d = out.against(reference);
+        row("broker SIGKILL at " + before + " records out, restarted 5 s later", out, d, checkpoints,
+                restoredAt >= killedAt ? String.format(Locale.ROOT, "%.1f s after the broker was back", (restoredAt - backAt) / 1000.0)
+                        : "no restore needed", restarts);
+        assertSame(d, "broker killed");
     }
 }
