@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * Flink's scripts start them (the configuration directory holds {@code config.yaml}; a JVM's options are
  * {@code env.java.opts.all}, Flink's Java 17 flags as its distribution sets them, followed by the
  * TaskManager's or the client's own, where the Vector API module is added), from the Flink jars on the test's
- * class path. Jobs are submitted and stopped with Flink's own client, {@code CliFrontend}, in its own JVM, as
- * {@code bin/flink run} does; the REST API is read for job states and checkpoint counts.
+ * class path. Jobs are submitted with Flink's own client, {@code CliFrontend}, in its own JVM, as
+ * {@code bin/flink run} does; the REST API serves job states, checkpoint counts, cancel and stop-with-savepoint.
  *
  * <p>The cluster's class path is Flink's side only: the test class path without our classes, the Kafka
  * connector and client and JCuda, which the job jar carries (as {@code flink-rwkv-job.jar} does).
@@ -129,10 +129,6 @@ final class FlinkStandaloneCluster {
                 "env.java.opts.client: " + OUR_JAVA_OPTS,
                 ""));
         Files.writeString(confDir.resolve("log4j2.xml"), LOG4J_WARN);
-    }
-
-    Path confDir() {
-        return confDir;
     }
 
     Path savepointDir() {
@@ -247,6 +243,36 @@ final class FlinkStandaloneCluster {
                 .timeout(Duration.ofSeconds(10)).method("PATCH", HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.discarding());
         await(Duration.ofMinutes(2), "job " + jobId + " canceled", () -> "CANCELED".equals(jobState(jobId)));
+    }
+
+    /**
+     * Stops the job with a savepoint in {@link #savepointDir()} (REST {@code POST /jobs/ID/stop}, what
+     * {@code flink stop --savepointPath} sends, without the client JVM's start-up delay) and returns the
+     * savepoint's path once it is complete (3 min at most).
+     */
+    String stopWithSavepoint(String jobId) throws IOException, InterruptedException {
+        String body = JSON.writeValueAsString(Map.of("targetDirectory", savepointDir().toUri().toString(), "drain", false));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + restPort + "/jobs/" + jobId + "/stop"))
+                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 202) {
+            throw new AssertionError("stop-with-savepoint of " + jobId + " refused: " + r.statusCode() + " " + r.body());
+        }
+        String trigger = JSON.readTree(r.body()).path("request-id").asText();
+        String[] location = {null};
+        await(Duration.ofMinutes(3), "the savepoint of job " + jobId, () -> {
+            JsonNode s = get("/jobs/" + jobId + "/savepoints/" + trigger);
+            if (s == null || !"COMPLETED".equals(s.path("status").path("id").asText())) {
+                return false;
+            }
+            JsonNode op = s.path("operation");
+            if (op.has("failure-cause")) {
+                throw new AssertionError("stop-with-savepoint of " + jobId + " failed: " + op.path("failure-cause"));
+            }
+            location[0] = op.path("location").asText();
+            return true;
+        });
+        return location[0];
     }
 
     /**

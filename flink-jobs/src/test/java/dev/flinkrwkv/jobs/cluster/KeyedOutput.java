@@ -27,10 +27,14 @@ final class KeyedOutput {
     final Map<String, List<String>> byKey = new LinkedHashMap<>();
     int records;
 
-    /** Appends a topic's records (read_committed, per partition in offset order), e.g. a resumed job's after the first. */
+    /**
+     * Appends a topic's records (read_committed, per partition in offset order), e.g. a resumed job's after the
+     * first. The input topic's name ({@code source}) is left out: runs fed the same lines in the same order
+     * through different topics are compared by partition and offset.
+     */
     KeyedOutput add(List<ConsumerRecord<byte[], byte[]>> topic) {
         for (ConsumerRecord<byte[], byte[]> r : topic) {
-            String json = new String(r.value(), StandardCharsets.UTF_8);
+            String json = withoutSource(new String(r.value(), StandardCharsets.UTF_8));
             byKey.computeIfAbsent(field(json, "key"), k -> new ArrayList<>()).add(json);
             records++;
         }
@@ -81,6 +85,16 @@ final class KeyedOutput {
      * @param sameSequence every key's records equal the reference's, in the same order
      */
     record Difference(int duplicates, int missing, int changed, int unexpected, boolean sameSequence) {}
+
+    private static String withoutSource(String json) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode o = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(json);
+            o.remove("source");
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException("not score-logs output: " + json, e);
+        }
+    }
 
     /** Where the scored line was read: input partition and offset. */
     private static String inputPosition(String json) {

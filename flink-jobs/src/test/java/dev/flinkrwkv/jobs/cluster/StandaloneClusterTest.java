@@ -23,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,10 +47,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 6, unit = TimeUnit.MINUTES)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class StandaloneClusterTest {
     /** Input lines; 8 keys (hosts). Small enough for a 2-core CI machine, long enough to fail mid-stream. */
-    static final int LINES = 1600;
+    static final int LINES = 1200;
     static final String INPUT = "logs";
     static final Duration RUN_LIMIT = Duration.ofMinutes(4);
 
@@ -67,7 +65,7 @@ class StandaloneClusterTest {
     private long startedNanos;
 
     @BeforeAll
-    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
     void startClusterAndRunReference() throws Exception {
         startedNanos = System.nanoTime();
         work = Files.createDirectories(Path.of("target", "cluster-test",
@@ -77,16 +75,7 @@ class StandaloneClusterTest {
             broker = new KafkaBrokerProcess(processes, work.resolve("kafka"));
             broker.start();
             broker.createTopics(2, INPUT);
-            // Keyed by host, as a log shipper partitions by source: a key's lines are then in one partition, in
-            // order, so every run scores a key's lines in the same order and must give the same scores.
-            List<byte[]> keys = new ArrayList<>();
-            List<byte[]> lines = new ArrayList<>();
-            for (int i = 0; i < LINES; i++) {
-                String line = line(i);
-                keys.add(line.substring(0, line.indexOf(' ')).getBytes(StandardCharsets.UTF_8));
-                lines.add(line.getBytes(StandardCharsets.UTF_8));
-            }
-            KafkaTopics.produce(broker.bootstrapServers(), INPUT, keys, lines);
+            produce(INPUT, 0, LINES);
             jar = JobJar.build(work.resolve("score-logs-job.jar"));
             model = Files.copy(Shared.tinyModel("tiny-rwkv-4v0-660K-FP32.bin"), work.resolve("model.bin"));
             flink = new FlinkStandaloneCluster(processes, work.resolve("flink"), JobJar.entries());
@@ -115,8 +104,8 @@ class StandaloneClusterTest {
             processes = null;
             if (!table.isEmpty()) {
                 String text = String.join("\n", header()) + "\n" + String.join("\n", table) + "\n\n"
-                        + String.format(Locale.ROOT, "wall time %.0f s (cluster start, %d lines per run)%n",
-                        (System.nanoTime() - startedNanos) / 1e9, LINES);
+                        + String.format(Locale.ROOT, "%d input lines; wall time %.0f s from the broker's start to the last scenario's end%n", LINES,
+                        (System.nanoTime() - startedNanos) / 1e9);
                 System.out.println(text);
                 try {
                     Files.writeString(work.resolve("scenarios.md"), text);
@@ -136,10 +125,31 @@ class StandaloneClusterTest {
     }
 
     /**
-     * {@code flink run -d} of score-logs on the cluster: reads {@link #INPUT} from the start, writes
+     * Writes lines {@code from} to {@code to} (exclusive) into {@code topic}, keyed by host, as a log shipper
+     * partitions by source: a key's lines are then in one partition, in order, so every run scores a key's
+     * lines in the same order and must give the same scores; and a line has the same partition and offset in
+     * every topic fed in the same order.
+     */
+    private void produce(String topic, int from, int to) {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> lines = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            String line = line(i);
+            keys.add(line.substring(0, line.indexOf(' ')).getBytes(StandardCharsets.UTF_8));
+            lines.add(line.getBytes(StandardCharsets.UTF_8));
+        }
+        KafkaTopics.produce(broker.bootstrapServers(), topic, keys, lines);
+    }
+
+    private String submit(String name, String topic, int parallelism, String savepoint) throws Exception {
+        return submit(name, INPUT, topic, parallelism, savepoint);
+    }
+
+    /**
+     * {@code flink run -d} of score-logs on the cluster: reads {@code input} from the start, writes
      * {@code topic}-output; {@code name} is its consumer group and transactional id prefix.
      */
-    private String submit(String name, String topic, int parallelism, String savepoint) throws Exception {
+    private String submit(String name, String input, String topic, int parallelism, String savepoint) throws Exception {
         broker.createTopics(2, topic + "-output", topic + "-dead-letters");
         List<String> args = new ArrayList<>(List.of("run", "-d", "-p", String.valueOf(parallelism)));
         if (savepoint != null) {
@@ -147,7 +157,7 @@ class StandaloneClusterTest {
         }
         args.addAll(List.of("-c", "dev.flinkrwkv.jobs.scorelogs.ScoreLogsJob", jar.toString(),
                 "--model", model.toString(), "--bootstrap-servers", broker.bootstrapServers(),
-                "--input-topic", INPUT, "--output-topic", topic + "-output", "--dead-letter-topic", topic + "-dead-letters",
+                "--input-topic", input, "--output-topic", topic + "-output", "--dead-letter-topic", topic + "-dead-letters",
                 "--group-id", name, "--transactional-id-prefix", name, "--key-pattern", "^(\\S+)",
                 "--checkpoint-interval-ms", "1000"));
         String id = FlinkStandaloneCluster.submittedJobId(flink.flink(180, args.toArray(new String[0])));
@@ -277,5 +287,45 @@ class StandaloneClusterTest {
                 restoredAt >= killedAt ? String.format(Locale.ROOT, "%.1f s after the broker was back", (restoredAt - backAt) / 1000.0)
                         : "no restore needed", restarts);
         assertSame(d, "broker killed");
+    }
+
+    /**
+     * Stop with a savepoint at parallelism 2 mid-stream, then {@code flink run -s SAVEPOINT} at parallelism 1,
+     * and again from the same savepoint at 3, each into its own topic: the stopped job's output followed by
+     * the resumed job's equals the reference per key. The input is fed in two halves, the second after the
+     * stop: a savepoint's barrier waits behind every record already in the network buffers (savepoints are
+     * aligned), and a small input would be in them entirely, so the stop would come only at its end.
+     */
+    @Test
+    @Order(4)
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void stopWithSavepointThenResumeAtOtherParallelism() throws Exception {
+        String input = "logs-savepoint";
+        broker.createTopics(2, input);
+        produce(input, 0, LINES / 2);
+        String job = submit("savepoint", input, "savepoint", 2, null);
+        awaitOutput(LINES / 10, "savepoint");
+        String savepoint = flink.stopWithSavepoint(job);
+        FlinkStandaloneCluster.await(Duration.ofMinutes(1), "job " + job + " finished", () -> "FINISHED".equals(flink.jobState(job)));
+        produce(input, LINES / 2, LINES);
+        long checkpoints = completedCheckpoints(job);
+        int before = committed("savepoint");
+        assertTrue(before < LINES, "the job was stopped after it had scored every line");
+        for (int parallelism : new int[] {1, 3}) {
+            String topic = "savepoint-p" + parallelism;
+            long submittedAt = System.currentTimeMillis();
+            // the same consumer group and transactional id prefix as the stopped job; a new output topic
+            String resumed = submit("savepoint", input, topic, parallelism, savepoint);
+            awaitOutput(LINES, "savepoint", topic);
+            long restoredAt = lastRestore(resumed);
+            long resumedCheckpoints = completedCheckpoints(resumed);
+            flink.cancel(resumed);
+            KeyedOutput out = read("savepoint", topic);
+            KeyedOutput.Difference d = out.against(reference);
+            row("stop-with-savepoint at parallelism 2 after " + before + " records out, resumed at " + parallelism, out, d,
+                    checkpoints + resumedCheckpoints,
+                    String.format(Locale.ROOT, "%.1f s from flink run -s", (restoredAt - submittedAt) / 1000.0), 0);
+            assertSame(d, "stop-with-savepoint, resumed at parallelism " + parallelism);
+        }
     }
 }
