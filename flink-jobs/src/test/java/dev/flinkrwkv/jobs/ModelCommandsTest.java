@@ -124,7 +124,7 @@ class ModelCommandsTest {
                 "--tokens", "2", "--batch", "8", "--checkpoint-seconds", "0.2", "--evaluator-threads", "2",
                 "--dir", dir.resolve("cp").toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("evaluator threads 2; bare batched evaluator: "), r.out());
+        assertTrue(r.out().contains("evaluator threads 2; device auto; bare batched steps: "), r.out());
         String row = r.out().lines().filter(l -> l.startsWith("30 ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no row for 30 keys in " + r.out()));
         String[] f = row.trim().split(" +");
