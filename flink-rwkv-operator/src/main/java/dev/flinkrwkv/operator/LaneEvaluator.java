@@ -19,6 +19,9 @@ interface LaneEvaluator extends AutoCloseable {
      */
     long evaluate(List<Lane> lanes, Emitter out) throws Exception;
 
+    /** The device the batches run on ({@code cpu}, or the GPU's name), for the TaskManager log. */
+    String device();
+
     /** Stops the evaluator's worker threads, if any. */
     @Override
     void close();

@@ -55,6 +55,11 @@ abstract class RaggedLaneEvaluator implements LaneEvaluator {
     }
 
     @Override
+    public String device() {
+        return backend.name();
+    }
+
+    @Override
     public void close() {
         backend.close();
     }

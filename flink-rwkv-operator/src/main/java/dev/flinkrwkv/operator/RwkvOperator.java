@@ -148,8 +148,8 @@ public class RwkvOperator<IN> extends AbstractStreamOperator<RwkvResult>
         metrics = new OperatorMetrics(getMetricGroup(), () -> resident.size(), () -> resident.bytes());
         // Through SLF4J, so that the line lands in the TaskManager's log beside Flink's own; the engine's
         // System.Logger would go to java.util.logging's console there, the TaskManager's .out file.
-        LOG.info("{}: model {} ({}), matrix kernel {}", getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
-                config.modelPath(), layout, MatMulKernel.get().name());
+        LOG.info("{}: model {} ({}), device {}, matrix kernel {}", getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                config.modelPath(), layout, evaluator.device(), MatMulKernel.get().name());
     }
 
     private <T> ValueStateDescriptor<T> withTtl(ValueStateDescriptor<T> desc) {

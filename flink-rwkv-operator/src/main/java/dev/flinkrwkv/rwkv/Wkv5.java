@@ -11,7 +11,7 @@ package dev.flinkrwkv.rwkv;
  * Each state row is updated in {@code tmp}, at the token's offset, and copied back: C2 vectorizes a loop
  * that stores into one array and loads from others only when all are indexed alike (else it cannot rule
  * out that a store overlaps a later load), and {@code s[row + j]} is not indexed like {@code v[o + j]}.
- * Same operations in the same order, so the same bits; about 1.5x faster.
+ * Same operations in the same order, so the same bits.
  */
 final class Wkv5 {
     private Wkv5() {}

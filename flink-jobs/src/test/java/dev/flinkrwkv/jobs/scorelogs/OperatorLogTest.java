@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Inside Flink the RWKV operator says which model and matrix kernel each subtask runs with through SLF4J, so
+ * Inside Flink the RWKV operator says which model, device and matrix kernel each subtask runs with through SLF4J, so
  * that on a cluster the line is in the TaskManager's log; the command's own output does not carry it.
  */
 class OperatorLogTest {
@@ -60,7 +60,7 @@ class OperatorLogTest {
         assertEquals(2, logged.size(), logged.toString());
         for (String line : logged) {
             assertTrue(line.contains(ScoreLogsJobTest.MODEL.getFileName().toString())
-                    && line.endsWith("matrix kernel " + MatMulKernel.get().name()), line);
+                    && line.endsWith("device cpu, matrix kernel " + MatMulKernel.get().name()), line);
         }
         assertFalse(r.out().contains("kernel") || r.err().contains("kernel"), r.out() + r.err());
     }
