@@ -24,6 +24,9 @@ import java.util.concurrent.Future;
  * <p>The B chunks are independent, so they run data-parallel: worker w of N takes streams w, w+N, ... in
  * order into its own gradient buffer, and the buffers are summed in worker order. The result therefore
  * depends only on the seed, the data, the settings and the thread count, never on timing.
+ *
+ * <p>The matrix products, most of a step's work, run in float32 ({@link MatrixProducts#float32}); the
+ * rest of the passes and the optimizer stay in double.
  */
 public final class Rwkv7Trainer implements AutoCloseable {
     /** Everything that fixes what is computed (the thread count only changes summation order). */
@@ -45,6 +48,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
     private final long dataFingerprint;
     private final int[] position;
     private final double[][] states;
+    /** The float32 copy of the weights the workers' products read, updated before each parallel section. */
+    private final MatrixProducts.FloatWeights floatWeights;
     private final Worker[] workers;
     private final ExecutorService pool;
     private final double[] grad;
@@ -55,8 +60,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
         final double[] grad;
         final int[] in, target;
 
-        Worker(Rwkv7Params model, int context) {
-            chunk = new Rwkv7Chunk(model, context);
+        Worker(Rwkv7Params model, MatrixProducts.FloatWeights weights, int context) {
+            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context));
             grad = new double[model.size()];
             in = new int[context];
             target = new int[context];
@@ -76,9 +81,10 @@ public final class Rwkv7Trainer implements AutoCloseable {
         }
         this.position = position;
         this.states = states;
+        this.floatWeights = new MatrixProducts.FloatWeights(model);
         this.workers = new Worker[settings.threads()];
         for (int w = 0; w < workers.length; w++) {
-            workers[w] = new Worker(model, settings.context());
+            workers[w] = new Worker(model, floatWeights, settings.context());
         }
         this.pool = workers.length > 1 ? Executors.newFixedThreadPool(workers.length, r -> {
             Thread t = new Thread(r, "rwkv-fit");
@@ -129,6 +135,7 @@ public final class Rwkv7Trainer implements AutoCloseable {
 
     /** One optimizer step on the next chunk of every stream with learning rate {@code lr}. */
     public StepResult step(double lr, double clip) {
+        floatWeights.update();
         double loss = parallel(w -> {
             Worker k = workers[w];
             Arrays.fill(k.grad, 0);
@@ -188,6 +195,7 @@ public final class Rwkv7Trainer implements AutoCloseable {
             from[s] = (int) ((long) s * n / segments);
         }
         double[] sums = new double[segments];
+        floatWeights.update();
         parallel(w -> {
             Worker k = workers[w];
             for (int s = w; s < segments; s += workers.length) {
