@@ -37,19 +37,24 @@ abstract class FloatGemm {
 
     /** The choice, in a holder class so that the vector class is only loaded when its module is present. */
     private static final class Selection {
-        static final FloatGemm INSTANCE = choose();
+        static final FloatGemm INSTANCE = vectorKernel("dev.flinkrwkv.train.FloatGemmVector", FloatGemm.class,
+                new Scalar());
+    }
 
-        private static FloatGemm choose() {
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                    && !"scalar".equalsIgnoreCase(System.getProperty("flinkrwkv.kernel", ""))) {
-                try {
-                    return (FloatGemm) Class.forName("dev.flinkrwkv.train.FloatGemmVector")
-                            .getDeclaredConstructor().newInstance();
-                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-                    // Falls through to the plain-Java kernel, which computes the same values.
-                }
+    /**
+     * The Vector API kernel {@code className} when the {@code jdk.incubator.vector} module is in the boot
+     * layer (and {@code -Dflinkrwkv.kernel=scalar} is not set), else {@code plain}. The kernels of this
+     * package compute the same bits either way, so the choice only changes the speed.
+     */
+    static <T> T vectorKernel(String className, Class<T> type, T plain) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !"scalar".equalsIgnoreCase(System.getProperty("flinkrwkv.kernel", ""))) {
+            try {
+                return type.cast(Class.forName(className).getDeclaredConstructor().newInstance());
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                // Falls through to the plain-Java kernel, which computes the same values.
             }
-            return new Scalar();
         }
+        return plain;
     }
 }

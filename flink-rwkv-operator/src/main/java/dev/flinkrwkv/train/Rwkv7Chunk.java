@@ -41,6 +41,8 @@ final class Rwkv7Chunk {
     private final double[] dx, dTmp, dHat, dLogits, dVFirst, dS;
     /** One head's {@code kk * a} at the current token (the WKV recurrence's beta). */
     private final double[] beta;
+    /** The gradient of one head's beta at the current token, summed over the state's rows. */
+    private final double[] dBeta;
     private final double[][] dm = new double[6][];
     private final double[] dsx, dX, dz, dy2, dg, dLow, dr, dk, dv, dw, da, dkk, dk0, dvRaw, dyWkv, dHidden;
 
@@ -135,6 +137,7 @@ final class Rwkv7Chunk {
         dVFirst = new double[tc];
         dS = new double[c * s];
         beta = new double[s];
+        dBeta = new double[s];
         for (int i = 0; i < 6; i++) {
             dm[i] = new double[tc];
         }
@@ -198,15 +201,19 @@ final class Rwkv7Chunk {
             for (int i = 0; i < vocab; i++) {
                 max = Math.max(max, probs[o + i]);
             }
+            double targetLogit = target[t] >= 0 ? probs[o + target[t]] : 0;
             double sum = 0;
             for (int i = 0; i < vocab; i++) {
-                sum += Math.exp(probs[o + i] - max);
+                double e = Math.exp(probs[o + i] - max);
+                probs[o + i] = e;
+                sum += e;
             }
             double lse = max + Math.log(sum);
-            tokenLoss[t] = target[t] >= 0 ? lse - probs[o + target[t]] : 0;
+            tokenLoss[t] = target[t] >= 0 ? lse - targetLogit : 0;
             loss += tokenLoss[t];
+            double inv = 1 / sum;
             for (int i = 0; i < vocab; i++) {
-                probs[o + i] = Math.exp(probs[o + i] - lse);
+                probs[o + i] *= inv;
             }
         }
         return loss;
@@ -243,8 +250,7 @@ final class Rwkv7Chunk {
             y.wh[i] = Math.tanh(y.wh[i]);
         }
         products.mul(q.w2, c, rankW, y.wh, y.ws, n);
-        for (int i = 0; i < tc; i++) {
-            int ch = i % c;
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             y.a[i] = sigmoid(y.a[i] + p[q.a0 + ch]);
             y.ws[i] = sigmoid(y.ws[i] + p[q.w0 + ch]);
             y.w[i] = Math.exp(DECAY_SCALE * y.ws[i]);
@@ -267,8 +273,8 @@ final class Rwkv7Chunk {
                 }
             }
         }
-        for (int i = 0; i < tc; i++) {
-            y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + i % c]);
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
+            y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + ch]);
         }
 
         products.mul(q.value, c, c, y.m[V], y.vRaw, n);
@@ -278,8 +284,8 @@ final class Rwkv7Chunk {
             double[] vFirst = cache[0].v;
             products.mul(q.v1, rankV, c, y.m[V], y.vh, n);
             products.mul(q.v2, c, rankV, y.vh, y.vg, n);
-            for (int i = 0; i < tc; i++) {
-                y.vg[i] = sigmoid(y.vg[i] + p[q.v0 + i % c]);
+            for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
+                y.vg[i] = sigmoid(y.vg[i] + p[q.v0 + ch]);
                 y.v[i] = y.vRaw[i] + (vFirst[i] - y.vRaw[i]) * y.vg[i];
             }
         }
@@ -373,23 +379,8 @@ final class Rwkv7Chunk {
         }
     }
 
-    /**
-     * {@code sum_j a[ao + j] * b[bo + j]} over four interleaved partial sums (j mod 4), added in a fixed
-     * order: four independent chains instead of one long chain of dependent additions.
-     */
     private static double dot(double[] a, int ao, double[] b, int bo, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            s0 += a[ao + j] * b[bo + j];
-            s1 += a[ao + j + 1] * b[bo + j + 1];
-            s2 += a[ao + j + 2] * b[bo + j + 2];
-            s3 += a[ao + j + 3] * b[bo + j + 3];
-        }
-        for (; j < n; j++) {
-            s0 += a[ao + j] * b[bo + j];
-        }
-        return (s0 + s1) + (s2 + s3);
+        return Dot.KERNEL.dot(a, ao, b, bo, n);
     }
 
     /** Adds the gradient of the last forward pass's summed loss to {@code grad} (the parameters' layout). */
@@ -487,8 +478,7 @@ final class Rwkv7Chunk {
         wkvBackward(y);
 
         // k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head.
-        for (int i = 0; i < tc; i++) {
-            int ch = i % c;
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double kA = p[q.kA + ch];
             dk0[i] = dk[i] * (1 + (y.a[i] - 1) * kA);
             da[i] += dk[i] * y.k0[i] * kA;
@@ -516,17 +506,17 @@ final class Rwkv7Chunk {
         products.mulBackward(grad, q.key, c, c, y.m[K], dk0, dm[K], n);
 
         // Decay w = exp(DECAY_SCALE * sigmoid(w2 tanh(w1 x_w) + w0)).
-        for (int i = 0; i < tc; i++) {
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double ws = y.ws[i];
             dw[i] = dw[i] * y.w[i] * DECAY_SCALE * ws * (1 - ws);
-            grad[q.w0 + i % c] += dw[i];
+            grad[q.w0 + ch] += dw[i];
         }
         lowRankBackward(p, grad, q.w2, q.w1, rankW, dw, y.wh, y.m[W], dm[W], n, TANH_MID);
 
         // In-context learning rate a = sigmoid(a2 a1 x_a + a0).
-        for (int i = 0; i < tc; i++) {
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             da[i] = da[i] * y.a[i] * (1 - y.a[i]);
-            grad[q.a0 + i % c] += da[i];
+            grad[q.a0 + ch] += da[i];
         }
         lowRankBackward(p, grad, q.a2, q.a1, rankA, da, y.ah, y.m[A], dm[A], n, LINEAR_MID);
 
@@ -538,12 +528,12 @@ final class Rwkv7Chunk {
             }
         } else {
             double[] vFirst = cache[0].v;
-            for (int i = 0; i < tc; i++) {
+            for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
                 double vg = y.vg[i];
                 dvRaw[i] = dv[i] * (1 - vg);
                 dVFirst[i] += dv[i] * vg;
                 dv[i] = dv[i] * (vFirst[i] - y.vRaw[i]) * vg * (1 - vg);
-                grad[q.v0 + i % c] += dv[i];
+                grad[q.v0 + ch] += dv[i];
             }
             lowRankBackward(p, grad, q.v2, q.v1, rankV, dv, y.vh, y.m[V], dm[V], n, LINEAR_MID);
         }
@@ -620,6 +610,7 @@ final class Rwkv7Chunk {
                 int o = t * c + h * s;
                 for (int j = 0; j < s; j++) {
                     beta[j] = y.kk[o + j] * y.a[o + j];
+                    dBeta[j] = 0;
                 }
                 for (int i = 0; i < s; i++) {
                     int row = h * s * s + i * s;
@@ -633,9 +624,7 @@ final class Rwkv7Chunk {
                         dr[o + j] += st[next + row + j] * dyi;
                         dw[o + j] += d * st[prev + row + j];
                         dk[o + j] += d * vi;
-                        // d beta_j = d * sa; beta = kk * a.
-                        dkk[o + j] += d * sa * y.a[o + j];
-                        da[o + j] += d * sa * y.kk[o + j];
+                        dBeta[j] += d * sa;
                     }
                     double dsa = dot(dS, row, beta, 0, s);
                     dv[o + i] += dot(dS, row, y.k, o, s);
@@ -644,6 +633,11 @@ final class Rwkv7Chunk {
                         dkk[o + j] -= dsa * st[prev + row + j];
                         dS[row + j] = dS[row + j] * y.w[o + j] - dsa * y.kk[o + j];
                     }
+                }
+                // beta = kk * a.
+                for (int j = 0; j < s; j++) {
+                    dkk[o + j] += dBeta[j] * y.a[o + j];
+                    da[o + j] += dBeta[j] * y.kk[o + j];
                 }
             }
         }

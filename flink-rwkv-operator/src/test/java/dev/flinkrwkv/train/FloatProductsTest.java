@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The float32 matrix products of the fast training path: the Vector API kernel gives exactly the plain-Java
- * kernel's bits, and a chunk's loss and gradient agree with the double-precision path (the one the gradient
+ * The kernels of the fast training path: the Vector API kernels (float32 matrix product, double dot product)
+ * give exactly the plain-Java kernels' bits, and a chunk's loss and gradient agree with the double-precision path (the one the gradient
  * check verifies) to float rounding.
  */
 class FloatProductsTest {
@@ -28,6 +28,22 @@ class FloatProductsTest {
             new FloatGemm.Scalar().multiply(a, m, k, b, off, n, expected);
             kernel.multiply(a, m, k, b, off, n, actual);
             assertArrayEquals(expected, actual, m + "x" + k + "x" + n);
+        }
+    }
+
+    @Test
+    void theVectorDotGivesThePlainJavaDotsBits() {
+        assertEquals("DotVector", Dot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int n : new int[] {1, 3, 4, 7, 16, 32, 33, 64}) {
+            double[] a = new double[n + 3], b = new double[n + 2];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = 2 * rnd.nextDouble() - 1;
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = 2 * rnd.nextDouble() - 1;
+            }
+            assertEquals(new Dot.Scalar().dot(a, 3, b, 2, n), Dot.KERNEL.dot(a, 3, b, 2, n), 0, "n = " + n);
         }
     }
 
