@@ -1,10 +1,12 @@
 package dev.flinkrwkv.train;
 
 /**
- * The float32 matrix product of the fast training passes, {@code c = a · b} with a {@code m x k}, b
- * {@code k x n} (at an offset) and c {@code m x n}, all row-major. Every element is summed the same way in
- * every implementation: {@code c[i][j] = fma(a[i][k-1], b[k-1][j], ... fma(a[i][0], b[0][j], 0))}, k
- * ascending, one rounding per step. The Vector API kernel ({@code FloatGemmVector}, used when the
+ * The float32 matrix product of the fast training passes, {@code c = a · b} with a {@code m x k} (element
+ * (i, p) at {@code a[i * rowStride + p * colStride]}, so that a row-major matrix and the transpose of one are
+ * read alike), b {@code k x n} row-major at an offset, and c {@code m x n} row-major. Every element is
+ * summed the same way in every implementation:
+ * {@code c[i][j] = fma(a[i][k-1], b[k-1][j], ... fma(a[i][0], b[0][j], 0))}, k ascending, one rounding per
+ * step. The Vector API kernel ({@code FloatGemmVector}, used when the
  * {@code jdk.incubator.vector} module is present) computes exactly these values in 8 lanes at once (lanes
  * never mix, so there is no reduction whose order could differ), which makes a fitted model the same bits
  * with and without the module.
@@ -15,17 +17,19 @@ abstract class FloatGemm {
         return Selection.INSTANCE;
     }
 
-    abstract void multiply(float[] a, int m, int k, float[] b, int bOff, int n, float[] c);
+    abstract void multiply(float[] a, int rowStride, int colStride, int m, int k, float[] b, int bOff, int n,
+                           float[] c);
 
     /** The plain-Java kernel; also the reference the vector kernel is tested against. */
     static final class Scalar extends FloatGemm {
         @Override
-        void multiply(float[] a, int m, int k, float[] b, int bOff, int n, float[] c) {
+        void multiply(float[] a, int rowStride, int colStride, int m, int k, float[] b, int bOff, int n,
+                      float[] c) {
             java.util.Arrays.fill(c, 0, m * n, 0f);
             for (int i = 0; i < m; i++) {
                 int co = i * n;
                 for (int p = 0; p < k; p++) {
-                    float av = a[i * k + p];
+                    float av = a[i * rowStride + p * colStride];
                     int bo = bOff + p * n;
                     for (int j = 0; j < n; j++) {
                         c[co + j] = Math.fma(av, b[bo + j], c[co + j]);

@@ -91,9 +91,15 @@ abstract class MatrixProducts {
 
         /** Takes the model's current values; call before the chunks run, never while they run. */
         void update() {
+            update(0, 1);
+        }
+
+        /** {@link #update()} for part {@code part} of {@code parts} of the matrices (every parts-th one). */
+        void update(int part, int parts) {
             double[] p = model.values;
+            int index = 0;
             for (ParamTensor t : model.tensors()) {
-                if (isProductMatrix(model, t)) {
+                if (isProductMatrix(model, t) && index++ % parts == part) {
                     int off = t.offset(), rows = t.ne()[1], cols = t.ne()[0];
                     for (int n = 0; n < rows; n++) {
                         for (int k = 0; k < cols; k++) {
@@ -110,8 +116,8 @@ abstract class MatrixProducts {
     private static final class Float32 extends MatrixProducts {
         private final FloatGemm gemm = FloatGemm.get();
         private final float[] w, wT;
-        /** Scratch: a T-row operand, a transposed T-row operand, and the product. */
-        private final float[] rowsIn, colsIn, product;
+        /** Scratch: the T-row inputs and output gradients as float32, and the product. */
+        private final float[] rowsIn, dyIn, product;
 
         Float32(FloatWeights weights, int capacity) {
             this.w = weights.w;
@@ -125,7 +131,7 @@ abstract class MatrixProducts {
                 }
             }
             rowsIn = new float[capacity * widest];
-            colsIn = new float[capacity * widest];
+            dyIn = new float[capacity * widest];
             product = new float[Math.max(capacity * widest, largest)];
         }
 
@@ -137,7 +143,7 @@ abstract class MatrixProducts {
         @Override
         void mul(int wOff, int rows, int cols, double[] x, double[] y, int count) {
             toFloat(x, rowsIn, count * cols);
-            gemm.multiply(rowsIn, count, cols, wT, wOff, rows, product);
+            gemm.multiply(rowsIn, cols, 1, count, cols, wT, wOff, rows, product);
             for (int i = 0; i < count * rows; i++) {
                 y[i] = product[i];
             }
@@ -146,14 +152,10 @@ abstract class MatrixProducts {
         @Override
         void mulBackward(double[] grad, int wOff, int rows, int cols, double[] x, double[] dy, double[] dx,
                          int count) {
-            // dW (rows x cols) = dy^T (rows x T) · x (T x cols).
-            for (int t = 0; t < count; t++) {
-                for (int n = 0; n < rows; n++) {
-                    colsIn[n * count + t] = (float) dy[t * rows + n];
-                }
-            }
+            // dW (rows x cols) = dy^T (rows x T) · x (T x cols): dy read transposed where it lies.
+            toFloat(dy, dyIn, count * rows);
             toFloat(x, rowsIn, count * cols);
-            gemm.multiply(colsIn, rows, count, rowsIn, 0, cols, product);
+            gemm.multiply(dyIn, 1, rows, rows, count, rowsIn, 0, cols, product);
             for (int i = 0; i < rows * cols; i++) {
                 grad[wOff + i] += product[i];
             }
@@ -161,8 +163,7 @@ abstract class MatrixProducts {
                 return;
             }
             // dx (T x cols) += dy (T x rows) · W (rows x cols).
-            toFloat(dy, rowsIn, count * rows);
-            gemm.multiply(rowsIn, count, rows, w, wOff, cols, product);
+            gemm.multiply(dyIn, rows, 1, count, rows, w, wOff, cols, product);
             for (int i = 0; i < count * cols; i++) {
                 dx[i] += product[i];
             }

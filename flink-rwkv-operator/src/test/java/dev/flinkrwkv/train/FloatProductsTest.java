@@ -25,9 +25,18 @@ class FloatProductsTest {
             int m = sh[0], k = sh[1], n = sh[2], off = 5;
             float[] a = random(rnd, m * k), b = random(rnd, off + k * n);
             float[] expected = new float[m * n], actual = new float[m * n];
-            new FloatGemm.Scalar().multiply(a, m, k, b, off, n, expected);
-            kernel.multiply(a, m, k, b, off, n, actual);
+            new FloatGemm.Scalar().multiply(a, k, 1, m, k, b, off, n, expected);
+            kernel.multiply(a, k, 1, m, k, b, off, n, actual);
             assertArrayEquals(expected, actual, m + "x" + k + "x" + n);
+            // The same a stored transposed (k x m) and read with swapped strides gives the same product.
+            float[] aT = new float[k * m];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    aT[p * m + i] = a[i * k + p];
+                }
+            }
+            kernel.multiply(aT, 1, m, m, k, b, off, n, actual);
+            assertArrayEquals(expected, actual, m + "x" + k + "x" + n + ", a transposed");
         }
     }
 
