@@ -15,8 +15,8 @@ import java.util.Arrays;
  *
  * <p>The computation runs layer by layer over all T tokens (the dense projections as T-row matrix products),
  * with only the WKV recurrence stepping through time. Its math is that of the inference engine
- * ({@code Rwkv7}, format doc §8) in double instead of float32, so a trained model written as FP32 scores the
- * same up to float rounding. One instance holds the caches of one chunk and is used by one thread.
+ * ({@code Rwkv7}, format doc §8), in double outside the products, so a trained model written as FP32 scores
+ * the same up to float rounding. One instance holds the caches of one chunk and is used by one thread.
  */
 final class Rwkv7Chunk {
     static final double LN_EPS = 1e-5;
