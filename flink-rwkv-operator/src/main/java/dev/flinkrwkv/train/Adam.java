@@ -8,6 +8,8 @@ public final class Adam {
     private final double beta1, beta2, eps;
     final double[] m, v;
     long steps;
+    /** The current step's gradient scale, step size and sqrt(1 - beta2^t), set by {@link #begin}. */
+    private double scale, stepSize, sqrtC2;
 
     public Adam(int size, double beta1, double beta2, double eps) {
         this.beta1 = beta1;
@@ -40,17 +42,33 @@ public final class Adam {
      * {@code clip} if it is larger (clip &lt;= 0: no clipping). Returns the norm before clipping.
      */
     public double step(double[] params, double[] grad, double lr, double clip) {
+        double norm = begin(grad, lr, clip);
+        apply(params, grad, 0, params.length);
+        return norm;
+    }
+
+    /**
+     * The first half of {@link #step}: counts the step and fixes its clipping scale and step size from the
+     * whole gradient; returns the norm before clipping. {@link #apply} then updates the elements, in
+     * disjoint ranges on as many threads as wanted (each element's update depends only on its own values).
+     */
+    double begin(double[] grad, double lr, double clip) {
         double norm = norm(grad);
-        double scale = clip > 0 && norm > clip ? clip / norm : 1;
+        scale = clip > 0 && norm > clip ? clip / norm : 1;
         steps++;
         double c1 = 1 - Math.pow(beta1, steps), c2 = 1 - Math.pow(beta2, steps);
-        double stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
-        for (int i = 0; i < params.length; i++) {
+        stepSize = lr / c1;
+        sqrtC2 = Math.sqrt(c2);
+        return norm;
+    }
+
+    /** Updates elements [from, to) of {@code params} for the step {@link #begin} started. */
+    void apply(double[] params, double[] grad, int from, int to) {
+        for (int i = from; i < to; i++) {
             double g = grad[i] * scale;
             m[i] = beta1 * m[i] + (1 - beta1) * g;
             v[i] = beta2 * v[i] + (1 - beta2) * g * g;
             params[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / sqrtC2 + eps);
         }
-        return norm;
     }
 }

@@ -3,7 +3,8 @@ package dev.flinkrwkv.train;
 import java.util.Arrays;
 
 /**
- * The training passes of RWKV-7 over one chunk of up to T tokens of one sequence, in double precision.
+ * The training passes of RWKV-7 over one chunk of up to T tokens of one sequence, in double precision
+ * except for the matrix products, whose precision its {@link MatrixProducts} chooses.
  *
  * <p>{@link #forward} starts from a carried state (the previous chunk's final state, in rwkv.cpp's layout:
  * per layer ffn_xx, att_xx, then the H value-by-key WKV matrices), computes every token's next-token loss,
@@ -14,8 +15,8 @@ import java.util.Arrays;
  *
  * <p>The computation runs layer by layer over all T tokens (the dense projections as T-row matrix products),
  * with only the WKV recurrence stepping through time. Its math is that of the inference engine
- * ({@code Rwkv7}, format doc §8) in double instead of float32, so a trained model written as FP32 scores the
- * same up to float rounding. One instance holds the caches of one chunk and is used by one thread.
+ * ({@code Rwkv7}, format doc §8), in double outside the products, so a trained model written as FP32 scores
+ * the same up to float rounding. One instance holds the caches of one chunk and is used by one thread.
  */
 final class Rwkv7Chunk {
     static final double LN_EPS = 1e-5;
@@ -28,8 +29,8 @@ final class Rwkv7Chunk {
     private final Rwkv7Params model;
     private final int c, f, heads, s, vocab, capacity, layers, rankW, rankA, rankV, rankG, stateLayer;
     private final Cache[] cache;
-    /** The weights with every matrix transposed, refreshed at each forward pass. */
-    private final double[] wT;
+    /** The matrix products, in double precision or float32 (see {@link MatrixProducts}). */
+    private final MatrixProducts products;
 
     // Top level caches.
     private final int[] inputs, targets;
@@ -38,18 +39,28 @@ final class Rwkv7Chunk {
 
     // Backward scratch.
     private final double[] dx, dTmp, dHat, dLogits, dVFirst, dS;
+    /** One head's {@code kk * a} at the current token (the WKV recurrence's beta). */
+    private final double[] beta;
+    /** The gradient of one head's beta at the current token, summed over the state's rows. */
+    private final double[] dBeta;
     private final double[][] dm = new double[6][];
     private final double[] dsx, dX, dz, dy2, dg, dLow, dr, dk, dv, dw, da, dkk, dk0, dvRaw, dyWkv, dHidden;
 
     /** The forward values of one layer over the chunk, T rows each. */
     private static final class Cache {
         double[] xIn, ln1Hat, ln1Rstd, x1, sx, r, gh, g, ah, a, wh, ws, w, k0, kkNorm, kk, k, vRaw, vh, vg, v,
-                states, yWkv, gnHat, gnRstd, y2, rho, z, xMid, ln2Hat, ln2Rstd, x2, sx2, xk, hPre, hSq;
+                states, sa, yWkv, gnHat, gnRstd, y2, rho, z, xMid, ln2Hat, ln2Rstd, x2, sx2, xk, hPre, hSq;
         final double[][] m = new double[6][];
     }
 
+    /** A chunk whose matrix products are double precision throughout (the gradient check's path). */
     Rwkv7Chunk(Rwkv7Params model, int capacity) {
+        this(model, capacity, MatrixProducts.exact(model));
+    }
+
+    Rwkv7Chunk(Rwkv7Params model, int capacity, MatrixProducts products) {
         this.model = model;
+        this.products = products;
         Rwkv7Shape sh = model.shape;
         this.c = sh.embed();
         this.f = sh.ffn();
@@ -64,7 +75,6 @@ final class Rwkv7Chunk {
         this.rankG = sh.gateRank();
         this.stateLayer = sh.stateVectorsPerLayer() * c;
         int tc = capacity * c, th = capacity * heads;
-        wT = new double[model.size()];
         cache = new Cache[layers];
         for (int l = 0; l < layers; l++) {
             Cache y = new Cache();
@@ -94,6 +104,7 @@ final class Rwkv7Chunk {
             y.vg = l > 0 ? new double[tc] : null;
             y.v = new double[tc];
             y.states = new double[(capacity + 1) * c * s];
+            y.sa = new double[tc];
             y.yWkv = new double[tc];
             y.gnHat = new double[tc];
             y.gnRstd = new double[th];
@@ -125,6 +136,8 @@ final class Rwkv7Chunk {
         dLogits = new double[capacity * vocab];
         dVFirst = new double[tc];
         dS = new double[c * s];
+        beta = new double[s];
+        dBeta = new double[s];
         for (int i = 0; i < 6; i++) {
             dm[i] = new double[tc];
         }
@@ -164,7 +177,7 @@ final class Rwkv7Chunk {
             throw new IllegalArgumentException("chunk of " + n + " tokens, capacity " + capacity);
         }
         double[] p = model.values;
-        transposeMatrices(p);
+        products.refresh(p);
         count = n;
         System.arraycopy(input, 0, inputs, 0, n);
         System.arraycopy(target, 0, targets, 0, n);
@@ -180,7 +193,7 @@ final class Rwkv7Chunk {
         }
         Dense.normalize(xFinal, c, LN_EPS, outHat, outRstd, n);
         Dense.scaleShift(outHat, p, model.lnOutW, model.lnOutB, outX, c, n);
-        Dense.mul(wT, model.head, vocab, c, outX, probs, n);
+        products.mul(model.head, vocab, c, outX, probs, n);
         double loss = 0;
         for (int t = 0; t < n; t++) {
             int o = t * vocab;
@@ -188,27 +201,22 @@ final class Rwkv7Chunk {
             for (int i = 0; i < vocab; i++) {
                 max = Math.max(max, probs[o + i]);
             }
+            double targetLogit = target[t] >= 0 ? probs[o + target[t]] : 0;
             double sum = 0;
             for (int i = 0; i < vocab; i++) {
-                sum += Math.exp(probs[o + i] - max);
+                double e = Math.exp(probs[o + i] - max);
+                probs[o + i] = e;
+                sum += e;
             }
             double lse = max + Math.log(sum);
-            tokenLoss[t] = target[t] >= 0 ? lse - probs[o + target[t]] : 0;
+            tokenLoss[t] = target[t] >= 0 ? lse - targetLogit : 0;
             loss += tokenLoss[t];
+            double inv = 1 / sum;
             for (int i = 0; i < vocab; i++) {
-                probs[o + i] = Math.exp(probs[o + i] - lse);
+                probs[o + i] *= inv;
             }
         }
         return loss;
-    }
-
-    /** Refreshes {@link #wT}, the transposed matrices the forward products read (see {@link Dense#mul}). */
-    private void transposeMatrices(double[] p) {
-        for (ParamTensor t : model.tensors()) {
-            if (t.ne().length == 2 && t.offset() != model.emb) {
-                Dense.transpose(p, wT, t.offset(), t.ne()[1], t.ne()[0]);
-            }
-        }
     }
 
     private void layerForward(int l, double[] p, double[] state, double[] xOut) {
@@ -227,29 +235,28 @@ final class Rwkv7Chunk {
                 }
             }
         }
-        Dense.mul(wT, q.receptance, c, c, y.m[R], y.r, n);
+        products.mul(q.receptance, c, c, y.m[R], y.r, n);
 
-        Dense.mul(wT, q.g1, rankG, c, y.m[G], y.gh, n);
+        products.mul(q.g1, rankG, c, y.m[G], y.gh, n);
         for (int i = 0; i < n * rankG; i++) {
             y.gh[i] = sigmoid(y.gh[i]);
         }
-        Dense.mul(wT, q.g2, c, rankG, y.gh, y.g, n);
+        products.mul(q.g2, c, rankG, y.gh, y.g, n);
 
-        Dense.mul(wT, q.a1, rankA, c, y.m[A], y.ah, n);
-        Dense.mul(wT, q.a2, c, rankA, y.ah, y.a, n);
-        Dense.mul(wT, q.w1, rankW, c, y.m[W], y.wh, n);
+        products.mul(q.a1, rankA, c, y.m[A], y.ah, n);
+        products.mul(q.a2, c, rankA, y.ah, y.a, n);
+        products.mul(q.w1, rankW, c, y.m[W], y.wh, n);
         for (int i = 0; i < n * rankW; i++) {
             y.wh[i] = Math.tanh(y.wh[i]);
         }
-        Dense.mul(wT, q.w2, c, rankW, y.wh, y.ws, n);
-        for (int i = 0; i < tc; i++) {
-            int ch = i % c;
+        products.mul(q.w2, c, rankW, y.wh, y.ws, n);
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             y.a[i] = sigmoid(y.a[i] + p[q.a0 + ch]);
             y.ws[i] = sigmoid(y.ws[i] + p[q.w0 + ch]);
             y.w[i] = Math.exp(DECAY_SCALE * y.ws[i]);
         }
 
-        Dense.mul(wT, q.key, c, c, y.m[K], y.k0, n);
+        products.mul(q.key, c, c, y.m[K], y.k0, n);
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
                 int o = t * c + h * s;
@@ -266,19 +273,19 @@ final class Rwkv7Chunk {
                 }
             }
         }
-        for (int i = 0; i < tc; i++) {
-            y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + i % c]);
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
+            y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + ch]);
         }
 
-        Dense.mul(wT, q.value, c, c, y.m[V], y.vRaw, n);
+        products.mul(q.value, c, c, y.m[V], y.vRaw, n);
         if (l == 0) {
             System.arraycopy(y.vRaw, 0, y.v, 0, tc);
         } else {
             double[] vFirst = cache[0].v;
-            Dense.mul(wT, q.v1, rankV, c, y.m[V], y.vh, n);
-            Dense.mul(wT, q.v2, c, rankV, y.vh, y.vg, n);
-            for (int i = 0; i < tc; i++) {
-                y.vg[i] = sigmoid(y.vg[i] + p[q.v0 + i % c]);
+            products.mul(q.v1, rankV, c, y.m[V], y.vh, n);
+            products.mul(q.v2, c, rankV, y.vh, y.vg, n);
+            for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
+                y.vg[i] = sigmoid(y.vg[i] + p[q.v0 + ch]);
                 y.v[i] = y.vRaw[i] + (vFirst[i] - y.vRaw[i]) * y.vg[i];
             }
         }
@@ -302,7 +309,7 @@ final class Rwkv7Chunk {
         for (int i = 0; i < tc; i++) {
             y.z[i] = y.y2[i] * y.g[i];
         }
-        Dense.mul(wT, q.output, c, c, y.z, y.xMid, n);
+        products.mul(q.output, c, c, y.z, y.xMid, n);
         for (int i = 0; i < tc; i++) {
             y.xMid[i] += y.xIn[i];
         }
@@ -315,12 +322,12 @@ final class Rwkv7Chunk {
                 y.xk[t * c + i] = y.x2[t * c + i] + y.sx2[t * c + i] * p[q.ffnXk + i];
             }
         }
-        Dense.mul(wT, q.ffnKey, f, c, y.xk, y.hPre, n);
+        products.mul(q.ffnKey, f, c, y.xk, y.hPre, n);
         for (int i = 0; i < n * f; i++) {
             double h = Math.max(y.hPre[i], 0);
             y.hSq[i] = h * h;
         }
-        Dense.mul(wT, q.ffnValue, c, f, y.hSq, xOut, n);
+        products.mul(q.ffnValue, c, f, y.hSq, xOut, n);
         for (int i = 0; i < tc; i++) {
             xOut[i] += y.xMid[i];
         }
@@ -348,28 +355,32 @@ final class Rwkv7Chunk {
      */
     private void wkvForward(Cache y, double[] state, int at) {
         int ss = c * s;
-        System.arraycopy(state, at, y.states, 0, ss);
+        double[] st = y.states;
+        System.arraycopy(state, at, st, 0, ss);
         for (int t = 0; t < count; t++) {
             int prev = t * ss, next = (t + 1) * ss;
             for (int h = 0; h < heads; h++) {
                 int o = t * c + h * s;
+                for (int j = 0; j < s; j++) {
+                    beta[j] = y.kk[o + j] * y.a[o + j];
+                }
                 for (int i = 0; i < s; i++) {
                     int row = h * s * s + i * s;
-                    double sa = 0;
+                    double sa = -dot(y.kk, o, st, prev + row, s);
+                    y.sa[o + i] = sa;
+                    double vi = y.v[o + i];
+                    // Element-wise, so the JIT vectorizes it; the dot products keep their own loops.
                     for (int j = 0; j < s; j++) {
-                        sa -= y.kk[o + j] * y.states[prev + row + j];
+                        st[next + row + j] = st[prev + row + j] * y.w[o + j] + vi * y.k[o + j] + sa * beta[j];
                     }
-                    double vi = y.v[o + i], out = 0;
-                    for (int j = 0; j < s; j++) {
-                        double st = y.states[prev + row + j] * y.w[o + j] + vi * y.k[o + j]
-                                + sa * y.kk[o + j] * y.a[o + j];
-                        y.states[next + row + j] = st;
-                        out += st * y.r[o + j];
-                    }
-                    y.yWkv[o + i] = out;
+                    y.yWkv[o + i] = dot(st, next + row, y.r, o, s);
                 }
             }
         }
+    }
+
+    private static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        return Dot.KERNEL.dot(a, ao, b, bo, n);
     }
 
     /** Adds the gradient of the last forward pass's summed loss to {@code grad} (the parameters' layout). */
@@ -386,7 +397,7 @@ final class Rwkv7Chunk {
             }
         }
         Arrays.fill(dTmp, 0, tc, 0);
-        Dense.mulBackward(p, grad, model.head, vocab, c, outX, dLogits, dTmp, n);
+        products.mulBackward(grad, model.head, vocab, c, outX, dLogits, dTmp, n);
         Dense.scaleShiftBackward(outHat, p, grad, model.lnOutW, model.lnOutB, dTmp, dHat, c, n);
         Arrays.fill(dx, 0, tc, 0);
         Dense.normalizeBackward(outHat, outRstd, dHat, c, dx, n);
@@ -413,12 +424,12 @@ final class Rwkv7Chunk {
 
         // Channel mix. The residual passes dx through unchanged; the branch adds to it.
         Arrays.fill(dHidden, 0, n * f, 0);
-        Dense.mulBackward(p, grad, q.ffnValue, c, f, y.hSq, dx, dHidden, n);
+        products.mulBackward(grad, q.ffnValue, c, f, y.hSq, dx, dHidden, n);
         for (int i = 0; i < n * f; i++) {
             dHidden[i] *= y.hPre[i] > 0 ? 2 * y.hPre[i] : 0;
         }
         Arrays.fill(dTmp, 0, tc, 0);
-        Dense.mulBackward(p, grad, q.ffnKey, f, c, y.xk, dHidden, dTmp, n);
+        products.mulBackward(grad, q.ffnKey, f, c, y.xk, dHidden, dTmp, n);
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < c; i++) {
                 int o = t * c + i;
@@ -432,7 +443,7 @@ final class Rwkv7Chunk {
 
         // Time mix: output projection, gate, bonus term, group norm.
         Arrays.fill(dz, 0, tc, 0);
-        Dense.mulBackward(p, grad, q.output, c, c, y.z, dx, dz, n);
+        products.mulBackward(grad, q.output, c, c, y.z, dx, dz, n);
         for (int i = 0; i < tc; i++) {
             dy2[i] = dz[i] * y.g[i];
             dg[i] = dz[i] * y.y2[i];
@@ -467,8 +478,7 @@ final class Rwkv7Chunk {
         wkvBackward(y);
 
         // k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head.
-        for (int i = 0; i < tc; i++) {
-            int ch = i % c;
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double kA = p[q.kA + ch];
             dk0[i] = dk[i] * (1 + (y.a[i] - 1) * kA);
             da[i] += dk[i] * y.k0[i] * kA;
@@ -493,20 +503,20 @@ final class Rwkv7Chunk {
             }
         }
         Arrays.fill(dm[K], 0, tc, 0);
-        Dense.mulBackward(p, grad, q.key, c, c, y.m[K], dk0, dm[K], n);
+        products.mulBackward(grad, q.key, c, c, y.m[K], dk0, dm[K], n);
 
         // Decay w = exp(DECAY_SCALE * sigmoid(w2 tanh(w1 x_w) + w0)).
-        for (int i = 0; i < tc; i++) {
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double ws = y.ws[i];
             dw[i] = dw[i] * y.w[i] * DECAY_SCALE * ws * (1 - ws);
-            grad[q.w0 + i % c] += dw[i];
+            grad[q.w0 + ch] += dw[i];
         }
         lowRankBackward(p, grad, q.w2, q.w1, rankW, dw, y.wh, y.m[W], dm[W], n, TANH_MID);
 
         // In-context learning rate a = sigmoid(a2 a1 x_a + a0).
-        for (int i = 0; i < tc; i++) {
+        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             da[i] = da[i] * y.a[i] * (1 - y.a[i]);
-            grad[q.a0 + i % c] += da[i];
+            grad[q.a0 + ch] += da[i];
         }
         lowRankBackward(p, grad, q.a2, q.a1, rankA, da, y.ah, y.m[A], dm[A], n, LINEAR_MID);
 
@@ -518,18 +528,18 @@ final class Rwkv7Chunk {
             }
         } else {
             double[] vFirst = cache[0].v;
-            for (int i = 0; i < tc; i++) {
+            for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
                 double vg = y.vg[i];
                 dvRaw[i] = dv[i] * (1 - vg);
                 dVFirst[i] += dv[i] * vg;
                 dv[i] = dv[i] * (vFirst[i] - y.vRaw[i]) * vg * (1 - vg);
-                grad[q.v0 + i % c] += dv[i];
+                grad[q.v0 + ch] += dv[i];
             }
             lowRankBackward(p, grad, q.v2, q.v1, rankV, dv, y.vh, y.m[V], dm[V], n, LINEAR_MID);
         }
-        Dense.mulBackward(p, grad, q.value, c, c, y.m[V], dvRaw, dm[V], n);
+        products.mulBackward(grad, q.value, c, c, y.m[V], dvRaw, dm[V], n);
         Arrays.fill(dm[R], 0, tc, 0);
-        Dense.mulBackward(p, grad, q.receptance, c, c, y.m[R], dr, dm[R], n);
+        products.mulBackward(grad, q.receptance, c, c, y.m[R], dr, dm[R], n);
 
         // Token shift: m_s = x1 + sx * mu_s with sx = prev - x1.
         Arrays.fill(dTmp, 0, tc, 0);
@@ -571,7 +581,7 @@ final class Rwkv7Chunk {
     private void lowRankBackward(double[] p, double[] grad, int down, int up, int rank, double[] dOut,
                                  double[] mid, double[] in, double[] dIn, int n, int activation) {
         Arrays.fill(dLow, 0, n * rank, 0);
-        Dense.mulBackward(p, grad, down, c, rank, mid, dOut, dLow, n);
+        products.mulBackward(grad, down, c, rank, mid, dOut, dLow, n);
         for (int i = 0; i < n * rank; i++) {
             double h = mid[i];
             if (activation == TANH_MID) {
@@ -581,7 +591,7 @@ final class Rwkv7Chunk {
             }
         }
         Arrays.fill(dIn, 0, n * c, 0);
-        Dense.mulBackward(p, grad, up, rank, c, in, dLow, dIn, n);
+        products.mulBackward(grad, up, rank, c, in, dLow, dIn, n);
     }
 
     /**
@@ -592,38 +602,42 @@ final class Rwkv7Chunk {
      */
     private void wkvBackward(Cache y) {
         int ss = c * s;
+        double[] st = y.states;
         Arrays.fill(dS, 0);
         for (int t = count - 1; t >= 0; t--) {
             int prev = t * ss, next = (t + 1) * ss;
             for (int h = 0; h < heads; h++) {
                 int o = t * c + h * s;
+                for (int j = 0; j < s; j++) {
+                    beta[j] = y.kk[o + j] * y.a[o + j];
+                    dBeta[j] = 0;
+                }
                 for (int i = 0; i < s; i++) {
                     int row = h * s * s + i * s;
                     double dyi = dyWkv[o + i];
                     double vi = y.v[o + i];
-                    double sa = 0, dsa = 0, dvi = 0;
-                    for (int j = 0; j < s; j++) {
-                        sa -= y.kk[o + j] * y.states[prev + row + j];
-                    }
+                    double sa = y.sa[o + i];
+                    // The element-wise terms in one loop (the JIT vectorizes it), the sums over j after it.
                     for (int j = 0; j < s; j++) {
                         double d = dS[row + j] + dyi * y.r[o + j];
                         dS[row + j] = d;
-                        dr[o + j] += y.states[next + row + j] * dyi;
-                        double beta = y.kk[o + j] * y.a[o + j];
-                        dsa += d * beta;
-                        dvi += d * y.k[o + j];
-                        dw[o + j] += d * y.states[prev + row + j];
+                        dr[o + j] += st[next + row + j] * dyi;
+                        dw[o + j] += d * st[prev + row + j];
                         dk[o + j] += d * vi;
-                        // d beta_j = d * sa; beta = kk * a.
-                        dkk[o + j] += d * sa * y.a[o + j];
-                        da[o + j] += d * sa * y.kk[o + j];
+                        dBeta[j] += d * sa;
                     }
-                    dv[o + i] += dvi;
+                    double dsa = dot(dS, row, beta, 0, s);
+                    dv[o + i] += dot(dS, row, y.k, o, s);
                     for (int j = 0; j < s; j++) {
                         // d alpha_j = dsa * St-1[i][j]; alpha = -kk.
-                        dkk[o + j] -= dsa * y.states[prev + row + j];
+                        dkk[o + j] -= dsa * st[prev + row + j];
                         dS[row + j] = dS[row + j] * y.w[o + j] - dsa * y.kk[o + j];
                     }
+                }
+                // beta = kk * a.
+                for (int j = 0; j < s; j++) {
+                    dkk[o + j] += dBeta[j] * y.a[o + j];
+                    da[o + j] += dBeta[j] * y.kk[o + j];
                 }
             }
         }

@@ -4,13 +4,7 @@ import dev.flinkrwkv.model.TensorType;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Fits a byte-level RWKV-7 to training bytes with truncated backpropagation through time.
@@ -23,7 +17,12 @@ import java.util.concurrent.Future;
  *
  * <p>The B chunks are independent, so they run data-parallel: worker w of N takes streams w, w+N, ... in
  * order into its own gradient buffer, and the buffers are summed in worker order. The result therefore
- * depends only on the seed, the data, the settings and the thread count, never on timing.
+ * depends only on the seed, the data, the settings and the thread count, never on timing. The same
+ * threads ({@link Crew}) then sum the buffers and apply the update over disjoint ranges of the parameters,
+ * which changes no value, only which core computes it.
+ *
+ * <p>The matrix products, most of a step's work, run in float32 ({@link MatrixProducts#float32}); the
+ * rest of the passes and the optimizer stay in double.
  */
 public final class Rwkv7Trainer implements AutoCloseable {
     /** Everything that fixes what is computed (the thread count only changes summation order). */
@@ -45,8 +44,13 @@ public final class Rwkv7Trainer implements AutoCloseable {
     private final long dataFingerprint;
     private final int[] position;
     private final double[][] states;
+    /** The float32 copy of the weights the workers' products read, updated before each parallel section. */
+    private final MatrixProducts.FloatWeights floatWeights;
     private final Worker[] workers;
-    private final ExecutorService pool;
+    private final Crew crew;
+    /** The parts of a step, kept in fields so that a step allocates no lambda. */
+    private final Crew.Task refreshWeights = this::refreshWeights, trainWorker = this::trainWorker,
+            sumGradients = this::sumGradients, applyAdam = this::applyAdam;
     private final double[] grad;
     long resumedElapsedNanos;
 
@@ -55,8 +59,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
         final double[] grad;
         final int[] in, target;
 
-        Worker(Rwkv7Params model, int context) {
-            chunk = new Rwkv7Chunk(model, context);
+        Worker(Rwkv7Params model, MatrixProducts.FloatWeights weights, int context) {
+            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context));
             grad = new double[model.size()];
             in = new int[context];
             target = new int[context];
@@ -76,15 +80,12 @@ public final class Rwkv7Trainer implements AutoCloseable {
         }
         this.position = position;
         this.states = states;
+        this.floatWeights = new MatrixProducts.FloatWeights(model);
         this.workers = new Worker[settings.threads()];
         for (int w = 0; w < workers.length; w++) {
-            workers[w] = new Worker(model, settings.context());
+            workers[w] = new Worker(model, floatWeights, settings.context());
         }
-        this.pool = workers.length > 1 ? Executors.newFixedThreadPool(workers.length, r -> {
-            Thread t = new Thread(r, "rwkv-fit");
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        this.crew = new Crew(workers.length, "rwkv-fit");
         this.grad = new double[model.size()];
     }
 
@@ -129,27 +130,54 @@ public final class Rwkv7Trainer implements AutoCloseable {
 
     /** One optimizer step on the next chunk of every stream with learning rate {@code lr}. */
     public StepResult step(double lr, double clip) {
-        double loss = parallel(w -> {
-            Worker k = workers[w];
-            Arrays.fill(k.grad, 0);
-            double sum = 0;
-            for (int b = w; b < settings.batch(); b += workers.length) {
-                sum += trainChunk(k, b);
-            }
-            return sum;
-        });
-        Arrays.fill(grad, 0);
-        for (Worker k : workers) {
-            for (int i = 0; i < grad.length; i++) {
-                grad[i] += k.grad[i];
-            }
-        }
+        crew.run(refreshWeights);
+        double loss = crew.run(trainWorker);
+        crew.run(sumGradients);
+        double norm = adam.begin(grad, lr, clip);
+        crew.run(applyAdam);
         double tokens = (double) settings.batch() * settings.context();
-        for (int i = 0; i < grad.length; i++) {
-            grad[i] /= tokens;
-        }
-        double norm = adam.step(model.values, grad, lr, clip);
         return new StepResult(loss / tokens, norm);
+    }
+
+    /** Member w's share of the float32 weights' refresh: every N-th matrix. */
+    private double refreshWeights(int w) {
+        floatWeights.update(w, workers.length);
+        return 0;
+    }
+
+    /** Member w's range of the mean gradient: the workers' buffers summed in worker order, over the tokens. */
+    private double sumGradients(int w) {
+        double tokens = (double) settings.batch() * settings.context();
+        int from = range(w), to = range(w + 1);
+        for (int i = from; i < to; i++) {
+            double sum = 0;
+            for (Worker k : workers) {
+                sum += k.grad[i];
+            }
+            grad[i] = sum / tokens;
+        }
+        return 0;
+    }
+
+    private double applyAdam(int w) {
+        adam.apply(model.values, grad, range(w), range(w + 1));
+        return 0;
+    }
+
+    /** Where member w's range of the parameter vector starts. */
+    private int range(int w) {
+        return (int) ((long) w * grad.length / workers.length);
+    }
+
+    /** Worker w's share of a step: streams w, w+N, ... into its own gradient buffer; returns their summed loss. */
+    private double trainWorker(int w) {
+        Worker k = workers[w];
+        Arrays.fill(k.grad, 0);
+        double sum = 0;
+        for (int b = w; b < settings.batch(); b += workers.length) {
+            sum += trainChunk(k, b);
+        }
+        return sum;
     }
 
     private double trainChunk(Worker k, int b) {
@@ -188,7 +216,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
             from[s] = (int) ((long) s * n / segments);
         }
         double[] sums = new double[segments];
-        parallel(w -> {
+        floatWeights.update();
+        crew.run(w -> {
             Worker k = workers[w];
             for (int s = w; s < segments; s += workers.length) {
                 sums[s] = evaluateSegment(k, bytes, from[s], from[s + 1]);
@@ -212,38 +241,6 @@ public final class Rwkv7Trainer implements AutoCloseable {
                 k.target[i] = bytes[pos + i + 1] & 0xFF;
             }
             sum += k.chunk.forward(k.in, k.target, len, state);
-        }
-        return sum;
-    }
-
-    private interface WorkerTask {
-        double run(int worker);
-    }
-
-    /** Runs {@code task} for every worker (on the pool if there are several); returns the sum in worker order. */
-    private double parallel(WorkerTask task) {
-        if (pool == null) {
-            return task.run(0);
-        }
-        List<Future<Double>> futures = new ArrayList<>();
-        for (int w = 0; w < workers.length; w++) {
-            int id = w;
-            futures.add(pool.submit(() -> task.run(id)));
-        }
-        double sum = 0;
-        try {
-            for (Future<Double> f : futures) {
-                sum += f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("training interrupted", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException) {
-                throw (RuntimeException) c;
-            }
-            throw new IllegalStateException(c);
         }
         return sum;
     }
@@ -281,8 +278,6 @@ public final class Rwkv7Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
+        crew.close();
     }
 }

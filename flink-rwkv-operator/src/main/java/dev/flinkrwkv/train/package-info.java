@@ -3,13 +3,17 @@
  *
  * <p>{@link dev.flinkrwkv.train.Rwkv7Params} holds the parameters as one flat double array in rwkv.cpp's
  * tensor names and layouts; {@code Rwkv7Chunk} runs the forward pass over a chunk of T tokens from a
- * carried state (the engine's math, in double) and its backward pass (truncated BPTT: no gradient into the
+ * carried state (the engine's math) and its backward pass (truncated BPTT: no gradient into the
  * carried state); {@link dev.flinkrwkv.train.Rwkv7Trainer} drives B streams of chunks data-parallel over
  * threads with {@link dev.flinkrwkv.train.Adam}, gradient clipping and a
  * {@link dev.flinkrwkv.train.LearningRateSchedule}, saves and resumes checkpoints, and writes the model as
  * an rwkv.cpp FP32 file that {@code RwkvModel.load} reads like any other.
  *
- * <p>Double precision throughout keeps the gradient check exact to ~1e-6 and costs about half the SIMD
- * width of float; the models this targets (tens to hundreds of thousands of parameters) fit in minutes.
+ * <p>The matrix products, most of the work, run in float32 with fused multiply-adds ({@code MatrixProducts},
+ * {@code FloatGemm}: the Vector API when its module is present, a plain-Java kernel with the same bits
+ * otherwise); everything else, the WKV recurrence included, and the optimizer stay in double. A chunk can
+ * also run its products in double ({@code MatrixProducts.exact}): the gradient check verifies that path
+ * against finite differences, and {@code FloatProductsTest} bounds the float32 path's distance from it
+ * (gradient relative L2 error below 1e-4, 3e-7 measured at 2 x 64).
  */
 package dev.flinkrwkv.train;

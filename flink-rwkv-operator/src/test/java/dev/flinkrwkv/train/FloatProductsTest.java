@@ -1,0 +1,107 @@
+package dev.flinkrwkv.train;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kernels of the fast training path: the Vector API kernels (float32 matrix product, double dot product)
+ * give exactly the plain-Java kernels' bits, and a chunk's loss and gradient agree with the double-precision path (the one the gradient
+ * check verifies) to float rounding.
+ */
+class FloatProductsTest {
+    @Test
+    void theVectorKernelGivesThePlainJavaKernelsBits() {
+        FloatGemm kernel = FloatGemm.get();
+        assertEquals("FloatGemmVector", kernel.getClass().getSimpleName(), "the tests run with the vector module");
+        SplittableRandom rnd = new SplittableRandom(3);
+        // Row counts around the 4-row tile, column counts around the 8- and 16-lane tiles.
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 16, 16}, {5, 9, 24}, {7, 33, 31}, {64, 64, 256}, {13, 8, 40}};
+        for (int[] sh : shapes) {
+            int m = sh[0], k = sh[1], n = sh[2], off = 5;
+            float[] a = random(rnd, m * k), b = random(rnd, off + k * n);
+            float[] expected = new float[m * n], actual = new float[m * n];
+            new FloatGemm.Scalar().multiply(a, k, 1, m, k, b, off, n, expected);
+            kernel.multiply(a, k, 1, m, k, b, off, n, actual);
+            assertArrayEquals(expected, actual, m + "x" + k + "x" + n);
+            // The same a stored transposed (k x m) and read with swapped strides gives the same product.
+            float[] aT = new float[k * m];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    aT[p * m + i] = a[i * k + p];
+                }
+            }
+            kernel.multiply(aT, 1, m, m, k, b, off, n, actual);
+            assertArrayEquals(expected, actual, m + "x" + k + "x" + n + ", a transposed");
+        }
+    }
+
+    @Test
+    void theVectorDotGivesThePlainJavaDotsBits() {
+        assertEquals("DotVector", Dot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int n : new int[] {1, 3, 4, 7, 16, 32, 33, 64}) {
+            double[] a = new double[n + 3], b = new double[n + 2];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = 2 * rnd.nextDouble() - 1;
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = 2 * rnd.nextDouble() - 1;
+            }
+            assertEquals(new Dot.Scalar().dot(a, 3, b, 2, n), Dot.KERNEL.dot(a, 3, b, 2, n), 0, "n = " + n);
+        }
+    }
+
+    @Test
+    void float32LossAndGradientAgreeWithDoublePrecision() {
+        Rwkv7Shape shape = new Rwkv7Shape(256, 64, 2, 32, 256, 16, 16, 16, 16);
+        Rwkv7Params model = new Rwkv7Params(shape);
+        model.initialize(5);
+        SplittableRandom rnd = new SplittableRandom(13);
+        double[] p = model.values();
+        for (int i = 0; i < p.length; i++) {
+            p[i] += (2 * rnd.nextDouble() - 1) * 0.1;
+        }
+        int t = 32;
+        int[] in = new int[t], target = new int[t];
+        for (int i = 0; i < t; i++) {
+            in[i] = rnd.nextInt(256);
+            target[i] = rnd.nextInt(256);
+        }
+        double[] state = new double[shape.stateSize()];
+        for (int i = 0; i < state.length; i++) {
+            state[i] = (2 * rnd.nextDouble() - 1) * 0.5;
+        }
+        Rwkv7Chunk exact = new Rwkv7Chunk(model, t);
+        Rwkv7Chunk fast = new Rwkv7Chunk(model, t, MatrixProducts.float32(new MatrixProducts.FloatWeights(model), t));
+        double[] gExact = new double[model.size()], gFast = new double[model.size()];
+        double lossExact = exact.forward(in, target, t, state.clone());
+        exact.backward(gExact);
+        double lossFast = fast.forward(in, target, t, state.clone());
+        fast.backward(gFast);
+
+        assertEquals(lossExact, lossFast, 1e-5 * Math.abs(lossExact), "summed loss");
+        double diff = 0, norm = 0;
+        for (int i = 0; i < gExact.length; i++) {
+            diff += (gFast[i] - gExact[i]) * (gFast[i] - gExact[i]);
+            norm += gExact[i] * gExact[i];
+        }
+        double relative = Math.sqrt(diff / norm);
+        System.out.printf("float32 path: loss %.9f vs %.9f, gradient relative L2 error %.2e%n", lossFast, lossExact,
+                relative);
+        assertTrue(norm > 0);
+        assertTrue(relative < 1e-4, "gradient relative L2 error " + relative);
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (2 * rnd.nextDouble() - 1);
+        }
+        return x;
+    }
+}
