@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * on no other job's.
  */
 public final class DemoCommand implements Command {
-    /** About a minute and a half of fitting on two cores of a current server; the same steps on any machine. */
+    /** A step budget rather than a time budget, so that the demo fits the same model on any machine, busy or idle. */
     static final long DEFAULT_FIT_STEPS = 400;
 
     static final String INPUT_TOPIC = "demo-input";
