@@ -1,8 +1,8 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.Dequantize;
-import dev.flinkrwkv.model.Half;
 import dev.flinkrwkv.model.TensorType;
+import dev.flinkrwkv.tensor.Blocks;
+import dev.flinkrwkv.tensor.Half;
 
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
@@ -118,7 +118,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
         if (!type.isQuantized()) {
             return 2 * padded;
         }
-        return padded + padded / BLOCK * Float.BYTES * (Dequantize.hasMinimum(type) ? 2 : 1);
+        return padded + padded / BLOCK * Float.BYTES * (((Blocks) type.storage).hasMinimum() ? 2 : 1);
     }
 
     private static int roundUp(int n, int multiple) {
@@ -167,7 +167,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
     /**
      * The block types (Q8_0, and Q4_0, Q4_1, Q5_0, Q5_1 widened to one byte per value): for group g, block j
      * and row r of the group, the block's 32 integer quants at {@code ((g * blocks + j) * GROUP + r) * BLOCK}
-     * (Q4_0's and Q5_0's offsets already subtracted, {@link Dequantize#quants}), and its scale, decoded from
+     * (Q4_0's and Q5_0's offsets already subtracted, {@link Blocks#quants}), and its scale, decoded from
      * its half, at {@code (g * blocks + j) * GROUP + r}; Q4_1 and Q5_1 have their minimum at the same index
      * of {@link #mins}. A value is then {@code q*d} (or {@code q*d + m}) in float32, exactly as the file's
      * block decodes: same bits. Widening the 4- and 5-bit quants doubles their bytes (0.56-0.75 per value in
@@ -185,11 +185,11 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
 
         private Quants(Matrix m) {
             super(m.rows(), m.cols());
-            TensorType type = m.type();
+            Blocks type = (Blocks) m.type().storage;
             blocks = cols / BLOCK;
             quants = new byte[groups() * blocks * GROUP * BLOCK];
             scales = new float[groups() * blocks * GROUP];
-            mins = Dequantize.hasMinimum(type) ? new float[scales.length] : null;
+            mins = type.hasMinimum() ? new float[scales.length] : null;
             ByteBuffer d = m.data();
             for (int n = 0; n < rows; n++) {
                 for (int j = 0; j < blocks; j++) {
@@ -199,7 +199,7 @@ abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
                     if (mins != null) {
                         mins[block] = Half.toFloat(d.getShort(src + 2));
                     }
-                    Dequantize.quants(type, d, src, quants, block * BLOCK);
+                    type.quants(d, src, quants, block * BLOCK);
                 }
             }
         }

@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * copy):
  * FP32 as is, FP16 by moving the half's exponent and mantissa into float position (exact, subnormals
  * included), BF16 by moving its 16 bits into the top of a float ({@link Widening}), quantized blocks as
- * {@code q*d} or {@code q*d + m} with the same float32 roundings as {@link dev.flinkrwkv.model.Dequantize},
+ * {@code q*d} or {@code q*d + m} with the same float32 roundings as {@link dev.flinkrwkv.tensor.Storage#decode},
  * so every path sees exactly the scalar weights. The half decoders assume finite halves (BF16 has none); a
  * matrix holding an infinity or NaN among its halves (checked once per matrix, never seen in real weights)
  * is handed to the plain-Java kernel instead.

@@ -135,7 +135,7 @@ public final class RandomModel {
                 int cols = e.ne()[0];
                 w.write(e.name(), t, e.ne(), (r, o) -> {
                     draw(e, nameSeed, r, row, cols);
-                    Quantize.row(t, row, 0, cols, o);
+                    t.storage.encode(row, 0, cols, o);
                 });
                 long n = 1;
                 for (int d : e.ne()) {

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.Dequantize;
-import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.tensor.Half;
 import dev.flinkrwkv.model.TensorType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +40,7 @@ class MatMulKernelTest {
         for (int r = 0; r < 3; r++) {
             float[] expected = new float[cols];
             float[] actual = new float[cols + 5];
-            Dequantize.row(type, m.data(), r * m.rowBytes(), cols, expected, 0);
+            type.storage.decode(m.data(), r * m.rowBytes(), cols, expected, 0);
             VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
             for (int i = 0; i < cols; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[5 + i]),
