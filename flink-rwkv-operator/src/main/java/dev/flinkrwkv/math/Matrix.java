@@ -2,6 +2,7 @@ package dev.flinkrwkv.math;
 
 import dev.flinkrwkv.model.Tensor;
 import dev.flinkrwkv.model.TensorType;
+import dev.flinkrwkv.tensor.PackedRows;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -48,7 +49,7 @@ public final class Matrix {
     }
 
     private static boolean packsByDefault(TensorType type) {
-        return PackedRows.packs(type) && !weightsStayMapped(System.getProperty(WEIGHTS_PROPERTY));
+        return type.storage.packs() && !weightsStayMapped(System.getProperty(WEIGHTS_PROPERTY));
     }
 
     private static volatile String warnedValue;
@@ -93,19 +94,19 @@ public final class Matrix {
 
     /** The same matrix, packed whenever its type can be (for tests and benchmarks). */
     Matrix packedWherePossible() {
-        return new Matrix(name, type, data, rows, cols, PackedRows.packs(type));
+        return new Matrix(name, type, data, rows, cols, type.storage.packs());
     }
 
     /**
      * The heap copy of this matrix's rows for the vector kernel ({@link PackedRows}), or null when it is not
-     * packed (its type is not, packing is off, or the matrix holds a non-finite half). Made on the first
+     * packed (its type is not, packing is off, the heap cannot spare it, or the matrix holds a non-finite half). Made on the first
      * call, once: a model evaluated on a GPU, or by the plain-Java kernel, never pays for it.
      */
     PackedRows packed() {
         if (!packedMade) {
             synchronized (this) {
                 if (!packedMade) {
-                    packed = packable && finiteHalves ? PackedRows.of(this, freeHeap(), Runtime.getRuntime().maxMemory()) : null;
+                    packed = packable && finiteHalves ? HeapCopies.of(this, freeHeap(), Runtime.getRuntime().maxMemory()) : null;
                     packedMade = true;
                 }
             }

@@ -1,6 +1,7 @@
 package dev.flinkrwkv.math;
 
 import dev.flinkrwkv.model.TensorType;
+import dev.flinkrwkv.tensor.PackedRows;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -456,7 +457,7 @@ final class VectorMatMul extends MatMulKernel {
     private static void packedDots16(PackedRows.Halves h, float[] x, int xo, float[] y, int yo, int r0, int r1) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
-        Widening wd = Widening.of(h.type);
+        Widening wd = Widening.of(h.type == TensorType.BF16.storage ? TensorType.BF16 : TensorType.FP16);
         int sh = wd.shift, mk = wd.mask;
         float sc = wd.scale;
         for (int n = r0; n < r1; ) {
@@ -531,7 +532,7 @@ final class VectorMatMul extends MatMulKernel {
     private static float dotPacked16(PackedRows.Halves h, int n, float[] x, int xo) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
-        Widening wd = Widening.of(h.type);
+        Widening wd = Widening.of(h.type == TensorType.BF16.storage ? TensorType.BF16 : TensorType.FP16);
         int sh = wd.shift, mk = wd.mask;
         float sc = wd.scale;
         int p = h.chunkAt(n, 0);
@@ -579,7 +580,7 @@ final class VectorMatMul extends MatMulKernel {
     private static void decodePacked16(PackedRows.Halves h, int n, float[] w, int wo) {
         short[] d = h.halves;
         int k = h.cols, vk = k - k % L, step = h.chunkStride();
-        Widening wd = Widening.of(h.type);
+        Widening wd = Widening.of(h.type == TensorType.BF16.storage ? TensorType.BF16 : TensorType.FP16);
         int sh = wd.shift, mk = wd.mask;
         float sc = wd.scale;
         int p = h.chunkAt(n, 0);

@@ -59,6 +59,23 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
     abstract void encodeBlock(float[] x, int o, ByteBuffer out);
 
     @Override
+    public final boolean packs() {
+        return true;
+    }
+
+    /** One byte per quant, plus a float scale per block of 32 (and a float minimum, for the types with one). */
+    @Override
+    public final long packedBytes(int rows, int cols) {
+        long padded = PackedRows.paddedValues(rows, cols);
+        return padded + padded / VALUES * Float.BYTES * (hasMinimum ? 2 : 1);
+    }
+
+    @Override
+    public final PackedRows.Quants pack(ByteBuffer d, long rowBytes, int rows, int cols) {
+        return new PackedRows.Quants(this, d, rowBytes, rows, cols);
+    }
+
+    @Override
     public final boolean halvesFinite(ByteBuffer d, long bytes) {
         return halvesFinite(d, bytes, blockBytes, hasMinimum ? 2 : 1);
     }

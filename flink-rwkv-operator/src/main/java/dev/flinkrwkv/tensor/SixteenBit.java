@@ -15,6 +15,22 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
     abstract short fromFloat(float f);
 
     @Override
+    public final boolean packs() {
+        return true;
+    }
+
+    /** Two bytes per value: the 16 bits as stored. */
+    @Override
+    public final long packedBytes(int rows, int cols) {
+        return 2 * PackedRows.paddedValues(rows, cols);
+    }
+
+    @Override
+    public final PackedRows.Halves pack(ByteBuffer d, long rowBytes, int rows, int cols) {
+        return new PackedRows.Halves(this, d, rowBytes, rows, cols);
+    }
+
+    @Override
     public final void decode(ByteBuffer src, long pos, int n, float[] out, int off) {
         int p = Math.toIntExact(pos);
         for (int i = 0; i < n; i++) {

@@ -67,6 +67,27 @@ public abstract sealed class Storage permits Fp32, SixteenBit, Blocks {
         return true;
     }
 
+    /**
+     * Whether the vector kernel multiplies a single stream from a heap copy of this type's rows
+     * ({@link PackedRows}): every type but FP32, which it reads from the file at the bandwidth already.
+     */
+    public boolean packs() {
+        return false;
+    }
+
+    /** Heap bytes of the copy {@link #pack} makes of a {@code rows x cols} matrix (for types that pack). */
+    public long packedBytes(int rows, int cols) {
+        throw new UnsupportedOperationException(name + " rows are not packed");
+    }
+
+    /**
+     * The heap copy of the {@code rows x cols} matrix whose row n starts at byte {@code n * rowBytes} of
+     * {@code d}, in this type's {@link PackedRows} layout (for types that pack).
+     */
+    public PackedRows pack(ByteBuffer d, long rowBytes, int rows, int cols) {
+        throw new UnsupportedOperationException(name + " rows are not packed");
+    }
+
     @Override
     public String toString() {
         return name;

@@ -258,18 +258,18 @@ class MatMulKernelTest {
     @EnumSource(value = TensorType.class, names = "FP32", mode = EnumSource.Mode.EXCLUDE)
     void aMatrixWhoseCopyTheHeapCannotSpareStaysMapped(TensorType type) {
         Matrix m = RandomWeights.matrix(type, 64, 256, new Random(600));
-        long copy = PackedRows.heapBytes(type, 64 * 256), lots = 1L << 40;
+        long copy = type.storage.packedBytes(64, 256), lots = 1L << 40;
         assertTrue(copy >= m.bytes() * 9 / 10, "the estimate is at least about the stored size: " + copy + " vs " + m.bytes());
-        assertTrue(PackedRows.heapCanHold(copy, 0, 2 * copy, 2 * copy), "half of the free heap, half of the heap");
-        assertFalse(PackedRows.heapCanHold(copy, 0, 2 * copy - 2, lots), "more than half of the free heap");
-        assertFalse(PackedRows.heapCanHold(copy, 1, lots, 2 * copy), "with the copies held, more than half of the heap");
-        assertTrue(PackedRows.heapCanHold(copy, 1, lots, 2 * copy + 2));
+        assertTrue(HeapCopies.heapCanHold(copy, 0, 2 * copy, 2 * copy), "half of the free heap, half of the heap");
+        assertFalse(HeapCopies.heapCanHold(copy, 0, 2 * copy - 2, lots), "more than half of the free heap");
+        assertFalse(HeapCopies.heapCanHold(copy, 1, lots, 2 * copy), "with the copies held, more than half of the heap");
+        assertTrue(HeapCopies.heapCanHold(copy, 1, lots, 2 * copy + 2));
 
-        assertNull(PackedRows.of(m, 2 * copy - 2, lots), "more than half of the free heap");
-        assertNull(PackedRows.of(m, lots, 2 * copy - 2), "more than half of the heap");
-        PackedRows made = PackedRows.of(m, lots, lots);
+        assertNull(HeapCopies.of(m, 2 * copy - 2, lots), "more than half of the free heap");
+        assertNull(HeapCopies.of(m, lots, 2 * copy - 2), "more than half of the heap");
+        dev.flinkrwkv.tensor.PackedRows made = HeapCopies.of(m, lots, lots);
         assertNotNull(made);
-        assertTrue(PackedRows.heldBytes() >= copy, "a live copy is counted: " + PackedRows.heldBytes());
+        assertTrue(HeapCopies.heldBytes() >= copy, "a live copy is counted: " + HeapCopies.heldBytes());
     }
 
     @Test
