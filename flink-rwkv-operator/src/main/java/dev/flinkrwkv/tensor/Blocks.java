@@ -1,6 +1,12 @@
 package dev.flinkrwkv.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.nio.ByteBuffer;
+
+import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.q8;
 
 /**
  * The quantized types: blocks of {@value #VALUES} values along a row (a block never crosses a row), each
@@ -90,5 +96,91 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
             }
         }
         return true;
+    }
+
+    /**
+     * The vector kernels of the block types: over the heap copy, where every block type is widened to byte
+     * quants, scales and minimums ({@link PackedRows.Quants}), one pair of kernels for all; over the mapped
+     * file, one per type (a subclass in each type's class): one method per type keeps each compiled unit
+     * small enough for C2 to keep every vector in registers.
+     */
+    abstract static class Vectors extends RowKernels {
+        /**
+         * As {@link SixteenBit.Vectors#packedDots} (and for the same reason one method holding the whole loop
+         * nest), for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and Q5_1, each row
+         * summed as the mapped path sums it. The test for a minimum is the same for the whole matrix, so C2
+         * can unswitch the loop on it; measured, this ran as fast as two copies of the loop, one per case.
+         */
+        @Override
+        public final void packedDots(PackedRows packed, float[] x, int xo, float[] y, int yo, int r0, int r1) {
+            PackedRows.Quants q = (PackedRows.Quants) packed;
+            byte[] qs = q.quants;
+            float[] sc = q.scales, mn = q.mins;
+            int k = q.cols;
+            for (int n = r0; n < r1; ) {
+                if (n % PackedRows.GROUP != 0 || n + PackedRows.GROUP > r1) {
+                    y[yo + n] = dotPacked(q, n, x, xo);
+                    n++;
+                    continue;
+                }
+                int b = q.blockAt(n, 0);
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
+                    float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
+                    int p = 32 * b;
+                    for (int part = 0; part < 32; part += 8) {
+                        FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
+                        FloatVector w0 = q8(qs, p + part, s0), w1 = q8(qs, p + 32 + part, s1);
+                        FloatVector w2 = q8(qs, p + 64 + part, s2), w3 = q8(qs, p + 96 + part, s3);
+                        if (mn != null) {
+                            w0 = w0.add(mn[b]);
+                            w1 = w1.add(mn[b + 1]);
+                            w2 = w2.add(mn[b + 2]);
+                            w3 = w3.add(mn[b + 3]);
+                        }
+                        a0 = w0.fma(xv, a0);
+                        a1 = w1.fma(xv, a1);
+                        a2 = w2.fma(xv, a2);
+                        a3 = w3.fma(xv, a3);
+                    }
+                }
+                y[yo + n] = a0.reduceLanes(VectorOperators.ADD);
+                y[yo + n + 1] = a1.reduceLanes(VectorOperators.ADD);
+                y[yo + n + 2] = a2.reduceLanes(VectorOperators.ADD);
+                y[yo + n + 3] = a3.reduceLanes(VectorOperators.ADD);
+                n += PackedRows.GROUP;
+            }
+        }
+
+        /** Row n alone, summed as the mapped path sums it. */
+        private static float dotPacked(PackedRows.Quants q, int n, float[] x, int xo) {
+            FloatVector acc = FloatVector.zero(F);
+            int b = q.blockAt(n, 0);
+            for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
+                for (int part = 0; part < 32; part += 8) {
+                    FloatVector w = q8(q.quants, 32 * b + part, q.scales[b]);
+                    if (q.mins != null) {
+                        w = w.add(q.mins[b]);
+                    }
+                    acc = w.fma(FloatVector.fromArray(F, x, xo + i + part), acc);
+                }
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        @Override
+        public final void packedDecode(PackedRows packed, int n, float[] w, int wo) {
+            PackedRows.Quants q = (PackedRows.Quants) packed;
+            int b = q.blockAt(n, 0);
+            for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
+                for (int part = 0; part < 32; part += 8) {
+                    FloatVector v = q8(q.quants, 32 * b + part, q.scales[b]);
+                    if (q.mins != null) {
+                        v = v.add(q.mins[b]);
+                    }
+                    v.intoArray(w, wo + i + part);
+                }
+            }
+        }
     }
 }

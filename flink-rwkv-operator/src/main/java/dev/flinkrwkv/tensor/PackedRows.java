@@ -49,8 +49,8 @@ public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Qu
      */
     public static final class Halves extends PackedRows {
         public final SixteenBit type;
-        public final int chunks;
-        public final short[] halves;
+        final int chunks;
+        final short[] halves;
 
         Halves(SixteenBit type, ByteBuffer d, long rowBytes, int rows, int cols) {
             super(rows, cols);
@@ -66,16 +66,16 @@ public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Qu
         }
 
         /** Index of value i of row n. */
-        public int at(int n, int i) {
+        int at(int n, int i) {
             return chunkAt(n, i / CHUNK) + i % CHUNK;
         }
 
         /** Index of the first value of chunk c of row n; the row's next chunk is {@link #chunkStride()} on. */
-        public int chunkAt(int n, int c) {
+        int chunkAt(int n, int c) {
             return ((n / GROUP * chunks + c) * GROUP + n % GROUP) * CHUNK;
         }
 
-        public int chunkStride() {
+        int chunkStride() {
             return GROUP * CHUNK;
         }
     }
@@ -93,11 +93,11 @@ public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Qu
      * operation count, not measured).
      */
     public static final class Quants extends PackedRows {
-        public final int blocks;
-        public final byte[] quants;
-        public final float[] scales;
+        final int blocks;
+        final byte[] quants;
+        final float[] scales;
         /** Each block's minimum for Q4_1 and Q5_1; null for the types without one. */
-        public final float[] mins;
+        final float[] mins;
 
         Quants(Blocks type, ByteBuffer d, long rowBytes, int rows, int cols) {
             super(rows, cols);
@@ -119,7 +119,7 @@ public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Qu
         }
 
         /** Index of block j of row n in {@link #scales} (times 32: in {@link #quants}). */
-        public int blockAt(int n, int j) {
+        int blockAt(int n, int j) {
             return (n / GROUP * blocks + j) * GROUP + n % GROUP;
         }
     }

@@ -1,6 +1,13 @@
 package dev.flinkrwkv.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 import java.nio.ByteBuffer;
+
+import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.half;
+import static dev.flinkrwkv.tensor.Lanes.q8;
 
 /**
  * Q8_0: a half scale d, then 32 signed bytes q; a value is {@code q*d}. Encoded with {@code d = amax/127}
@@ -47,5 +54,37 @@ public final class Q8_0 extends Blocks {
             t += 1f;
         }
         return (int) (f < 0 ? -t : t);
+    }
+
+    @Override
+    public VectorKernels vectorKernels() {
+        return Vectors.INSTANCE;
+    }
+
+    /** Loaded on first use only (see {@link VectorKernels}). */
+    private static final class Vectors extends Blocks.Vectors {
+        static final Vectors INSTANCE = new Vectors();
+
+        @Override
+        float dotRow(ByteBuffer d, int p, int k, float[] x, int xo) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < k; i += 32, p += 34) {
+                float sc = half(d, p);
+                for (int part = 0; part < 32; part += 8) {
+                    acc = q8(d, p + 2 + part, sc).fma(FloatVector.fromArray(F, x, xo + i + part), acc);
+                }
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        @Override
+        public void decode(ByteBuffer d, int p, int k, float[] w, int wo) {
+            for (int i = 0; i < k; i += 32, p += 34) {
+                float sc = half(d, p);
+                for (int part = 0; part < 32; part += 8) {
+                    q8(d, p + 2 + part, sc).intoArray(w, wo + i + part);
+                }
+            }
+        }
     }
 }

@@ -6,7 +6,8 @@ import java.nio.ByteOrder;
 /**
  * One storage type of rwkv.cpp's model files (the ggml layouts), as one class that owns everything that
  * depends on its bits: its size, its exact scalar decoding to float32, its encoding (quantization, rounding
- * exactly as rwkv.cpp does), and the copy the vector kernel multiplies a single stream from. Each type is
+ * exactly as rwkv.cpp does), the copy the vector kernel multiplies a single stream from, and its vector
+ * kernels. Each type is
  * one subclass; {@code model.TensorType} names them with the file's type codes, and {@code math} runs their
  * kernels without knowing their layouts.
  *
@@ -87,6 +88,12 @@ public abstract sealed class Storage permits Fp32, SixteenBit, Blocks {
     public PackedRows pack(ByteBuffer d, long rowBytes, int rows, int cols) {
         throw new UnsupportedOperationException(name + " rows are not packed");
     }
+
+    /**
+     * The vector kernels of this type, for the Vector API matrix product; their classes are loaded by this
+     * call, which only a vector kernel makes (it needs the {@code jdk.incubator.vector} module).
+     */
+    public abstract VectorKernels vectorKernels();
 
     @Override
     public String toString() {

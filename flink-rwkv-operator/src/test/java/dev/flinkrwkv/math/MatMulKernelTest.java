@@ -41,7 +41,7 @@ class MatMulKernelTest {
             float[] expected = new float[cols];
             float[] actual = new float[cols + 5];
             type.storage.decode(m.data(), r * m.rowBytes(), cols, expected, 0);
-            VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
+            type.storage.vectorKernels().decode(m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
             for (int i = 0; i < cols; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[5 + i]),
                         type + " row " + r + " value " + i);
@@ -56,7 +56,7 @@ class MatMulKernelTest {
             b.putShort(2 * h, (short) h);
         }
         float[] out = new float[65536];
-        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, out, 0);
+        TensorType.FP16.storage.vectorKernels().decode(b, 0, 65536, out, 0);
         int finite = 0;
         for (int h = 0; h < 65536; h++) {
             if (((h >> 10) & 0x1F) != 0x1F) {
@@ -79,8 +79,8 @@ class MatMulKernelTest {
         assertTrue(m.finiteHalves(), "a BF16 matrix has no halves the vector kernel cannot decode");
         assertNotNull(m.packed());
         float[] mapped = new float[65536], packed = new float[65536], plain = new float[65536];
-        VectorMatMul.decodeRow(TensorType.BF16, b, 0, 65536, mapped, 0);
-        VectorMatMul.decodePackedRow(m.packed(), 0, packed, 0);
+        TensorType.BF16.storage.vectorKernels().decode(b, 0, 65536, mapped, 0);
+        TensorType.BF16.storage.vectorKernels().packedDecode(m.packed(), 0, packed, 0);
         m.row(0, plain, 0);
         for (int h = 0; h < 65536; h++) {
             float want = Float.intBitsToFloat(h << 16);
