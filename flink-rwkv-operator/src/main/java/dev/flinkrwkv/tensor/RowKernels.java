@@ -13,14 +13,4 @@ abstract class RowKernels implements VectorKernels {
 
     /** The dot product of the row of {@code k} values at byte {@code p} with {@code x[xo ..]}. */
     abstract float dotRow(ByteBuffer d, int p, int k, float[] x, int xo);
-
-    @Override
-    public void packedDots(PackedRows packed, float[] x, int xo, float[] y, int yo, int r0, int r1) {
-        throw new UnsupportedOperationException("not a packed type");
-    }
-
-    @Override
-    public void packedDecode(PackedRows packed, int n, float[] w, int wo) {
-        throw new UnsupportedOperationException("not a packed type");
-    }
 }
