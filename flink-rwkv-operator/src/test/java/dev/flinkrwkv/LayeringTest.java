@@ -22,7 +22,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  */
 class LayeringTest {
     private static final String[] ENGINE = {
-        "dev.flinkrwkv.model..", "dev.flinkrwkv.math..", "dev.flinkrwkv.rwkv..", "dev.flinkrwkv.sample..",
+        "dev.flinkrwkv.tensor..", "dev.flinkrwkv.model..", "dev.flinkrwkv.math..", "dev.flinkrwkv.rwkv..", "dev.flinkrwkv.sample..",
         "dev.flinkrwkv.tokenize..", "dev.flinkrwkv.train.."
     };
 
@@ -59,7 +59,7 @@ class LayeringTest {
 
     @Test
     void theMatrixKernelsKnowNoRwkv() {
-        noClasses().that().resideInAnyPackage("dev.flinkrwkv.math..", "dev.flinkrwkv.model..")
+        noClasses().that().resideInAnyPackage("dev.flinkrwkv.tensor..", "dev.flinkrwkv.math..", "dev.flinkrwkv.model..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.rwkv..", "dev.flinkrwkv.train..",
                         "dev.flinkrwkv.operator..", "dev.flinkrwkv.state..", "dev.flinkrwkv.backend..")
                 .check(classes);
@@ -91,6 +91,14 @@ class LayeringTest {
         classes().that().haveSimpleName("GpuModel").should().dependOnClassesThat().haveSimpleName("RwkvSpec")
                 .check(classes);
         classes().that().haveSimpleName("TimeMix7").should().dependOnClassesThat().haveSimpleName("Rwkv7Spec")
+                .check(classes);
+    }
+
+    /** The storage types sit under both the file format and the kernels, which both use them. */
+    @Test
+    void theStorageTypesKnowNeitherFilesNorKernels() {
+        noClasses().that().resideInAPackage("dev.flinkrwkv.tensor..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.flinkrwkv.model..", "dev.flinkrwkv.math..")
                 .check(classes);
     }
 

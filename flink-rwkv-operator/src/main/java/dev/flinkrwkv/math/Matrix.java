@@ -1,8 +1,8 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.Dequantize;
 import dev.flinkrwkv.model.Tensor;
 import dev.flinkrwkv.model.TensorType;
+import dev.flinkrwkv.tensor.PackedRows;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -49,7 +49,7 @@ public final class Matrix {
     }
 
     private static boolean packsByDefault(TensorType type) {
-        return PackedRows.packs(type) && !weightsStayMapped(System.getProperty(WEIGHTS_PROPERTY));
+        return type.storage.packs() && !weightsStayMapped(System.getProperty(WEIGHTS_PROPERTY));
     }
 
     private static volatile String warnedValue;
@@ -84,28 +84,7 @@ public final class Matrix {
         this.cols = cols;
         this.rowBytes = type.bytesFor(cols);
         this.floats = type == TensorType.FP32 ? this.data.asFloatBuffer() : null;
-        this.finiteHalves = allHalvesFinite(type, this.data, rows * rowBytes);
-    }
-
-    /**
-     * Whether every half in the matrix has a finite value (exponent below 31): all values of an FP16 matrix,
-     * the scale (and, for Q4_1 and Q5_1, the minimum) at the start of each block of a quantized one; true
-     * for FP32 and BF16, which have no halves (the vector kernel decodes every bfloat16 exactly).
-     */
-    private static boolean allHalvesFinite(TensorType type, ByteBuffer d, long bytes) {
-        if (type == TensorType.FP32 || type == TensorType.BF16) {
-            return true;
-        }
-        int step = type == TensorType.FP16 ? 2 : type.blockBytes;
-        int halves = type == TensorType.Q4_1 || type == TensorType.Q5_1 ? 2 : 1;
-        for (long p = 0; p < bytes; p += step) {
-            for (int h = 0; h < halves; h++) {
-                if ((d.getShort(Math.toIntExact(p + 2 * h)) & 0x7C00) == 0x7C00) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        this.finiteHalves = type.storage.halvesFinite(this.data, rows * rowBytes);
     }
 
     /** The same matrix, never packed: it is always read from the mapped bytes (for tests and benchmarks). */
@@ -115,19 +94,19 @@ public final class Matrix {
 
     /** The same matrix, packed whenever its type can be (for tests and benchmarks). */
     Matrix packedWherePossible() {
-        return new Matrix(name, type, data, rows, cols, PackedRows.packs(type));
+        return new Matrix(name, type, data, rows, cols, type.storage.packs());
     }
 
     /**
      * The heap copy of this matrix's rows for the vector kernel ({@link PackedRows}), or null when it is not
-     * packed (its type is not, packing is off, or the matrix holds a non-finite half). Made on the first
+     * packed (its type is not, packing is off, the heap cannot spare it, or the matrix holds a non-finite half). Made on the first
      * call, once: a model evaluated on a GPU, or by the plain-Java kernel, never pays for it.
      */
     PackedRows packed() {
         if (!packedMade) {
             synchronized (this) {
                 if (!packedMade) {
-                    packed = packable && finiteHalves ? PackedRows.of(this, freeHeap(), Runtime.getRuntime().maxMemory()) : null;
+                    packed = packable && finiteHalves ? HeapCopies.of(this, freeHeap(), Runtime.getRuntime().maxMemory()) : null;
                     packedMade = true;
                 }
             }
@@ -211,7 +190,7 @@ public final class Matrix {
 
     /** Dequantizes row {@code row} into {@code out} at {@code off}. */
     public void row(int row, float[] out, int off) {
-        Dequantize.row(type, data, row * rowBytes, cols, out, off);
+        type.storage.decode(data, row * rowBytes, cols, out, off);
     }
 
     /**

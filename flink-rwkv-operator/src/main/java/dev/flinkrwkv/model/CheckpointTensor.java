@@ -1,5 +1,7 @@
 package dev.flinkrwkv.model;
 
+import dev.flinkrwkv.tensor.Half;
+import dev.flinkrwkv.tensor.BFloat16;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

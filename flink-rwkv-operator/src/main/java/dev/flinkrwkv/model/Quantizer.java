@@ -108,7 +108,7 @@ public final class Quantizer {
                 float[] buf = row;
                 w.write(t.name(), to, t.shape(), (r, o) -> {
                     t.dequantizeRow(r, buf, 0);
-                    Quantize.row(to, buf, 0, t.cols(), o);
+                    to.storage.encode(buf, 0, t.cols(), o);
                 });
                 converted++;
             }

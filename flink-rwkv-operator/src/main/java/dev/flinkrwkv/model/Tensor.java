@@ -74,7 +74,7 @@ public final class Tensor {
 
     /** Dequantizes row {@code row} (cols() values) into {@code out} at {@code off}, in float32 exactly. */
     public void dequantizeRow(int row, float[] out, int off) {
-        Dequantize.row(type, data, (long) row * type.bytesFor(ne[0]), ne[0], out, off);
+        type.storage.decode(data, (long) row * type.bytesFor(ne[0]), ne[0], out, off);
     }
 
     /** Every value as float32 (for vectors and small tensors; matrices stay in their stored type). */

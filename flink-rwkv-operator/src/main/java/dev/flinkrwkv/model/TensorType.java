@@ -1,7 +1,13 @@
 package dev.flinkrwkv.model;
 
+import dev.flinkrwkv.tensor.Bf16;
+import dev.flinkrwkv.tensor.Fp16;
+import dev.flinkrwkv.tensor.Fp32;
+import dev.flinkrwkv.tensor.Storage;
+
 /**
- * Storage types of rwkv.cpp model files, with rwkv.cpp's own type codes (not ggml's enum numbers).
+ * Storage types of rwkv.cpp model files, with rwkv.cpp's own type codes (not ggml's enum numbers). Each
+ * names its {@link Storage}, the class that owns the type's bits: its size, decoding, encoding and kernels.
  * Quantized types store blocks of 32 values along a row; a block never crosses a row.
  *
  * <p>{@link #BF16} is not an rwkv.cpp type: rwkv.cpp's format has no code for it, so it has one of its own,
@@ -10,15 +16,15 @@ package dev.flinkrwkv.model;
  * convert it with {@code quantize --type FP16} (or FP32, or a block type) for rwkv.cpp.
  */
 public enum TensorType {
-    FP32(0, 1, 4),
-    FP16(1, 1, 2),
-    Q4_0(2, 32, 18),
-    Q4_1(3, 32, 20),
-    Q5_0(7, 32, 22),
-    Q5_1(8, 32, 24),
-    Q8_0(9, 32, 34),
+    FP32(0, new Fp32()),
+    FP16(1, new Fp16()),
+    Q4_0(2, new dev.flinkrwkv.tensor.Q4_0()),
+    Q4_1(3, new dev.flinkrwkv.tensor.Q4_1()),
+    Q5_0(7, new dev.flinkrwkv.tensor.Q5_0()),
+    Q5_1(8, new dev.flinkrwkv.tensor.Q5_1()),
+    Q8_0(9, new dev.flinkrwkv.tensor.Q8_0()),
     /** bfloat16: the top 16 bits of a float32 (PyTorch's {@code torch.bfloat16}); flink-rwkv files only. */
-    BF16(0xBF16, 1, 2);
+    BF16(0xBF16, new Bf16());
 
     /** The code in the file's header and tensor records. */
     public final int code;
@@ -26,20 +32,23 @@ public enum TensorType {
     public final int blockElements;
     /** Bytes per block. */
     public final int blockBytes;
+    /** The type's layout: its decoding, encoding and kernels. */
+    public final Storage storage;
 
-    TensorType(int code, int blockElements, int blockBytes) {
+    TensorType(int code, Storage storage) {
         this.code = code;
-        this.blockElements = blockElements;
-        this.blockBytes = blockBytes;
+        this.storage = storage;
+        this.blockElements = storage.blockElements;
+        this.blockBytes = storage.blockBytes;
     }
 
     public boolean isQuantized() {
-        return blockElements > 1;
+        return storage.isQuantized();
     }
 
     /** Bytes taken by {@code elements} values (a multiple of the block size for quantized types). */
     public long bytesFor(long elements) {
-        return elements / blockElements * blockBytes;
+        return storage.bytesFor(elements);
     }
 
     /** The type for a code, or null when the code names no type this reader supports. */

@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <p>Why: a task manager runs several subtasks of an operator (one per slot), and each loading the file
  * itself would hold its own heap copy of the FP16 and quantized weights (the vector kernel's single-stream
- * layout, about the file's size, twice it for 4- and 5-bit types; see {@code dev.flinkrwkv.math.PackedRows}),
+ * layout, about the file's size, twice it for 4- and 5-bit types; see {@code dev.flinkrwkv.tensor.PackedRows}),
  * where the mapped pages are shared by the OS anyway. A loaded model is immutable (evaluators, with their
  * scratch buffers, are per subtask), so sharing it is safe. A file is the same file while its real path,
  * size and modification time are: a model replaced on disk is loaded afresh by the subtasks opened after

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
 import dev.flinkrwkv.model.ModelWriter;
-import dev.flinkrwkv.model.Quantize;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.RwkvVersion;
 import dev.flinkrwkv.model.TensorType;
@@ -127,7 +126,7 @@ public final class RandomModel {
                 int cols = e.ne()[0];
                 w.write(e.name(), t, e.ne(), (r, o) -> {
                     draw(e, nameSeed, r, row, cols);
-                    Quantize.row(t, row, 0, cols, o);
+                    t.storage.encode(row, 0, cols, o);
                 });
                 long n = 1;
                 for (int d : e.ne()) {

@@ -1,6 +1,6 @@
 package dev.flinkrwkv.state;
 
-import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.tensor.Half;
 
 import org.apache.flink.annotation.PublicEvolving;
 

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.train;
 
 import dev.flinkrwkv.model.ModelWriter;
-import dev.flinkrwkv.model.Quantize;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.TensorType;
 
@@ -153,7 +152,7 @@ public final class Rwkv7Params {
                     for (int i = 0; i < cols; i++) {
                         buf[i] = (float) values[from + i];
                     }
-                    Quantize.row(to, buf, 0, cols, out);
+                    to.storage.encode(buf, 0, cols, out);
                 });
             }
             w.finish();

@@ -25,7 +25,7 @@ class ColdStartAllocationTest {
             Matrix tiny = RandomWeights.matrix(type, 1, 32, rnd);
             float[] out = new float[32];
             for (int i = 0; i < 200_000; i++) {
-                VectorMatMul.decodeRow(type, tiny.data(), 0, 32, out, 0);
+                type.storage.vectorKernels().decode(tiny.data(), 0, 32, out, 0);
             }
             Matrix m = RandomWeights.matrix(type, 64, 256, rnd);
             float[] x = RandomWeights.floats(8 * 256, rnd);

@@ -1,7 +1,6 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.Dequantize;
-import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.tensor.Half;
 import dev.flinkrwkv.model.TensorType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,8 +40,8 @@ class MatMulKernelTest {
         for (int r = 0; r < 3; r++) {
             float[] expected = new float[cols];
             float[] actual = new float[cols + 5];
-            Dequantize.row(type, m.data(), r * m.rowBytes(), cols, expected, 0);
-            VectorMatMul.decodeRow(type, m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
+            type.storage.decode(m.data(), r * m.rowBytes(), cols, expected, 0);
+            type.storage.vectorKernels().decode(m.data(), Math.toIntExact(r * m.rowBytes()), cols, actual, 5);
             for (int i = 0; i < cols; i++) {
                 assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[5 + i]),
                         type + " row " + r + " value " + i);
@@ -57,7 +56,7 @@ class MatMulKernelTest {
             b.putShort(2 * h, (short) h);
         }
         float[] out = new float[65536];
-        VectorMatMul.decodeRow(TensorType.FP16, b, 0, 65536, out, 0);
+        TensorType.FP16.storage.vectorKernels().decode(b, 0, 65536, out, 0);
         int finite = 0;
         for (int h = 0; h < 65536; h++) {
             if (((h >> 10) & 0x1F) != 0x1F) {
@@ -80,8 +79,8 @@ class MatMulKernelTest {
         assertTrue(m.finiteHalves(), "a BF16 matrix has no halves the vector kernel cannot decode");
         assertNotNull(m.packed());
         float[] mapped = new float[65536], packed = new float[65536], plain = new float[65536];
-        VectorMatMul.decodeRow(TensorType.BF16, b, 0, 65536, mapped, 0);
-        VectorMatMul.decodePackedRow(m.packed(), 0, packed, 0);
+        TensorType.BF16.storage.vectorKernels().decode(b, 0, 65536, mapped, 0);
+        TensorType.BF16.storage.vectorKernels().packedDecode(m.packed(), 0, packed, 0);
         m.row(0, plain, 0);
         for (int h = 0; h < 65536; h++) {
             float want = Float.intBitsToFloat(h << 16);
@@ -259,18 +258,18 @@ class MatMulKernelTest {
     @EnumSource(value = TensorType.class, names = "FP32", mode = EnumSource.Mode.EXCLUDE)
     void aMatrixWhoseCopyTheHeapCannotSpareStaysMapped(TensorType type) {
         Matrix m = RandomWeights.matrix(type, 64, 256, new Random(600));
-        long copy = PackedRows.heapBytes(type, 64 * 256), lots = 1L << 40;
+        long copy = type.storage.packedBytes(64, 256), lots = 1L << 40;
         assertTrue(copy >= m.bytes() * 9 / 10, "the estimate is at least about the stored size: " + copy + " vs " + m.bytes());
-        assertTrue(PackedRows.heapCanHold(copy, 0, 2 * copy, 2 * copy), "half of the free heap, half of the heap");
-        assertFalse(PackedRows.heapCanHold(copy, 0, 2 * copy - 2, lots), "more than half of the free heap");
-        assertFalse(PackedRows.heapCanHold(copy, 1, lots, 2 * copy), "with the copies held, more than half of the heap");
-        assertTrue(PackedRows.heapCanHold(copy, 1, lots, 2 * copy + 2));
+        assertTrue(HeapCopies.heapCanHold(copy, 0, 2 * copy, 2 * copy), "half of the free heap, half of the heap");
+        assertFalse(HeapCopies.heapCanHold(copy, 0, 2 * copy - 2, lots), "more than half of the free heap");
+        assertFalse(HeapCopies.heapCanHold(copy, 1, lots, 2 * copy), "with the copies held, more than half of the heap");
+        assertTrue(HeapCopies.heapCanHold(copy, 1, lots, 2 * copy + 2));
 
-        assertNull(PackedRows.of(m, 2 * copy - 2, lots), "more than half of the free heap");
-        assertNull(PackedRows.of(m, lots, 2 * copy - 2), "more than half of the heap");
-        PackedRows made = PackedRows.of(m, lots, lots);
+        assertNull(HeapCopies.of(m, 2 * copy - 2, lots), "more than half of the free heap");
+        assertNull(HeapCopies.of(m, lots, 2 * copy - 2), "more than half of the heap");
+        dev.flinkrwkv.tensor.PackedRows made = HeapCopies.of(m, lots, lots);
         assertNotNull(made);
-        assertTrue(PackedRows.heldBytes() >= copy, "a live copy is counted: " + PackedRows.heldBytes());
+        assertTrue(HeapCopies.heldBytes() >= copy, "a live copy is counted: " + HeapCopies.heldBytes());
     }
 
     @Test

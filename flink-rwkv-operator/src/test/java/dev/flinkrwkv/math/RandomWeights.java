@@ -1,7 +1,7 @@
 package dev.flinkrwkv.math;
 
-import dev.flinkrwkv.model.BFloat16;
-import dev.flinkrwkv.model.Half;
+import dev.flinkrwkv.tensor.BFloat16;
+import dev.flinkrwkv.tensor.Half;
 import dev.flinkrwkv.model.TensorType;
 
 import java.nio.ByteBuffer;

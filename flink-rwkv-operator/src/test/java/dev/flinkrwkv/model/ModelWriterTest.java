@@ -1,6 +1,7 @@
 package dev.flinkrwkv.model;
 
 import dev.flinkrwkv.SharedData;
+import dev.flinkrwkv.tensor.Half;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

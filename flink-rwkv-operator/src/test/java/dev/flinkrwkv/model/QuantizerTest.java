@@ -5,6 +5,8 @@ import dev.flinkrwkv.SharedData;
 import dev.flinkrwkv.rwkv.RwkvEvaluator;
 import dev.flinkrwkv.rwkv.RwkvModel;
 import dev.flinkrwkv.rwkv.RwkvState;
+import dev.flinkrwkv.tensor.BFloat16;
+import dev.flinkrwkv.tensor.Half;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -164,15 +166,6 @@ class QuantizerTest {
         assertArrayEquals(before, Files.readAllBytes(copy));
     }
 
-    @Test
-    void roundfBreaksTiesAwayFromZero() {
-        assertEquals(3, Quantize.roundHalfAwayFromZero(2.5f));
-        assertEquals(-3, Quantize.roundHalfAwayFromZero(-2.5f));
-        assertEquals(0, Quantize.roundHalfAwayFromZero(0.49999997f));
-        assertEquals(-1, Quantize.roundHalfAwayFromZero(-0.5f));
-        assertEquals(127, Quantize.roundHalfAwayFromZero(127f));
-    }
-
     /**
      * Each type decodes back to within a quantization step of its input (half a step, except at the far
      * end of the symmetric Q4_0/Q5_0, which clamp the value opposite the block's largest to one step less).
@@ -186,10 +179,10 @@ class QuantizerTest {
         }
         for (TensorType t : TensorType.values()) {
             ByteBuffer b = ByteBuffer.allocate((int) t.bytesFor(x.length)).order(ByteOrder.LITTLE_ENDIAN);
-            Quantize.row(t, x, 0, x.length, b);
+            t.storage.encode(x, 0, x.length, b);
             assertEquals(b.capacity(), b.position(), t + " fills its bytes");
             float[] y = new float[x.length];
-            Dequantize.row(t, b, 0, x.length, y, 0);
+            t.storage.decode(b, 0, x.length, y, 0);
             for (int i = 0; i < x.length; i++) {
                 float blockMax = 1 + i / 32;
                 float step = t == TensorType.FP32 ? 0 : t == TensorType.FP16 ? blockMax / 1024 : t == TensorType.BF16 ? blockMax / 128

@@ -5,7 +5,6 @@ import dev.flinkrwkv.math.MatMulKernel;
 import dev.flinkrwkv.math.Matrix;
 import dev.flinkrwkv.model.ModelFile;
 import dev.flinkrwkv.model.ModelWriter;
-import dev.flinkrwkv.model.Quantize;
 import dev.flinkrwkv.model.Quantizer;
 import dev.flinkrwkv.model.Tensor;
 import dev.flinkrwkv.model.TensorType;
@@ -50,7 +49,7 @@ class Bf16ModelTest {
                 float[] row = new float[t.cols()];
                 w.write(t.name(), TensorType.BF16, t.shape(), (r, o) -> {
                     t.dequantizeRow(r, row, 0);
-                    Quantize.row(TensorType.BF16, row, 0, t.cols(), o);
+                    TensorType.BF16.storage.encode(row, 0, t.cols(), o);
                 });
             }
             w.finish();

@@ -1,4 +1,4 @@
-package dev.flinkrwkv.model;
+package dev.flinkrwkv.tensor;
 
 /** IEEE binary16 conversions (Java 17 has no {@code Float.float16ToFloat}). */
 public final class Half {

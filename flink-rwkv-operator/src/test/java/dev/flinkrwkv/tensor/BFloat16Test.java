@@ -1,4 +1,4 @@
-package dev.flinkrwkv.model;
+package dev.flinkrwkv.tensor;
 
 import org.junit.jupiter.api.Test;
 

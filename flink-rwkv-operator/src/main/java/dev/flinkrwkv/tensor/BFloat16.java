@@ -1,4 +1,4 @@
-package dev.flinkrwkv.model;
+package dev.flinkrwkv.tensor;
 
 /**
  * bfloat16 conversions. A bfloat16 is the top 16 bits of a float32 (sign, the 8 exponent bits, 7 mantissa
