@@ -22,6 +22,11 @@ import java.util.ServiceLoader;
  */
 public final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
+    /**
+     * The reasons for running on the CPU already logged: a process that opens a backend per key or per task
+     * (eval-logs, the operator's subtasks in one TaskManager) says why once, not once per open.
+     */
+    private static final java.util.Set<String> FALLBACKS_SAID = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Backends() {}
 
@@ -89,7 +94,9 @@ public final class Backends {
             default:
                 String whyNot = whyNotCuda(model);
                 if (whyNot != null) {
-                    LOG.log(Level.INFO, "flink-rwkv: running on the CPU: " + whyNot);
+                    if (FALLBACKS_SAID.add(whyNot)) {
+                        LOG.log(Level.INFO, "flink-rwkv: running on the CPU: " + whyNot);
+                    }
                     return new CpuBackend(model, threads, maxBatchTokens);
                 }
                 try {
@@ -100,6 +107,11 @@ public final class Backends {
                     return new CpuBackend(model, threads, maxBatchTokens);
                 }
         }
+    }
+
+    /** Forgets the reasons logged, so that a test sees the line again. */
+    static void forgetLoggedFallbacks() {
+        FALLBACKS_SAID.clear();
     }
 
     private static Backend logged(Backend gpu) {

@@ -58,11 +58,14 @@ class BackendsTest {
             public void close() {}
         };
         log.addHandler(h);
-        try (Backend b = Backends.open(Device.AUTO, model, 2)) {
+        Backends.forgetLoggedFallbacks();
+        try (Backend b = Backends.open(Device.AUTO, model, 2); Backend again = Backends.open(Device.AUTO, model, 1)) {
             assertEquals("cpu", b.name());
+            assertEquals("cpu", again.name());
         } finally {
             log.removeHandler(h);
         }
+        // one line for the process, however many backends it opens
         assertEquals(List.of("flink-rwkv: running on the CPU: no usable CUDA GPU: " + Backends.cudaStatus()), lines);
     }
 
