@@ -22,7 +22,6 @@ public final class DictionaryDeflateScorer implements TrainedScorer {
 
     @Override
     public void train(List<byte[]> lines) {
-        byte[] tail = new byte[WINDOW];
         int len = 0;
         // Walk back from the last line until the window is full, then lay the lines out in their order.
         int first = lines.size();
@@ -38,9 +37,7 @@ public final class DictionaryDeflateScorer implements TrainedScorer {
             at += line.length;
             all[at++] = '\n';
         }
-        int keep = Math.min(WINDOW, len);
-        System.arraycopy(all, len - keep, tail, 0, keep);
-        dictionary = Arrays.copyOf(tail, keep);
+        dictionary = Arrays.copyOfRange(all, Math.max(0, len - WINDOW), len);
     }
 
     @Override

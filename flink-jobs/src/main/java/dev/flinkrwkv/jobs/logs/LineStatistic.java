@@ -23,6 +23,11 @@ public enum LineStatistic {
         return label;
     }
 
+    /** Whether it looks at the message only, and so needs to know where the message starts. */
+    public boolean overTheMessage() {
+        return this == BODY_MEAN || this == BODY_MAX || this == BODY_HEAD;
+    }
+
     public static LineStatistic parse(String s) {
         for (LineStatistic v : values()) {
             if (v.label.equals(s)) {
@@ -40,10 +45,7 @@ public enum LineStatistic {
      */
     public LineSurprisal of(float[] logProbs, int bodyStart) {
         int n = logProbs.length;
-        int from = switch (this) {
-            case MEAN, MAX -> 0;
-            case BODY_MEAN, BODY_MAX, BODY_HEAD -> bodyStart < n ? bodyStart : 0;
-        };
+        int from = overTheMessage() && bodyStart < n ? bodyStart : 0;
         int to = this == BODY_HEAD ? Math.min(n, from + HEAD_TOKENS) : n;
         LineSurprisal span = LineSurprisal.fromLogProbs(logProbs, from, to - from);
         if (this == MAX || this == BODY_MAX) {

@@ -55,7 +55,10 @@ import java.util.Arrays;
 public final class ScoreLogsJob implements Pipeline<LineScore> {
     public static final TextFraming FRAMING = TextFraming.LINE_THEN_NEWLINE;
 
-    private final RwkvOperatorConfig<ParsedRecord> rwkv;
+    private final String modelPath;
+    private final Tokenizer tokenizer;
+    private final OperatorSettings operator;
+    private final int textChars;
     private final AnomalyDetector detector;
     private LineStatistic statistic = LineStatistic.MEAN;
     private FitCheck fitCheck;
@@ -79,15 +82,29 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
         if (textChars < 0) {
             throw new IllegalArgumentException("the number of text characters to output must be >= 0, got " + textChars);
         }
-        this.rwkv = operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
+        this.modelPath = modelPath;
+        this.tokenizer = tokenizer;
+        this.operator = operator;
+        this.textChars = textChars;
+        this.detector = detector;
+    }
+
+    /**
+     * The RWKV operator's settings. The tag carries the message's first token only for a statistic over the
+     * message: finding it tokenizes the line a second time, which the mean does not need.
+     */
+    private RwkvOperatorConfig<ParsedRecord> operatorConfig() {
+        Tokenizer tokenizer = this.tokenizer;
+        int textChars = this.textChars;
+        boolean body = statistic.overTheMessage();
+        return operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
                 .tokens(r -> FRAMING.tokens(tokenizer, r.text))
                 .tokenizer(tokenizer)
                 .startToken(FRAMING.startToken(tokenizer))
-                .tag(r -> LineTag.of(r, textChars, bodyStart(tokenizer, r.text)))
+                .tag(r -> LineTag.of(r, textChars, body ? bodyStart(tokenizer, r.text) : 0))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();
-        this.detector = detector;
     }
 
     /** The index of the message's first token in the line's tokens (as the operator gets them, after the framing). */
@@ -118,7 +135,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
 
     @Override
     public DataStream<LineScore> build(DataStream<ParsedRecord> parsed) {
-        DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), rwkv).uid("rwkv")
+        DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), operatorConfig()).uid("rwkv")
                 .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
         DataStream<LineScore> scores = DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
                 .process(new BaselineFunction(detector, statistic)).name("baseline").uid("baseline");
