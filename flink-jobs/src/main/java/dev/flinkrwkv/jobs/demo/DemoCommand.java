@@ -6,8 +6,12 @@ import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Label;
 import dev.flinkrwkv.jobs.demo.SyntheticLogs.Line;
 import dev.flinkrwkv.jobs.kafka.EmbeddedKafka;
+import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScore;
+import dev.flinkrwkv.jobs.logs.LineStatistic;
+import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
+import dev.flinkrwkv.rwkv.RwkvModel;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,6 +31,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code fit} trains a small byte-level RWKV-7 on the normal lines for {@code --fit-steps} (a step
  *       budget, so the same command fits the same model on a busy machine and an idle one; {@code
  *       --fit-minutes} bounds it by the clock instead);</li>
+ *   <li>{@link StatisticChoice} chooses score-logs' line statistic on a labelled validation stream from the
+ *       training side (its own seed, never the evaluated lines), scored offline by the fitted model, unless
+ *       {@code --line-statistic} names one;</li>
  *   <li>an embedded Kafka broker starts; {@link LiveFeed} produces the stream into the input topic at
  *       {@code --rate} lines per second while the score-logs job runs on the embedded MiniCluster, keyed by
  *       host;</li>
@@ -46,6 +53,9 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class DemoCommand implements Command {
     /** A step budget rather than a time budget, so that the demo fits the same model on any machine, busy or idle. */
     static final long DEFAULT_FIT_STEPS = 400;
+
+    /** Enough validation lines for a few dozen anomalies of each kind at the default rate. */
+    static final int DEFAULT_VALIDATION_LINES = 3000;
 
     static final String INPUT_TOPIC = "demo-input";
     static final String OUTPUT_TOPIC = "demo-output";
@@ -73,7 +83,8 @@ public final class DemoCommand implements Command {
     @Override
     public String usage() {
         return "[--lines 2000] [--rate 20] [--fit-steps " + DEFAULT_FIT_STEPS + " | --fit-minutes M] [--train-lines 20000]"
-                + " [--anomaly-rate 0.03] [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
+                + " [--anomaly-rate 0.03] [--validation-lines " + DEFAULT_VALIDATION_LINES + "] [--line-statistic NAME]"
+                + " [--seed 1] [--out DIR] [--layers 2] [--embed 64] [--threshold 3]"
                 + " [--checkpoint-interval-ms 2000] [--stall-seconds 120] [--web-ui-port PORT|-1]";
     }
 
@@ -90,10 +101,18 @@ public final class DemoCommand implements Command {
         Path dir = Paths.get(args.string("out", "flink-rwkv-demo"));
         int checkpointMs = args.integer("checkpoint-interval-ms", 2000);
         int stallSeconds = args.integer("stall-seconds", 120);
+        int validationLines = args.integer("validation-lines", DEFAULT_VALIDATION_LINES);
+        double threshold = args.number("threshold", AnomalyDetector.DEFAULT_THRESHOLD);
         if (lines < 1 || !(rate > 0) || trainLines < 10 || !(anomalyRate >= 0 && anomalyRate < 1)
-                || (fitMinutes <= 0 && fitSteps <= 0) || stallSeconds < 1) {
+                || (fitMinutes <= 0 && fitSteps <= 0) || stallSeconds < 1 || validationLines < 1) {
             throw new UsageException("--lines >= 1, --rate > 0, --train-lines >= 10, --anomaly-rate in [0, 1),"
-                    + " --fit-minutes or --fit-steps > 0, --stall-seconds >= 1");
+                    + " --fit-minutes or --fit-steps > 0, --stall-seconds >= 1, --validation-lines >= 1");
+        }
+        LineStatistic fixedStatistic;
+        try {
+            fixedStatistic = args.has("line-statistic") ? LineStatistic.parse(args.string("line-statistic", "mean")) : null;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
         Files.createDirectories(dir);
 
@@ -106,12 +125,12 @@ public final class DemoCommand implements Command {
         List<Label> labels = new ArrayList<>(lines);
         stream.forEach(l -> labels.add(l.label()));
         long anomalies = labels.stream().filter(Label::anomalous).count();
-        out.printf(Locale.ROOT, "[1/4] generated %,d normal training lines (%s) and a stream of %,d lines with %d labelled"
+        out.printf(Locale.ROOT, "[1/5] generated %,d normal training lines (%s) and a stream of %,d lines with %d labelled"
                 + " anomalous lines (%s; labels stay out of the stream)%n", trainLines, train, lines, anomalies, labelled);
 
         // 2. Fit: the fit command itself, in this process.
         Path model = dir.resolve("model.bin");
-        out.printf(Locale.ROOT, "[2/4] fitting a small RWKV-7 on the normal lines for %s%n",
+        out.printf(Locale.ROOT, "[2/5] fitting a small RWKV-7 on the normal lines for %s%n",
                 fitSteps > 0 ? fitSteps + " steps" : fitMinutes + " minutes");
         long fitStart = System.nanoTime();
         List<String> fitArgs = new ArrayList<>(List.of("--input", train.toString(), "--out", model.toString(),
@@ -129,8 +148,25 @@ public final class DemoCommand implements Command {
         }
         double fitSeconds = (System.nanoTime() - fitStart) / 1e9;
 
+        // 3. The line statistic: chosen on labelled lines of the training side, never on the evaluated ones.
+        LineStatistic statistic = fixedStatistic;
+        boolean standardized = true;
+        if (statistic == null) {
+            out.printf(Locale.ROOT, "[3/5] choosing the line statistic: the model scores a validation stream of %,d lines"
+                    + " (seed %d, not the evaluated stream's)%n", validationLines, seed + 2);
+            List<Line> validation = new SyntheticLogs(seed + 2, anomalyRate).next(validationLines);
+            StatisticChoice choice = StatisticChoice.on(new RwkvLineScorer(RwkvModel.load(model)), validation,
+                    new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
+                            AnomalyDetector.DEFAULT_MIN_STD));
+            choice.print(out);
+            statistic = choice.chosen().statistic();
+            standardized = choice.chosen().standardized();
+        } else {
+            out.printf(Locale.ROOT, "[3/5] line statistic: %s (--line-statistic)%n", statistic.label());
+        }
+
         // 3. Stream: broker, job, feed, watcher.
-        out.printf(Locale.ROOT, "[3/4] streaming %,d lines at %.0f lines/s through Kafka into score-logs (embedded"
+        out.printf(Locale.ROOT, "[4/5] streaming %,d lines at %.0f lines/s through Kafka into score-logs (embedded"
                 + " MiniCluster); flagged lines follow as their scores are committed%n", lines, rate);
         LineScore[] scores = new LineScore[lines];
         double streamSeconds;
@@ -139,7 +175,8 @@ public final class DemoCommand implements Command {
             out.println(kafka.describe());
             // One partition each: input offsets are line numbers; a key's scores stay in order.
             kafka.createTopics(1, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC);
-            String[] job = {"--model", model.toAbsolutePath().toString(), "--threshold", String.valueOf(args.number("threshold", 3)),
+            String[] job = {"--model", model.toAbsolutePath().toString(), "--threshold", String.valueOf(threshold),
+                    "--line-statistic", statistic.label(),
                     "--group-id", "flink-rwkv-demo", "--transactional-id-prefix", "flink-rwkv-demo",
                     "--bootstrap-servers", bs, "--input-topic", INPUT_TOPIC, "--output-topic", OUTPUT_TOPIC,
                     "--dead-letter-topic", DEAD_LETTER_TOPIC, "--partitions", "1", "--key-pattern", SyntheticLogs.KEY_PATTERN,
@@ -165,10 +202,11 @@ public final class DemoCommand implements Command {
         }
 
         // 4. Verdict.
-        DemoReport report = new DemoReport(labels, scores, LabelledLog.readBglTrusted(labelled), streamSeconds);
+        DemoReport report = new DemoReport(labels, scores, LabelledLog.readBglTrusted(labelled), streamSeconds,
+                statistic.label(), standardized);
         Path html = dir.resolve("demo.html");
         report.writeHtml(html);
-        out.printf(Locale.ROOT, "[4/4] fit %.0f s, stream %.0f s; scores against the generator's labels:%n", fitSeconds, streamSeconds);
+        out.printf(Locale.ROOT, "[5/5] fit %.0f s, stream %.0f s; scores against the generator's labels:%n", fitSeconds, streamSeconds);
         report.print(out);
         out.println("scores over time: " + html.toAbsolutePath());
         return 0;

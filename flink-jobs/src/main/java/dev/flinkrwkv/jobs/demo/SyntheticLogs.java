@@ -88,9 +88,9 @@ public final class SyntheticLogs {
             "kernel: NETDEV WATCHDOG: eth0 (ixgbe): transmit queue 3 timed out",
     };
     private static final String[] BURST_ERRORS = {
-            "orders-db[%d]: ERROR connection refused to %s:5432 (pool exhausted)",
-            "gateway[%d]: ERROR upstream payments timed out after 30000 ms",
-            "auth[%d]: ERROR token signing key unavailable: vault sealed",
+            "orders-db ERROR connection refused to %s:5432 (pool exhausted)",
+            "gateway ERROR upstream payments timed out after 30000 ms",
+            "auth ERROR token signing key unavailable: vault sealed",
     };
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
@@ -99,7 +99,6 @@ public final class SyntheticLogs {
     private final SplittableRandom random;
     private final double anomalyRate;
     private final ArrayDeque<Line> pending = new ArrayDeque<>();
-    private final int[] pids = new int[HOSTS.length * 8];
     private long clock = START_MILLIS;
     private long events;
 
@@ -110,9 +109,6 @@ public final class SyntheticLogs {
         }
         this.random = new SplittableRandom(seed);
         this.anomalyRate = anomalyRate;
-        for (int i = 0; i < pids.length; i++) {
-            pids[i] = 1000 + random.nextInt(30000);
-        }
     }
 
     /** The next line. */
@@ -193,7 +189,7 @@ public final class SyntheticLogs {
         int queryMs = 1 + random.nextInt(40);
         String method;
         String path;
-        String auth = "auth[" + pid(host, 1) + "]: INFO req=" + req + " token verified for user=" + user
+        String auth = "auth INFO req=" + req + " token verified for user=" + user
                 + " scopes=" + (random.nextBoolean() ? "read" : "read,write");
         String query;
         int status;
@@ -202,7 +198,7 @@ public final class SyntheticLogs {
             case 0 -> {
                 method = "GET";
                 path = "/api/v1/orders/" + id;
-                query = "orders-db[" + pid(host, 2) + "]: DEBUG req=" + req + " SELECT * FROM " + TABLES[random.nextInt(2)]
+                query = "orders-db DEBUG req=" + req + " SELECT * FROM " + TABLES[random.nextInt(2)]
                         + " WHERE id=" + id + " rows=" + (1 + random.nextInt(12)) + " took " + queryMs + " ms on " + DB_HOSTS[db];
                 status = random.nextInt(20) == 0 ? 404 : 200;
                 size = 200 + random.nextInt(4000);
@@ -210,7 +206,7 @@ public final class SyntheticLogs {
             case 1 -> {
                 method = "POST";
                 path = "/api/v1/orders";
-                query = "orders-db[" + pid(host, 2) + "]: DEBUG req=" + req + " INSERT INTO orders id=" + id
+                query = "orders-db DEBUG req=" + req + " INSERT INTO orders id=" + id
                         + " took " + queryMs + " ms on " + DB_HOSTS[db];
                 status = 201;
                 size = 60 + random.nextInt(120);
@@ -218,7 +214,7 @@ public final class SyntheticLogs {
             case 2 -> {
                 method = "GET";
                 path = "/api/v1/customers/" + user + "/profile";
-                query = "cache[" + pid(host, 3) + "]: DEBUG req=" + req + " " + (random.nextInt(4) == 0 ? "miss" : "hit")
+                query = "cache DEBUG req=" + req + " " + (random.nextInt(4) == 0 ? "miss" : "hit")
                         + " key=profile:" + user + " in " + random.nextInt(3) + " ms";
                 status = 200;
                 size = 300 + random.nextInt(900);
@@ -226,7 +222,7 @@ public final class SyntheticLogs {
             default -> {
                 method = "POST";
                 path = "/api/v1/payments";
-                query = "payments[" + pid(host, 4) + "]: INFO req=" + req + " charge id=ch_" + hex(10) + " amount="
+                query = "payments INFO req=" + req + " charge id=ch_" + hex(10) + " amount="
                         + (1 + random.nextInt(500)) + "." + String.format(Locale.ROOT, "%02d", random.nextInt(100))
                         + " EUR " + (random.nextInt(25) == 0 ? "declined" : "approved") + " in " + (80 + random.nextInt(400)) + " ms";
                 status = 200;
@@ -245,11 +241,11 @@ public final class SyntheticLogs {
         if (oddField == 3) {
             status = 600 + random.nextInt(400);
         }
-        steps.add("gateway[" + pid(host, 0) + "]: INFO req=" + req + " " + method + " " + shownPath + " from " + ip
+        steps.add("gateway INFO req=" + req + " " + method + " " + shownPath + " from " + ip
                 + " user=" + user);
         steps.add(auth);
         steps.add(query);
-        steps.add("gateway[" + pid(host, 0) + "]: INFO req=" + req + " " + status + " " + method + " " + path
+        steps.add("gateway INFO req=" + req + " " + status + " " + method + " " + path
                 + " " + size + " bytes in " + totalMs + " ms");
 
         Label[] labels = new Label[steps.size()];
@@ -274,12 +270,12 @@ public final class SyntheticLogs {
 
     private void background(int host) {
         String text = switch (random.nextInt(4)) {
-            case 0 -> "gateway[" + pid(host, 0) + "]: INFO GET /healthz from 10.0.0.1 200 in " + random.nextInt(3) + " ms";
-            case 1 -> "cache[" + pid(host, 3) + "]: INFO evicted " + (1 + random.nextInt(400)) + " keys, "
+            case 0 -> "gateway INFO GET /healthz from 10.0.0.1 200 in " + random.nextInt(3) + " ms";
+            case 1 -> "cache INFO evicted " + (1 + random.nextInt(400)) + " keys, "
                     + (100 + random.nextInt(900)) + " MB used of 1024 MB";
-            case 2 -> "jvm[" + pid(host, 5) + "]: INFO GC pause (G1 Young) " + (2 + random.nextInt(30)) + " ms, heap "
+            case 2 -> "jvm INFO GC pause (G1 Young) " + (2 + random.nextInt(30)) + " ms, heap "
                     + (300 + random.nextInt(600)) + "M->" + (100 + random.nextInt(200)) + "M";
-            default -> "orders-db[" + pid(host, 2) + "]: WARN slow query on " + DB_HOSTS[random.nextInt(2)] + " took "
+            default -> "orders-db WARN slow query on " + DB_HOSTS[random.nextInt(2)] + " took "
                     + (200 + random.nextInt(600)) + " ms (threshold 200 ms)";
         };
         emit(host, text, Label.NORMAL);
@@ -297,7 +293,7 @@ public final class SyntheticLogs {
 
     private void burst(int host) {
         String template = BURST_ERRORS[random.nextInt(BURST_ERRORS.length)];
-        String text = String.format(Locale.ROOT, template, pid(host, 6), DB_HOSTS[random.nextInt(2)]);
+        String text = String.format(Locale.ROOT, template, DB_HOSTS[random.nextInt(2)]);
         int n = 6 + random.nextInt(9);
         for (int i = 0; i < n; i++) {
             emit(host, text, Label.BURST);
@@ -307,11 +303,6 @@ public final class SyntheticLogs {
 
     private void emit(int host, String message, Label label) {
         pending.add(new Line(TIME.format(Instant.ofEpochMilli(clock)) + " " + HOSTS[host] + " " + message, label, events - 1));
-    }
-
-    /** A service's process id on a host (fixed for the run, as on a real machine). */
-    private int pid(int host, int service) {
-        return pids[host * 8 + service];
     }
 
     private String hex(int digits) {

@@ -49,6 +49,29 @@ public final class KindMetrics {
 
     /** The lines of {@code kind} (null: every anomaly) against the normal lines. */
     private static Row row(String name, LabelledLog log, LineScore[] scores, int from, String kind) {
+        Ranked r = ranked(log, scores, from, kind);
+        return new Row(name, r.anomalies, r.truth.length - r.anomalies, RankMetrics.auroc(r.bits, r.truth),
+                RankMetrics.averagePrecision(r.bits, r.truth), RankMetrics.auroc(r.z, r.truth),
+                RankMetrics.averagePrecision(r.z, r.truth));
+    }
+
+    /**
+     * The bootstrap interval ({@link RankMetrics#aurocInterval}) of a row's AUROC: {@code {low, high}} for the
+     * mean bits and then for the standardized score, over the same lines as {@link #rows}.
+     *
+     * @param kind the kind (null: every anomaly)
+     */
+    public static double[][] aurocIntervals(LabelledLog log, LineScore[] scores, int from, String kind, double level,
+                                            int replicates, long seed) {
+        Ranked r = ranked(log, scores, from, kind);
+        return new double[][] {RankMetrics.aurocInterval(r.bits, r.truth, level, replicates, seed),
+                RankMetrics.aurocInterval(r.z, r.truth, level, replicates, seed)};
+    }
+
+    /** A row's lines: their mean bits, standardized scores and truth. */
+    private record Ranked(double[] bits, double[] z, boolean[] truth, int anomalies) {}
+
+    private static Ranked ranked(LabelledLog log, LineScore[] scores, int from, String kind) {
         List<Integer> idx = new ArrayList<>();
         int anomalies = 0;
         for (int i = from; i < scores.length; i++) {
@@ -67,7 +90,6 @@ public final class KindMetrics {
             z[j] = s.score;
             truth[j] = log.anomalous(idx.get(j));
         }
-        return new Row(name, anomalies, idx.size() - anomalies, RankMetrics.auroc(bits, truth),
-                RankMetrics.averagePrecision(bits, truth), RankMetrics.auroc(z, truth), RankMetrics.averagePrecision(z, truth));
+        return new Ranked(bits, z, truth, anomalies);
     }
 }
