@@ -123,8 +123,8 @@ final class DemoReport {
     void print(PrintStream out) {
         out.printf(Locale.ROOT, "%d lines scored (%d without a score), %d flagged, %d of them labelled anomalies%n",
                 log.size() - missing, missing, flagged, flaggedAnomalies);
-        out.printf(Locale.ROOT, "%s bits per token: %.3f over normal lines, %.3f over anomalous lines%n", statistic,
-                normalBitsPerToken, anomalousBitsPerToken);
+        out.printf(Locale.ROOT, "line statistic %s: %.3f bits over normal lines, %.3f over anomalous lines (lines weighted"
+                + " by their tokens)%n", statistic, normalBitsPerToken, anomalousBitsPerToken);
         out.printf(Locale.ROOT, "%-14s %9s %7s %-26s %8s %-26s %8s%n", "anomalies", "anomalous", "normal",
                 "AUROC (" + statistic + " bits)", "AP", "AUROC (score)", "AP");
         for (int i = 0; i < rows.size(); i++) {

@@ -14,8 +14,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -68,13 +74,36 @@ final class StatisticChoice {
         LabelledLog log = LabelledLog.parseBgl(labelled.toString().getBytes(StandardCharsets.UTF_8), "validation");
         float[][] logProbs = new float[log.size()][];
         int[] bodyStart = new int[log.size()];
-        LogEvaluation.forEachKey(log, keys, (idx, texts, done) -> {
-            RwkvLineScorer.TokenScores ts = scorer.tokenScores(texts, n -> { });
-            for (int j = 0; j < idx.size(); j++) {
-                logProbs[idx.get(j)] = ts.logProbs()[j];
-                bodyStart[idx.get(j)] = ts.bodyStart()[j];
+        // The keys' histories are independent: one task each, the CPU's cores in parallel.
+        Map<String, List<Integer>> byKey = new LinkedHashMap<>();
+        for (int i = 0; i < keys.length; i++) {
+            byKey.computeIfAbsent(keys[i], k -> new ArrayList<>()).add(i);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(byKey.size(), Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<?>> tasks = new ArrayList<>();
+            for (List<Integer> idx : byKey.values()) {
+                tasks.add(pool.submit(() -> {
+                    List<byte[]> texts = new ArrayList<>(idx.size());
+                    idx.forEach(i -> texts.add(log.text(i)));
+                    RwkvLineScorer.TokenScores ts = scorer.tokenScores(texts, n -> { });
+                    for (int j = 0; j < idx.size(); j++) {
+                        logProbs[idx.get(j)] = ts.logProbs()[j];
+                        bodyStart[idx.get(j)] = ts.bodyStart()[j];
+                    }
+                }));
             }
-        });
+            for (Future<?> t : tasks) {
+                t.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IOException("could not score the validation stream: " + e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
         List<String> kinds = kinds();
         List<Candidate> candidates = new ArrayList<>();
         Candidate best = null;

@@ -39,7 +39,7 @@ public final class ScoreLogsCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL " + ModelTokenizer.USAGE + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
-                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--line-statistic mean|max|body-mean|body-max|body-head]"
+                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--line-statistic " + LineStatistic.labels() + "]"
                 + " [--print-flagged] [--output-text-chars "
                 + ScoreLogsJob.DEFAULT_TEXT_CHARS + "] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }

@@ -26,7 +26,7 @@ class DemoCommandTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int lines = 240;
         int rc = Main.run(new String[] {"demo", "--lines", String.valueOf(lines), "--fit-steps", "40", "--layers", "1",
-                        "--embed", "32", "--train-lines", "2000", "--rate", "200", "--anomaly-rate", "0.2", "--seed", "3", "--threshold", "1.5",
+                        "--embed", "32", "--train-lines", "2000", "--rate", "200", "--anomaly-rate", "0.2", "--seed", "3", "--threshold", "1.5", "--validation-lines", "400",
                         "--checkpoint-interval-ms", "1000", "--stall-seconds", "60", "--out", dir.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
@@ -49,17 +49,32 @@ class DemoCommandTest {
         assertTrue(printed > 0, text);
         assertTrue(text.contains(", " + printed + " flagged,"), "every flagged line was printed once: " + text);
 
-        Matcher all = Pattern.compile("all anomalies +(\\d+) +(\\d+) +(\\S+) +(\\S+) +(\\S+) +(\\S+)").matcher(text);
+        // The line statistic was chosen on the validation stream and is the one score-logs ran with.
+        Matcher chosen = Pattern.compile("chosen: --line-statistic (\\S+), ranked by its").matcher(text);
+        assertTrue(chosen.find(), text);
+        assertTrue(text.contains("line statistic " + chosen.group(1) + ": "), text);
+
+        String auroc = "([0-9.]+) \\[([0-9.]+), ([0-9.]+)]";
+        Matcher all = Pattern.compile("all anomalies +(\\d+) +(\\d+) +" + auroc + " +(\\S+) +" + auroc + " +(\\S+)").matcher(text);
         assertTrue(all.find(), text);
         long anomalous = stream.stream().filter(l -> !l.startsWith("- ")).count();
         assertEquals(anomalous, Long.parseLong(all.group(1)));
         assertEquals(lines - anomalous, Long.parseLong(all.group(2)));
-        for (int g = 3; g <= 6; g++) {
+        for (int g = 3; g <= 10; g++) {
             double v = Double.parseDouble(all.group(g));
             assertTrue(v >= 0 && v <= 1, "metric in [0, 1]: " + v);
         }
+        for (int g : new int[] {3, 7}) {
+            double low = Double.parseDouble(all.group(g + 1));
+            double high = Double.parseDouble(all.group(g + 2));
+            assertTrue(low <= high && low <= Double.parseDouble(all.group(g)) + 5e-4, "an interval around the AUROC: " + all.group());
+        }
+        for (String kind : StatisticChoice.kinds()) {
+            assertTrue(text.contains(kind), "a row per kind: " + text);
+        }
         String html = Files.readString(dir.resolve("demo.html"));
         assertTrue(html.contains("<svg") && html.contains("<polyline"), "the page has the plot");
+        assertTrue(html.contains("AUROC per anomaly kind") && html.contains("<rect"), "and the AUROC per kind drawn");
     }
 
     @Test

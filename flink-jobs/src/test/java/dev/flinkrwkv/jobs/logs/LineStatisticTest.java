@@ -58,10 +58,13 @@ class LineStatisticTest {
         assertEquals(10, LineStatistic.BODY_MEAN.of(lp, 2).tokens());
         assertEquals(20, LineStatistic.BODY_MAX.of(lp, 9).meanBits(), 1e-5);
         assertEquals(36.0 / 8, LineStatistic.BODY_HEAD.of(lp, 2).meanBits(), 1e-5);
+        assertEquals(20 + 36.0, LineStatistic.BODY_AND_HEAD.of(lp, 2).meanBits(), 1e-5);
+        assertEquals(10, LineStatistic.BODY_AND_HEAD.of(lp, 2).maxPosition());
         // a body start past the end (a line that is all prefix) means the whole line
         assertEquals(LineStatistic.MEAN.of(lp, 0).meanBits(), LineStatistic.BODY_MEAN.of(lp, 12).meanBits());
         assertEquals(0, LineStatistic.BODY_MAX.of(new float[0], 0).meanBits());
         assertEquals(LineStatistic.BODY_HEAD, LineStatistic.parse("body-head"));
+        assertEquals(LineStatistic.BODY_AND_HEAD, LineStatistic.parse("body-and-head"));
         assertThrows(IllegalArgumentException.class, () -> LineStatistic.parse("median"));
     }
 }
