@@ -155,10 +155,12 @@ public final class DemoCommand implements Command {
             out.printf(Locale.ROOT, "[3/5] choosing the line statistic: the model scores a validation stream of %,d lines"
                     + " (seed %d, not the evaluated stream's)%n", validationLines, seed + 2);
             List<Line> validation = new SyntheticLogs(seed + 2, anomalyRate).next(validationLines);
+            long chooseStart = System.nanoTime();
             StatisticChoice choice = StatisticChoice.on(new RwkvLineScorer(RwkvModel.load(model)), validation,
                     new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, AnomalyDetector.DEFAULT_WARMUP, threshold,
                             AnomalyDetector.DEFAULT_MIN_STD));
             choice.print(out);
+            out.printf(Locale.ROOT, "(validation scored in %.0f s)%n", (System.nanoTime() - chooseStart) / 1e9);
             statistic = choice.chosen().statistic();
             standardized = choice.chosen().standardized();
         } else {

@@ -50,12 +50,15 @@ final class StatisticChoice {
     private final Candidate chosen;
     private final int lines;
     private final int anomalies;
+    /** The validation stream's anomalous lines per kind, in {@link Label} order. */
+    private final int[] linesPerKind;
 
-    private StatisticChoice(List<Candidate> candidates, Candidate chosen, int lines, int anomalies) {
+    private StatisticChoice(List<Candidate> candidates, Candidate chosen, int lines, int anomalies, int[] linesPerKind) {
         this.candidates = candidates;
         this.chosen = chosen;
         this.lines = lines;
         this.anomalies = anomalies;
+        this.linesPerKind = linesPerKind;
     }
 
     /** Scores {@code validation} with {@code scorer} and ranks every {@link LineStatistic} on it. */
@@ -64,12 +67,16 @@ final class StatisticChoice {
         String[] keys = new String[validation.size()];
         Pattern key = Pattern.compile(SyntheticLogs.KEY_PATTERN);
         int anomalies = 0;
+        int[] linesPerKind = new int[Label.values().length - 1];
         for (int i = 0; i < keys.length; i++) {
             Line l = validation.get(i);
             labelled.append(l.label().category()).append(' ').append(l.text()).append('\n');
             Matcher m = key.matcher(l.text());
             keys[i] = m.find() ? m.group(1) : "";
-            anomalies += l.label().anomalous() ? 1 : 0;
+            if (l.label().anomalous()) {
+                anomalies++;
+                linesPerKind[l.label().ordinal() - 1]++;
+            }
         }
         LabelledLog log = LabelledLog.parseBgl(labelled.toString().getBytes(StandardCharsets.UTF_8), "validation");
         float[][] logProbs = new float[log.size()][];
@@ -133,7 +140,7 @@ final class StatisticChoice {
                 }
             }
         }
-        return new StatisticChoice(candidates, best, log.size(), anomalies);
+        return new StatisticChoice(candidates, best, log.size(), anomalies, linesPerKind);
     }
 
     /** The anomaly kinds, as the labelled files name them. */
@@ -158,13 +165,17 @@ final class StatisticChoice {
     /** The table of candidates and the choice. */
     void print(PrintStream out) {
         List<String> kinds = kinds();
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-16s", "ranked by"));
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-19s", "ranked by"));
         kinds.forEach(k -> head.append(String.format(Locale.ROOT, " %9s", k)));
-        out.printf(Locale.ROOT, "validation stream: %,d lines, %d labelled anomalous; AUROC per kind of each line statistic:%n",
-                lines, anomalies);
+        StringBuilder counts = new StringBuilder();
+        for (int k = 0; k < kinds.size(); k++) {
+            counts.append(k == 0 ? "" : ", ").append(kinds.get(k)).append(' ').append(linesPerKind[k]);
+        }
+        out.printf(Locale.ROOT, "validation stream: %,d lines, %d labelled anomalous (%s); AUROC per kind of each line"
+                + " statistic:%n", lines, anomalies, counts);
         out.println(head.append(String.format(Locale.ROOT, " %9s", "mean")));
         for (Candidate c : candidates) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%s %-16s", c == chosen ? "*" : " ", c.name()));
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%s %-19s", c == chosen ? "*" : " ", c.name()));
             for (double v : c.aurocPerKind()) {
                 row.append(String.format(Locale.ROOT, " %9.4f", v));
             }
