@@ -25,8 +25,10 @@ import java.util.SplittableRandom;
  * fields: request ids, client IPs, user names, paths with ids, durations, sizes, row counts. Events
  * (sessions, and background lines: health checks, cache evictions, GC, slow-query warnings) follow one
  * another on randomly chosen hosts, so the merged log alternates hosts while each host's own history,
- * which score-logs keys on, is an unbroken sequence of its sessions. Every line starts with an ISO timestamp and the host, so score-logs can key by host
- * ({@link #KEY_PATTERN}).
+ * which score-logs keys on, is an unbroken sequence of its sessions: an order a model can learn. A line is
+ * {@code time host program LEVEL message}: the ISO timestamp and the host first, so score-logs can key by host
+ * ({@link #KEY_PATTERN}), then the program, so that the message body (after the fields with digits) starts
+ * with which program speaks, the first thing a step out of order gets wrong.
  *
  * <p><b>Anomalies</b>, injected in place of a normal event with probability {@code anomalyRate}, split
  * evenly over four kinds ({@link Label}):
