@@ -46,7 +46,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--batch 1,8,64,256] [--seq 16,256] [--threads 1] [--seconds 2] [--tsv] " + DeviceArgs.USAGE;
+        return "--model MODEL.bin [--batch 1,8,64,256|none] [--seq 16,256|none] [--threads 1] [--seconds 2] [--tsv] " + DeviceArgs.USAGE;
     }
 
     @Override
@@ -101,6 +101,9 @@ public final class BenchCommand implements Command {
     private static List<Integer> sizes(Args args, String option, String def) throws UsageException {
         List<String> given = args.strings(option);
         List<Integer> out = new ArrayList<>();
+        if (given.equals(List.of("none"))) {
+            return out;
+        }
         for (String s : given.isEmpty() ? List.of(def.split(",")) : given) {
             try {
                 int v = Integer.parseInt(s);
@@ -109,7 +112,7 @@ public final class BenchCommand implements Command {
                 }
                 out.add(v);
             } catch (NumberFormatException e) {
-                throw new UsageException("--" + option + " takes positive integers separated by commas, not '" + s + "'");
+                throw new UsageException("--" + option + " takes positive integers separated by commas, or none, not '" + s + "'");
             }
         }
         return out;
