@@ -76,10 +76,10 @@ jar="${FLINK_RWKV_JAR:-$here/flink-jobs/target/flink-rwkv.jar}"
 java_cmd=("${JAVA:-java}" ${JAVA_OPTS:-} --add-modules jdk.incubator.vector -jar "$jar")
 
 raw="$build/compare-$(date -u +%Y%m%dT%H%M%SZ).tsv"
-printf 'round\tmodel\ttype\tthreads\tmode\tsize\tengine\ttokens_per_s\tlimit_tokens_per_s\n' > "$raw"
+printf 'round\tmodel\ttype\tthreads\tmode\tsize\tengine\ttokens_per_s\tlimit_tokens_per_s\tcpu_share_pct\n' > "$raw"
 info=""
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit
+flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit CPU-share
   local out
   out="$("${java_cmd[@]}" bench --model "$1" --threads "$2" --batch 1 --seq "${sequence:-none}" --seconds "$seconds" --tsv 2>/dev/null)"
   # "# model NAME: ..., FP16 (86), FP32 (62); kernel ...": the type of most tensors, FP32 where it is not alone
@@ -88,13 +88,13 @@ flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit
     | grep -v "^FP32$" | head -1 || true)"
   limit="$(sed -n 's/.*single-stream limit \([0-9.]*\) tokens\/s.*/\1/p' <<< "$out")"
   [[ -n "$info" ]] || info="$(sed -n 's/^# model .*; kernel \([^,]*\),.*; CPU \(.*\)/CPU \2; flink-rwkv kernel \1/p' <<< "$out")"
-  grep -E '^(batch|seq)\s' <<< "$out" | awk -v type="${type:-FP32}" -v limit="$limit" -F'\t' '{print type "\t" $1 "\t" $2 "\t" $4 "\t" limit}'
+  grep -E '^(batch|seq)\s' <<< "$out" | awk -v type="${type:-FP32}" -v limit="$limit" -F'\t' '{print type "\t" $1 "\t" $2 "\t" $4 "\t" limit "\t" $9}'
   grep '^# memory' <<< "$out" | sed 's/^# /  /' >&2
 }
-rwkv_cpp_run() { # model threads -> rows: mode size tokens/s
-  "$driver" "$1" --threads "$2" --seconds "$seconds" | awk -F'\t' '{print $1 "\t" $2 "\t" $4}'
+rwkv_cpp_run() { # model threads -> rows: mode size tokens/s CPU-share
+  "$driver" "$1" --threads "$2" --seconds "$seconds" | awk -F'\t' '{print $1 "\t" $2 "\t" $4 "\t" $5}'
   if [[ -n "$sequence" ]]; then
-    "$driver" "$1" --threads "$2" --seconds "$seconds" --sequence "$sequence" | awk -F'\t' '{print $1 "\t" $2 "\t" $4}'
+    "$driver" "$1" --threads "$2" --seconds "$seconds" --sequence "$sequence" | awk -F'\t' '{print $1 "\t" $2 "\t" $4 "\t" $5}'
   fi
 }
 IFS=',' read -r -a thread_list <<< "$threads"
@@ -106,13 +106,13 @@ for ((round = 1; round <= rounds; round++)); do
       for engine in $( ((round % 2)) && echo "flink-rwkv rwkv.cpp" || echo "rwkv.cpp flink-rwkv"); do
         if [[ "$engine" == flink-rwkv ]]; then
           flink_rwkv "$m" "$t" > "$build/.rows"
-          while IFS=$'\t' read -r type mode size tps limit; do
-            printf '%s\t%s\t%s\t%s\t%s\t%s\tflink-rwkv\t%s\t%s\n' "$round" "$m" "$type" "$t" "$mode" "$size" "$tps" "$limit" >> "$raw"
+          while IFS=$'\t' read -r type mode size tps limit share; do
+            printf '%s\t%s\t%s\t%s\t%s\t%s\tflink-rwkv\t%s\t%s\t%s\n' "$round" "$m" "$type" "$t" "$mode" "$size" "$tps" "$limit" "$share" >> "$raw"
           done < "$build/.rows"
         else
           rwkv_cpp_run "$m" "$t" > "$build/.rows"
-          while IFS=$'\t' read -r mode size tps; do
-            printf '%s\t%s\t-\t%s\t%s\t%s\trwkv.cpp\t%s\t-\n' "$round" "$m" "$t" "$mode" "$size" "$tps" >> "$raw"
+          while IFS=$'\t' read -r mode size tps share; do
+            printf '%s\t%s\t-\t%s\t%s\t%s\trwkv.cpp\t%s\t-\t%s\n' "$round" "$m" "$t" "$mode" "$size" "$tps" "$share" >> "$raw"
           done < "$build/.rows"
         fi
       done
@@ -124,7 +124,8 @@ rm -f "$build/.rows"
 echo
 echo "$info; rwkv.cpp $(git -C "$rwkv_cpp" rev-parse --short HEAD 2>/dev/null || echo '?') (-march=native); $jobs cores"
 echo "load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); $rounds rounds, median (min-max);" \
-  "limit: flink-rwkv bench's read probe over the weight bytes per token"
+  "limit: flink-rwkv bench's read probe over the weight bytes per token; CPU share: flink-rwkv / rwkv.cpp," \
+  "process CPU time over wall time x threads (below 100% the cores were shared with other work)"
 # one row per model, threads and mode: medians of the rounds and their range, the ratio of the medians
 awk -F'\t' '
   function median(list,   n, a, i, j, x) {
@@ -137,19 +138,22 @@ awk -F'\t' '
     key = $2 SUBSEP $4 SUBSEP $5 SUBSEP $6
     if (!(key in seen)) { seen[key] = 1; order[++keys] = key }
     vals[key, $7] = vals[key, $7] " " $8
+    share[key, $7] = share[key, $7] " " $10
     if ($7 == "flink-rwkv") { type[key] = $3; limit[key] = limit[key] " " $9 }
   }
   END {
-    printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s |\n", "type", "threads", "mode", "flink-rwkv tokens/s", "rwkv.cpp tokens/s", "ratio", "limit (flink-rwkv at)"
-    print "|-------|---------|----------|--------------------------|--------------------------|----------|-----------------------|"
+    printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", "type", "threads", "mode", "flink-rwkv tokens/s", "rwkv.cpp tokens/s", "ratio", "limit (flink-rwkv at)", "CPU share"
+    print "|-------|---------|----------|--------------------------|--------------------------|----------|-----------------------|-------------|"
     for (k = 1; k <= keys; k++) {
       split(order[k], f, SUBSEP)
       f_med = median(vals[order[k], "flink-rwkv"]); f_lo = lo; f_hi = hi
       c_med = median(vals[order[k], "rwkv.cpp"]); c_lo = lo; c_hi = hi
       l_med = median(limit[order[k]])
-      printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s |\n", type[order[k]], f[2], f[3] " " f[4],
+      f_share = median(share[order[k], "flink-rwkv"]); c_share = median(share[order[k], "rwkv.cpp"])
+      printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", type[order[k]], f[2], f[3] " " f[4],
         sprintf("%.1f (%.1f-%.1f)", f_med, f_lo, f_hi), sprintf("%.1f (%.1f-%.1f)", c_med, c_lo, c_hi),
-        sprintf("%.2f", c_med > 0 ? f_med / c_med : 0), sprintf("%.1f (%.0f%%)", l_med, l_med > 0 ? 100 * f_med / l_med : 0)
+        sprintf("%.2f", c_med > 0 ? f_med / c_med : 0), sprintf("%.1f (%.0f%%)", l_med, l_med > 0 ? 100 * f_med / l_med : 0),
+        sprintf("%.0f%% / %.0f%%", f_share, c_share)
     }
   }' "$raw"
 echo "raw figures: $raw"

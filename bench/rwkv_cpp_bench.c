@@ -5,7 +5,9 @@
 // Built and run by bench/compare-rwkv-cpp.sh against rwkv.cpp's shared library (rwkv.h's API only):
 //   cc -O2 -I RWKV_CPP_DIR bench/rwkv_cpp_bench.c -L RWKV_CPP_DIR/build -lrwkv -o rwkv_cpp_bench
 //   rwkv_cpp_bench MODEL.bin [--threads 1] [--seconds 2] [--sequence LEN]
-// Output: one tab-separated line: mode, size, threads, tokens/s (e.g. "batch\t1\t2\t45.3").
+// Output: one tab-separated line: mode, size, threads, tokens/s, CPU share in % (process CPU time over wall
+// time x threads during the timed runs, as bench's column: below 100 the cores were shared with other work),
+// e.g. "batch\t1\t2\t45.3\t98.1".
 #include "rwkv.h"
 
 #include <stdio.h>
@@ -15,10 +17,14 @@
 
 #define RUNS 5
 
-static double now_seconds(void) {
+static double clock_seconds(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double now_seconds(void) {
+    return clock_seconds(CLOCK_MONOTONIC);
 }
 
 struct bench {
@@ -119,11 +125,13 @@ int main(int argc, char ** argv) {
     // warm-up: the first call builds and allocates the graph; then caches and page tables settle
     calls_per_second(&b, seconds / 3);
     double rates[RUNS];
+    double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID), start = now_seconds();
     for (int r = 0; r < RUNS; r++) {
         rates[r] = calls_per_second(&b, seconds / RUNS) * b.n_tokens;
     }
+    double cpu_share = (clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu) / (now_seconds() - start) / threads;
     qsort(rates, RUNS, sizeof(double), compare_doubles);
-    printf("%s\t%zu\t%u\t%.2f\n", sequence > 0 ? "seq" : "batch", b.n_tokens, threads, rates[RUNS / 2]);
+    printf("%s\t%zu\t%u\t%.2f\t%.1f\n", sequence > 0 ? "seq" : "batch", b.n_tokens, threads, rates[RUNS / 2], 100 * cpu_share);
 
     free(b.tokens);
     free(b.logits);
