@@ -84,7 +84,7 @@ public final class BenchCommand implements Command {
         try (RwkvEvaluator ev = m.newEvaluator(threads); Backend backend = Backends.open(device, m, threads)) {
             boolean cpu = backend.name().equals("cpu");
             if (!cpu) {
-                out.printf("device %s (the memory bandwidth above is the host's)%n", backend.name());
+                out.printf("%sdevice %s (the memory bandwidth above is the host's)%n", comment, backend.name());
             }
             for (int b : batches) {
                 Row r = batch(backend, b, threads, seconds);
