@@ -29,7 +29,7 @@ rounds=3
 seconds=2
 sequence=""
 usage() {
-  sed -n '7,8p' "$0" | sed 's/^#  */usage: /' >&2
+  sed -n '7,8p' "$0" | sed '1s/^#  */usage: /; 2s/^#/    /' >&2
   exit 2
 }
 while [[ $# -gt 0 ]]; do
@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds="${2:?}"; shift 2 ;;
     --seconds) seconds="${2:?}"; shift 2 ;;
     --sequence) sequence="${2:?}"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-rwkv-cpp: unknown argument $1" >&2; usage ;;
   esac
 done
@@ -81,7 +81,8 @@ info=""
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit CPU-share
   local out
-  out="$("${java_cmd[@]}" bench --model "$1" --threads "$2" --batch 1 --seq "${sequence:-none}" --seconds "$seconds" --tsv 2>/dev/null)"
+  out="$("${java_cmd[@]}" bench --model "$1" --threads "$2" --batch 1 --seq "${sequence:-none}" --seconds "$seconds" --tsv \
+    2> "$build/.bench-stderr")" || { echo "compare-rwkv-cpp: flink-rwkv bench failed on $1:" >&2; cat "$build/.bench-stderr" >&2; exit 1; }
   # "# model NAME: ..., FP16 (86), FP32 (62); kernel ...": the type of most tensors, FP32 where it is not alone
   local type limit
   type="$(sed -n 's/^# model [^;]*vocabulary [0-9]*, \([^;]*\);.*/\1/p' <<< "$out" | tr ',' '\n' | sed 's/ *(.*//; s/^ *//' \
@@ -119,7 +120,7 @@ for ((round = 1; round <= rounds; round++)); do
     done
   done
 done
-rm -f "$build/.rows"
+rm -f "$build/.rows" "$build/.bench-stderr"
 
 echo
 echo "$info; rwkv.cpp $(git -C "$rwkv_cpp" rev-parse --short HEAD 2>/dev/null || echo '?') (-march=native); $jobs cores"
