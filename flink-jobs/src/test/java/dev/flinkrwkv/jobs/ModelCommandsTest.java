@@ -102,12 +102,21 @@ class ModelCommandsTest {
         String m = dir.resolve("b.bin").toString();
         Run r = run("bench", "--model", m, "--batch", "1,3", "--seq", "4", "--threads", "2", "--seconds", "0.3");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().matches("(?s).*memory bandwidth \\(2 threads\\): read [0-9.]+ GB/s, copy [0-9.]+ GB/s.*"), r.out());
-        for (String row : new String[] {"batch +1 ", "batch +3 ", "seq +4 "}) {
+        assertTrue(r.out().matches("(?s).*memory bandwidth \\(2 threads\\): read [0-9.]+ GB/s \\([^)]+\\), copy [0-9.]+ GB/s.*"), r.out());
+        for (String row : new String[] {"batch +1 +2 ", "batch +3 +2 ", "seq +4 +2 "}) {
             String line = r.out().lines().filter(l -> l.matches(row + ".*")).findFirst().orElseThrow(() -> new AssertionError(row + " in " + r.out()));
-            double tokensPerSecond = Double.parseDouble(line.trim().split(" +")[2]);
+            double tokensPerSecond = Double.parseDouble(line.trim().split(" +")[3]);
             assertTrue(tokensPerSecond > 0, line);
         }
+        // --tsv: the same rows for scripts, tab-separated under a header, the rest of the output as # comments
+        Run tsv = run("bench", "--model", m, "--batch", "2", "--seq", "3", "--seconds", "0.2", "--tsv");
+        assertEquals(0, tsv.code(), tsv.err());
+        java.util.List<String> rows = tsv.out().lines().filter(l -> !l.startsWith("#")).toList();
+        assertEquals(3, rows.size(), tsv.out());
+        assertTrue(rows.get(0).startsWith("mode\tsize\tthreads\ttokens_per_s\t"), rows.get(0));
+        String[] batch = rows.get(1).split("\t");
+        assertEquals(java.util.List.of("batch", "2", "1"), java.util.List.of(batch).subList(0, 3));
+        assertTrue(Double.parseDouble(batch[3]) > 0 && rows.get(2).startsWith("seq\t3\t1\t"), tsv.out());
         Run wrong = run("bench", "--model", m, "--threads", "0");
         assertEquals(2, wrong.code());
         assertTrue(wrong.err().contains("--threads must be >= 1") && wrong.err().contains("usage:"), wrong.err());

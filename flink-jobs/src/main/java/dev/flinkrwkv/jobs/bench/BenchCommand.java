@@ -22,15 +22,16 @@ import java.util.Random;
 /**
  * {@code bench}: tokens per second of batched steps (B keys, one token each, with logits) and of sequence
  * mode (one key, T tokens, log-probs of each), with the weight bytes each call reads and hence the
- * achieved weight bandwidth, set against this machine's measured memory read bandwidth: a single stream
- * reads every weight once per token, so that bandwidth over the bytes per token is its speed limit. The
- * copy bandwidth (bytes read plus bytes written) is printed beside it for reference.
+ * achieved weight bandwidth, set against this machine's memory read bandwidth as {@link ReadBandwidth}
+ * probes it: a single stream reads every weight once per token, so that bandwidth over the bytes per token
+ * is its speed limit. The copy bandwidth (bytes read plus bytes written) is printed beside it for reference.
  *
- * <p>Each measurement is warmed up until its rate settles (the JIT compiles the hot loops), then timed in
- * five runs over {@code --seconds} in all; the median run is reported.
+ * <p>Each measurement is warmed up until the JIT is done with it and its rate settles, then timed in five
+ * runs over {@code --seconds} in all; the median run is reported. {@code --tsv} prints the rows as
+ * tab-separated values (the rest as {@code #} comments) for scripts such as {@code bench/compare-rwkv-cpp.sh}.
  */
 public final class BenchCommand implements Command {
-    /** Bytes copied per measurement of the memory bandwidth: far beyond any cache. */
+    /** Bytes copied per measurement of the copy bandwidth: far beyond any cache. */
     private static final int COPY_BYTES = 256 << 20;
 
     @Override
@@ -45,7 +46,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--batch 1,8,64,256] [--seq 16,256] [--threads 1] [--seconds 2] " + DeviceArgs.USAGE;
+        return "--model MODEL.bin [--batch 1,8,64,256|none] [--seq 16,256|none] [--threads 1] [--seconds 2] [--tsv] " + DeviceArgs.USAGE;
     }
 
     @Override
@@ -59,30 +60,39 @@ public final class BenchCommand implements Command {
         if (threads < 1 || seconds <= 0) {
             throw new UsageException("--threads must be >= 1 and --seconds > 0");
         }
+        boolean tsv = args.flag("tsv");
         double copyGbs = copyBandwidth(threads);
-        double readGbs = readBandwidth(threads);
-        out.printf("model %s: RWKV %s, %d layers x %d, vocabulary %d; kernel %s, %d thread%s%n",
-                m.file().path().getFileName(), m.version(), m.layers(), m.embed(), m.vocab(),
-                MatMulKernel.get().name(), threads, threads == 1 ? "" : "s");
-        out.printf("memory bandwidth (%d thread%s): read %.2f GB/s, copy %.2f GB/s (read+write); "
-                        + "single-stream limit %.1f tokens/s%n",
-                threads, threads == 1 ? "" : "s", readGbs, copyGbs, readGbs * 1e9 / m.weightBytesPerToken());
-        out.printf("%-6s %6s %12s %18s %10s %9s %10s%n", "mode", "size", "tokens/s", "weight bytes/call", "GB/s",
-                "of limit", "CPU share");
+        ReadBandwidth.Result read = ReadBandwidth.measure(threads);
+        double readGbs = read.gigabytesPerSecond();
+        String comment = tsv ? "# " : "";
+        out.printf("%smodel %s: RWKV %s, %d layers x %d, vocabulary %d, %s; kernel %s, %d thread%s; CPU %s%n", comment,
+                m.file().path().getFileName(), m.version(), m.layers(), m.embed(), m.vocab(), storage(m),
+                MatMulKernel.get().name(), threads, threads == 1 ? "" : "s", cpuModel());
+        out.printf("%smemory bandwidth (%d thread%s): read %.2f GB/s (%s), copy %.2f GB/s (read+write); "
+                        + "single-stream limit %.1f tokens/s%n", comment,
+                threads, threads == 1 ? "" : "s", readGbs, read.probe(), copyGbs, readGbs * 1e9 / m.weightBytesPerToken());
+        Table table = tsv ? new Table(out, "%s\t%d\t%d\t%.2f\t%d\t%.3f\t%.3f\t%.1f\t%.1f%n")
+                : new Table(out, "%-6s %6d %7d %12.1f %18d %10.2f %10.2f %8.0f%% %9.0f%%%n");
+        if (tsv) {
+            out.println("mode\tsize\tthreads\ttokens_per_s\tweight_bytes_per_call\tweight_gbs\tread_limit_gbs\tof_limit_pct\tcpu_share_pct");
+        } else {
+            out.printf("%-6s %6s %7s %12s %18s %10s %10s %9s %10s%n", "mode", "size", "threads", "tokens/s",
+                    "weight bytes/call", "GB/s", "limit GB/s", "of limit", "CPU share");
+        }
         // batched steps on the device's backend; the CPU evaluator for sequence mode with log-probs (on a GPU:
         // the backend's sequence mode with the last logits only) and for the bytes each call reads
         try (RwkvEvaluator ev = m.newEvaluator(threads); Backend backend = Backends.open(device, m, threads)) {
             boolean cpu = backend.name().equals("cpu");
             if (!cpu) {
-                out.printf("device %s (the memory bandwidth above is the host's)%n", backend.name());
+                out.printf("%sdevice %s (the memory bandwidth above is the host's)%n", comment, backend.name());
             }
             for (int b : batches) {
                 Row r = batch(backend, b, threads, seconds);
-                print(out, "batch", b, r, WeightTraffic.perBatch(ev, b, true), readGbs);
+                table.print("batch", b, threads, r, WeightTraffic.perBatch(ev, b, true), readGbs);
             }
             for (int t : seqs) {
                 Row r = cpu ? sequence(ev, t, seconds) : sequence(backend, t, seconds);
-                print(out, "seq", t, r, WeightTraffic.perSequence(ev, t, cpu, !cpu), readGbs);
+                table.print("seq", t, threads, r, WeightTraffic.perSequence(ev, t, cpu, !cpu), readGbs);
             }
         }
         return 0;
@@ -91,6 +101,9 @@ public final class BenchCommand implements Command {
     private static List<Integer> sizes(Args args, String option, String def) throws UsageException {
         List<String> given = args.strings(option);
         List<Integer> out = new ArrayList<>();
+        if (given.equals(List.of("none"))) {
+            return out;
+        }
         for (String s : given.isEmpty() ? List.of(def.split(",")) : given) {
             try {
                 int v = Integer.parseInt(s);
@@ -99,7 +112,7 @@ public final class BenchCommand implements Command {
                 }
                 out.add(v);
             } catch (NumberFormatException e) {
-                throw new UsageException("--" + option + " takes positive integers separated by commas, not '" + s + "'");
+                throw new UsageException("--" + option + " takes positive integers separated by commas, or none, not '" + s + "'");
             }
         }
         return out;
@@ -122,10 +135,40 @@ public final class BenchCommand implements Command {
         }
     }
 
-    private static void print(PrintStream out, String mode, int size, Row r, long bytesPerCall, double limitGbs) {
-        double gbs = r.callsPerSecond * bytesPerCall / 1e9;
-        out.printf("%-6s %6d %12.1f %18d %10.2f %8.0f%% %9.0f%%%n", mode, size, r.callsPerSecond * r.tokensPerCall,
-                bytesPerCall, gbs, 100 * gbs / limitGbs, 100 * r.cpuShare);
+    /** The rows of the table, as aligned text or as tab-separated values ({@code --tsv}). */
+    private static final class Table {
+        private final PrintStream out;
+        private final String format;
+
+        Table(PrintStream out, String format) {
+            this.out = out;
+            this.format = format;
+        }
+
+        void print(String mode, int size, int threads, Row r, long bytesPerCall, double limitGbs) {
+            double gbs = r.callsPerSecond * bytesPerCall / 1e9;
+            out.printf(java.util.Locale.ROOT, format, mode, size, threads, r.callsPerSecond * r.tokensPerCall,
+                    bytesPerCall, gbs, limitGbs, 100 * gbs / limitGbs, 100 * r.cpuShare);
+        }
+    }
+
+    /** The storage types of the model's tensors, most tensors first, e.g. "FP16 (86), FP32 (62)". */
+    private static String storage(RwkvModel m) {
+        return m.storageTypes().entrySet().stream()
+                .sorted((a, b) -> b.getValue() - a.getValue())
+                .map(e -> e.getKey() + " (" + e.getValue() + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /** The CPU's model name from /proc/cpuinfo (Linux), else the JVM's architecture. */
+    static String cpuModel() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .orElse(System.getProperty("os.arch"));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return System.getProperty("os.arch");
+        }
     }
 
     private static Row batch(Backend backend, int batch, int threads, double seconds) {
@@ -160,12 +203,12 @@ public final class BenchCommand implements Command {
     private static final int RUNS = 5;
 
     /**
-     * Warm-up until the JIT has settled (see {@link #warmUp}), then {@value #RUNS} runs of calls for at least
+     * Warm-up until the JIT has settled (see {@link #warmUp}; at most ten times the timed runs, 3-30 s), then {@value #RUNS} runs of calls for at least
      * {@code seconds / RUNS} each; the median run's rate is reported, so one run disturbed by another process
      * does not move the figure.
      */
     private static Row time(Runnable call, int tokensPerCall, int threads, double seconds) {
-        warmUp(call, seconds / 3);
+        warmUp(call, seconds / 3, Math.min(30, Math.max(3, 10 * seconds)));
         double[] rates = new double[RUNS];
         long cpu = processCpuNanos();
         long start = System.nanoTime();
@@ -191,91 +234,46 @@ public final class BenchCommand implements Command {
     }
 
     /**
-     * Runs {@code call} in rounds of 0.2 s until two rounds in a row agree within 5% (at least
-     * {@code minSeconds}, at most {@value #MAX_WARM_UP_SECONDS} s). A fixed warm-up is not enough: on a busy
-     * machine the JIT's compiler threads get little CPU, and Vector API code measured before C2 has compiled
-     * it runs in the interpreter, tens of times slower than compiled.
+     * Runs {@code call} in rounds of 0.2 s until the JIT is done with it and its rate has settled: no
+     * compilation in the last round (a method compiled, or recompiled after a deoptimization, changes the
+     * rate by more than any noise, and on a busy machine the compiler threads get little CPU, so a compile
+     * can land seconds in) and two rounds in a row within {@value #SETTLED}x of each other; at least
+     * {@code minSeconds}, at most {@code maxSeconds}. Vector API code measured before C2 has compiled it
+     * runs tens of times slower than compiled.
      */
-    private static void warmUp(Runnable call, double minSeconds) {
+    private static void warmUp(Runnable call, double minSeconds, double maxSeconds) {
         long start = System.nanoTime();
         long minUntil = start + (long) (minSeconds * 1e9);
-        long maxUntil = start + (long) (MAX_WARM_UP_SECONDS * 1e9);
+        long maxUntil = start + (long) (maxSeconds * 1e9);
         double previous = 0;
+        long compiled = compilationMillis();
         while (true) {
             double rate = callsPerSecond(call, 200_000_000L);
             long now = System.nanoTime();
-            boolean settled = previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous);
-            if ((settled && now >= minUntil) || now >= maxUntil) {
+            long compiledNow = compilationMillis();
+            boolean jitQuiet = compiledNow == compiled;
+            boolean settled = previous > 0 && Math.max(rate, previous) <= SETTLED * Math.min(rate, previous);
+            if ((jitQuiet && settled && now >= minUntil) || now >= maxUntil) {
                 return;
             }
             previous = rate;
+            compiled = compiledNow;
         }
     }
 
-    private static final double MAX_WARM_UP_SECONDS = 15;
+    /** Two warm-up rounds whose rates differ by at most this factor have settled. */
+    private static final double SETTLED = 1.03;
+
+    /** Milliseconds the JIT has spent compiling in this process, or 0 where the JVM does not say. */
+    private static long compilationMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
 
     private static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean
                 ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
-    }
-
-    /**
-     * Memory read bandwidth: {@code threads} threads each summing its share of {@value #COPY_BYTES} bytes
-     * of longs (C2 vectorizes the sum), the best of 10 rounds. This is what reading weights is bound by.
-     */
-    static double readBandwidth(int threads) {
-        int each = COPY_BYTES / 8 / threads;
-        long[][] src = new long[threads][each];
-        for (long[] a : src) {
-            java.util.Arrays.fill(a, 1);
-        }
-        long[] sums = new long[threads];
-        double best = 0;
-        for (int round = 0; round < 10; round++) {
-            best = Math.max(best, 8.0 * each * threads / timeParallel(threads, i -> sums[i] = sum(src[i])) / 1e9);
-        }
-        if (java.util.Arrays.stream(sums).sum() != (long) each * threads) { // keeps the sums alive
-            throw new IllegalStateException("read bandwidth probe miscounted");
-        }
-        return best;
-    }
-
-    /** Sums in 64 KB slices, so that the JIT compiles the slice loop itself (not an on-stack replacement). */
-    private static long sum(long[] a) {
-        long s = 0;
-        for (int from = 0; from < a.length; from += 8192) {
-            s += sum(a, from, Math.min(a.length, from + 8192));
-        }
-        return s;
-    }
-
-    private static long sum(long[] a, int from, int to) {
-        long s = 0;
-        for (int i = from; i < to; i++) {
-            s += a[i];
-        }
-        return s;
-    }
-
-    /** Seconds for {@code threads} threads to each run {@code part} with its index. */
-    private static double timeParallel(int threads, java.util.function.IntConsumer part) {
-        Thread[] ts = new Thread[threads];
-        long start = System.nanoTime();
-        for (int t = 0; t < threads; t++) {
-            int i = t;
-            ts[t] = new Thread(() -> part.accept(i));
-            ts[t].start();
-        }
-        for (Thread t : ts) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-        }
-        return (System.nanoTime() - start) / 1e9;
     }
 
     /**
@@ -291,7 +289,7 @@ public final class BenchCommand implements Command {
         }
         double best = 0;
         for (int round = 0; round < 5; round++) {
-            double secs = timeParallel(threads, i -> System.arraycopy(src[i], 0, dst[i], 0, each));
+            double secs = ReadBandwidth.timeParallel(threads, i -> System.arraycopy(src[i], 0, dst[i], 0, each));
             best = Math.max(best, 2.0 * each * 8 * threads / secs / 1e9);
         }
         return best;
