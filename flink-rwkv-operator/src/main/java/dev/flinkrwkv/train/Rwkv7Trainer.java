@@ -60,7 +60,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
         final int[] in, target;
 
         Worker(Rwkv7Params model, MatrixProducts.FloatWeights weights, int context) {
-            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context));
+            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context),
+                    WkvRecurrence.float32(model.shape, context));
             grad = new double[model.size()];
             in = new int[context];
             target = new int[context];

@@ -77,7 +77,8 @@ class FloatProductsTest {
             state[i] = (2 * rnd.nextDouble() - 1) * 0.5;
         }
         Rwkv7Chunk exact = new Rwkv7Chunk(model, t);
-        Rwkv7Chunk fast = new Rwkv7Chunk(model, t, MatrixProducts.float32(new MatrixProducts.FloatWeights(model), t));
+        Rwkv7Chunk fast = new Rwkv7Chunk(model, t, MatrixProducts.float32(new MatrixProducts.FloatWeights(model), t),
+                WkvRecurrence.float32(shape, t));
         double[] gExact = new double[model.size()], gFast = new double[model.size()];
         double lossExact = exact.forward(in, target, t, state.clone());
         exact.backward(gExact);
