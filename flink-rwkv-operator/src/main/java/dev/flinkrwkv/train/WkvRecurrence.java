@@ -250,22 +250,24 @@ abstract class WkvRecurrence {
                 for (int h = 0; h < heads; h++) {
                     int o = t * c + h * s;
                     Arrays.fill(dBeta, 0f);
+                    // The row's new dS is dS + dy_i r, so its sums with beta and k split into the old row's and
+                    // dy_i times r's, taken before the row changes: one pass over the row instead of two.
+                    float rBeta = dot(r, o, beta, o, s), rK = dot(r, o, k, o, s);
                     for (int i = 0; i < s; i++) {
                         int row = h * s * s + i * s;
                         float dyi = dy[o + i], vi = v[o + i], sai = sa[o + i];
+                        float dsa = dot(dS, row, beta, o, s) + dyi * rBeta;
+                        dv[o + i] += dot(dS, row, k, o, s) + dyi * rK;
                         for (int j = 0; j < s; j++) {
                             float d = dS[row + j] + dyi * r[o + j];
-                            dS[row + j] = d;
+                            float before = st[prev + row + j];
                             dr[o + j] += st[next + row + j] * dyi;
-                            dw[o + j] += d * st[prev + row + j];
+                            dw[o + j] += d * before;
                             dk[o + j] += d * vi;
                             dBeta[j] += d * sai;
-                        }
-                        float dsa = dot(dS, row, beta, o, s);
-                        dv[o + i] += dot(dS, row, k, o, s);
-                        for (int j = 0; j < s; j++) {
-                            dkk[o + j] -= dsa * st[prev + row + j];
-                            dS[row + j] = dS[row + j] * w[o + j] - dsa * kk[o + j];
+                            // d alpha_j = dsa * St-1[i][j]; alpha = -kk.
+                            dkk[o + j] -= dsa * before;
+                            dS[row + j] = d * w[o + j] - dsa * kk[o + j];
                         }
                     }
                     for (int j = 0; j < s; j++) {
