@@ -9,10 +9,10 @@ import java.util.Arrays;
  * to the backward pass. Two precisions, like {@link MatrixProducts}:
  * <ul>
  *   <li>{@link #exact}: double precision (the gradient check's path);
- *   <li>{@link #float32}: the inputs, states and gradients as float32. Its element-wise loops are vectorized by
- *       the JIT at twice the lanes of double, over half the memory; its dot products sum eight fixed partials,
- *       so the result is the same bits on every machine. {@code FloatProductsTest} bounds its distance from
- *       the exact path.
+ *   <li>{@link #float32}: the inputs, states and gradients as float32: half the memory of the states the
+ *       backward pass streams through, twice the lanes where the JIT vectorizes. Its dot products sum eight
+ *       fixed partials and no loop reorders a sum, so the result is the same bits on every machine.
+ *       {@code FloatProductsTest} bounds its distance from the exact path.
  * </ul>
  * One instance belongs to one chunk (one thread) and holds its caches and scratch. The state gradient starts
  * at zero after the last token (the final state is not in the loss) and is dropped before the first
