@@ -385,7 +385,7 @@ final class Rwkv7Chunk {
         Arrays.fill(dHidden, 0, n * f, 0);
         products.mulBackward(grad, q.ffnValue, c, f, y.hSq, dx, dHidden, n);
         for (int i = 0; i < n * f; i++) {
-            // max rather than a branch on the sign, which the JIT cannot vectorize; the same values.
+            // max rather than a branch on the sign: the same values, and no branch in the loop.
             dHidden[i] *= 2 * Math.max(y.hPre[i], 0);
         }
         Arrays.fill(dTmp, 0, tc, 0);
