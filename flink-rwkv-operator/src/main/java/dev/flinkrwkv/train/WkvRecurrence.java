@@ -11,7 +11,8 @@ import java.util.Arrays;
  *   <li>{@link #exact}: double precision (the gradient check's path);
  *   <li>{@link #float32}: the inputs, states and gradients as float32: half the memory of the states the
  *       backward pass streams through, twice the lanes where the JIT vectorizes. Its dot products sum eight
- *       fixed partials and no loop reorders a sum, so the result is the same bits on every machine.
+ *       fixed partials ({@link FloatDot}) and no loop reorders a sum, so the result is the same bits on every
+ *       machine, with or without the Vector API.
  *       {@code FloatProductsTest} bounds its distance from the exact path.
  * </ul>
  * One instance belongs to one chunk (one thread) and holds its caches and scratch. The state gradient starts
@@ -286,27 +287,8 @@ abstract class WkvRecurrence {
             }
         }
 
-        /**
-         * {@code sum_j a[ao + j] * b[bo + j]} over eight partial sums (partial l takes the j with j % 8 == l, the
-         * tail goes to partial 0), added pairwise: independent chains, and one fixed order on every machine.
-         */
         private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-            int j = 0;
-            for (; j + 7 < n; j += 8) {
-                s0 += a[ao + j] * b[bo + j];
-                s1 += a[ao + j + 1] * b[bo + j + 1];
-                s2 += a[ao + j + 2] * b[bo + j + 2];
-                s3 += a[ao + j + 3] * b[bo + j + 3];
-                s4 += a[ao + j + 4] * b[bo + j + 4];
-                s5 += a[ao + j + 5] * b[bo + j + 5];
-                s6 += a[ao + j + 6] * b[bo + j + 6];
-                s7 += a[ao + j + 7] * b[bo + j + 7];
-            }
-            for (; j < n; j++) {
-                s0 += a[ao + j] * b[bo + j];
-            }
-            return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+            return FloatDot.KERNEL.dot(a, ao, b, bo, n);
         }
 
         private static void toFloat(double[] from, float[] to, int n) {

@@ -41,6 +41,16 @@ class FloatProductsTest {
     }
 
     @Test
+    void theVectorFloatDotGivesThePlainJavaDotsBits() {
+        assertEquals("FloatDotVector", FloatDot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int n : new int[] {1, 7, 8, 9, 16, 31, 32, 33, 64}) {
+            float[] a = random(rnd, n + 3), b = random(rnd, n + 2);
+            assertEquals(new FloatDot.Scalar().dot(a, 3, b, 2, n), FloatDot.KERNEL.dot(a, 3, b, 2, n), 0, "n = " + n);
+        }
+    }
+
+    @Test
     void theVectorDotGivesThePlainJavaDotsBits() {
         assertEquals("DotVector", Dot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
         SplittableRandom rnd = new SplittableRandom(4);
