@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The training passes of RWKV-7 over one chunk of up to T tokens of one sequence, in double precision
- * except for the matrix products, whose precision its {@link MatrixProducts} chooses.
+ * except for the matrix products and the WKV recurrence, whose precision its {@link MatrixProducts} and
+ * {@link WkvRecurrence} choose.
  *
  * <p>{@link #forward} starts from a carried state (the previous chunk's final state, in rwkv.cpp's layout:
  * per layer ffn_xx, att_xx, then the H value-by-key WKV matrices), computes every token's next-token loss,
@@ -15,7 +16,7 @@ import java.util.Arrays;
  *
  * <p>The computation runs layer by layer over all T tokens (the dense projections as T-row matrix products),
  * with only the WKV recurrence stepping through time. Its math is that of the inference engine
- * ({@code Rwkv7}, format doc §8), in double outside the products, so a trained model written as FP32 scores
+ * ({@code Rwkv7}, format doc §8), in double outside the products and the recurrence, so a trained model written as FP32 scores
  * the same up to float rounding. One instance holds the caches of one chunk and is used by one thread.
  */
 final class Rwkv7Chunk {
@@ -31,6 +32,8 @@ final class Rwkv7Chunk {
     private final Cache[] cache;
     /** The matrix products, in double precision or float32 (see {@link MatrixProducts}). */
     private final MatrixProducts products;
+    /** The WKV recurrence, in double precision or float32 (see {@link WkvRecurrence}). */
+    private final WkvRecurrence wkv;
 
     // Top level caches.
     private final int[] inputs, targets;
@@ -38,29 +41,26 @@ final class Rwkv7Chunk {
     private int count;
 
     // Backward scratch.
-    private final double[] dx, dTmp, dHat, dLogits, dVFirst, dS;
-    /** One head's {@code kk * a} at the current token (the WKV recurrence's beta). */
-    private final double[] beta;
-    /** The gradient of one head's beta at the current token, summed over the state's rows. */
-    private final double[] dBeta;
+    private final double[] dx, dTmp, dHat, dLogits, dVFirst;
     private final double[][] dm = new double[6][];
     private final double[] dsx, dX, dz, dy2, dg, dLow, dr, dk, dv, dw, da, dkk, dk0, dvRaw, dyWkv, dHidden;
 
     /** The forward values of one layer over the chunk, T rows each. */
     private static final class Cache {
         double[] xIn, ln1Hat, ln1Rstd, x1, sx, r, gh, g, ah, a, wh, ws, w, k0, kkNorm, kk, k, vRaw, vh, vg, v,
-                states, sa, yWkv, gnHat, gnRstd, y2, rho, z, xMid, ln2Hat, ln2Rstd, x2, sx2, xk, hPre, hSq;
+                yWkv, gnHat, gnRstd, y2, rho, z, xMid, ln2Hat, ln2Rstd, x2, sx2, xk, hPre, hSq;
         final double[][] m = new double[6][];
     }
 
-    /** A chunk whose matrix products are double precision throughout (the gradient check's path). */
+    /** A chunk in double precision throughout (the gradient check's path). */
     Rwkv7Chunk(Rwkv7Params model, int capacity) {
-        this(model, capacity, MatrixProducts.exact(model));
+        this(model, capacity, MatrixProducts.exact(model), WkvRecurrence.exact(model.shape, capacity));
     }
 
-    Rwkv7Chunk(Rwkv7Params model, int capacity, MatrixProducts products) {
+    Rwkv7Chunk(Rwkv7Params model, int capacity, MatrixProducts products, WkvRecurrence wkv) {
         this.model = model;
         this.products = products;
+        this.wkv = wkv;
         Rwkv7Shape sh = model.shape;
         this.c = sh.embed();
         this.f = sh.ffn();
@@ -103,8 +103,6 @@ final class Rwkv7Chunk {
             y.vh = l > 0 ? new double[capacity * rankV] : null;
             y.vg = l > 0 ? new double[tc] : null;
             y.v = new double[tc];
-            y.states = new double[(capacity + 1) * c * s];
-            y.sa = new double[tc];
             y.yWkv = new double[tc];
             y.gnHat = new double[tc];
             y.gnRstd = new double[th];
@@ -135,9 +133,6 @@ final class Rwkv7Chunk {
         dHat = new double[tc];
         dLogits = new double[capacity * vocab];
         dVFirst = new double[tc];
-        dS = new double[c * s];
-        beta = new double[s];
-        dBeta = new double[s];
         for (int i = 0; i < 6; i++) {
             dm[i] = new double[tc];
         }
@@ -290,7 +285,7 @@ final class Rwkv7Chunk {
             }
         }
 
-        wkvForward(y, state, so + 2 * c);
+        wkv.forward(l, n, y.kk, y.a, y.w, y.k, y.v, y.r, state, so + 2 * c, y.yWkv);
         Dense.normalize(y.yWkv, s, GROUP_NORM_EPS, y.gnHat, y.gnRstd, n * heads);
         Dense.scaleShift(y.gnHat, p, q.lnXW, q.lnXB, y.y2, c, n);
         for (int t = 0; t < n; t++) {
@@ -335,7 +330,6 @@ final class Rwkv7Chunk {
         // The carried state moves on to the end of this chunk.
         System.arraycopy(y.x2, (n - 1) * c, state, so, c);
         System.arraycopy(y.x1, (n - 1) * c, state, so + c, c);
-        System.arraycopy(y.states, n * c * s, state, so + 2 * c, c * s);
     }
 
     /** {@code sx[t] = prev[t] - x[t]}, prev[0] from the carried state's slot, prev[t] = x[t-1] after that. */
@@ -346,41 +340,6 @@ final class Rwkv7Chunk {
         for (int i = c; i < n * c; i++) {
             sx[i] = x[i - c] - x[i];
         }
-    }
-
-    /**
-     * The WKV-7 recurrence, per head: {@code St = St-1 diag(w) + v k^T + (St-1 alpha) beta^T} with
-     * alpha = -kk and beta = kk*a; {@code y = St r}. Keeps every state (index t+1 after token t) for the
-     * backward pass.
-     */
-    private void wkvForward(Cache y, double[] state, int at) {
-        int ss = c * s;
-        double[] st = y.states;
-        System.arraycopy(state, at, st, 0, ss);
-        for (int t = 0; t < count; t++) {
-            int prev = t * ss, next = (t + 1) * ss;
-            for (int h = 0; h < heads; h++) {
-                int o = t * c + h * s;
-                for (int j = 0; j < s; j++) {
-                    beta[j] = y.kk[o + j] * y.a[o + j];
-                }
-                for (int i = 0; i < s; i++) {
-                    int row = h * s * s + i * s;
-                    double sa = -dot(y.kk, o, st, prev + row, s);
-                    y.sa[o + i] = sa;
-                    double vi = y.v[o + i];
-                    // Element-wise, so the JIT vectorizes it; the dot products keep their own loops.
-                    for (int j = 0; j < s; j++) {
-                        st[next + row + j] = st[prev + row + j] * y.w[o + j] + vi * y.k[o + j] + sa * beta[j];
-                    }
-                    y.yWkv[o + i] = dot(st, next + row, y.r, o, s);
-                }
-            }
-        }
-    }
-
-    private static double dot(double[] a, int ao, double[] b, int bo, int n) {
-        return Dot.KERNEL.dot(a, ao, b, bo, n);
     }
 
     /** Adds the gradient of the last forward pass's summed loss to {@code grad} (the parameters' layout). */
@@ -426,7 +385,8 @@ final class Rwkv7Chunk {
         Arrays.fill(dHidden, 0, n * f, 0);
         products.mulBackward(grad, q.ffnValue, c, f, y.hSq, dx, dHidden, n);
         for (int i = 0; i < n * f; i++) {
-            dHidden[i] *= y.hPre[i] > 0 ? 2 * y.hPre[i] : 0;
+            // max rather than a branch on the sign: the same values, and no branch in the loop.
+            dHidden[i] *= 2 * Math.max(y.hPre[i], 0);
         }
         Arrays.fill(dTmp, 0, tc, 0);
         products.mulBackward(grad, q.ffnKey, f, c, y.xk, dHidden, dTmp, n);
@@ -475,7 +435,7 @@ final class Rwkv7Chunk {
         Dense.scaleShiftBackward(y.gnHat, p, grad, q.lnXW, q.lnXB, dy2, dHat, c, n);
         Arrays.fill(dyWkv, 0, tc, 0);
         Dense.normalizeBackward(y.gnHat, y.gnRstd, dHat, s, dyWkv, n * heads);
-        wkvBackward(y);
+        wkv.backward(l, dyWkv, dr, dw, dk, dv, dkk, da);
 
         // k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head.
         for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
@@ -592,55 +552,6 @@ final class Rwkv7Chunk {
         }
         Arrays.fill(dIn, 0, n * c, 0);
         products.mulBackward(grad, up, rank, c, in, dLow, dIn, n);
-    }
-
-    /**
-     * Backward through the WKV recurrence, in reverse time. From {@code dyWkv} it adds to dr, dw (of the
-     * decay value), dk, dv, dkk (through alpha = -kk and beta = kk*a) and da (through beta). The state
-     * gradient {@link #dS} starts at zero after the last token (the final state is not in the loss) and is
-     * dropped before the first (truncated BPTT).
-     */
-    private void wkvBackward(Cache y) {
-        int ss = c * s;
-        double[] st = y.states;
-        Arrays.fill(dS, 0);
-        for (int t = count - 1; t >= 0; t--) {
-            int prev = t * ss, next = (t + 1) * ss;
-            for (int h = 0; h < heads; h++) {
-                int o = t * c + h * s;
-                for (int j = 0; j < s; j++) {
-                    beta[j] = y.kk[o + j] * y.a[o + j];
-                    dBeta[j] = 0;
-                }
-                for (int i = 0; i < s; i++) {
-                    int row = h * s * s + i * s;
-                    double dyi = dyWkv[o + i];
-                    double vi = y.v[o + i];
-                    double sa = y.sa[o + i];
-                    // The element-wise terms in one loop (the JIT vectorizes it), the sums over j after it.
-                    for (int j = 0; j < s; j++) {
-                        double d = dS[row + j] + dyi * y.r[o + j];
-                        dS[row + j] = d;
-                        dr[o + j] += st[next + row + j] * dyi;
-                        dw[o + j] += d * st[prev + row + j];
-                        dk[o + j] += d * vi;
-                        dBeta[j] += d * sa;
-                    }
-                    double dsa = dot(dS, row, beta, 0, s);
-                    dv[o + i] += dot(dS, row, y.k, o, s);
-                    for (int j = 0; j < s; j++) {
-                        // d alpha_j = dsa * St-1[i][j]; alpha = -kk.
-                        dkk[o + j] -= dsa * st[prev + row + j];
-                        dS[row + j] = dS[row + j] * y.w[o + j] - dsa * y.kk[o + j];
-                    }
-                }
-                // beta = kk * a.
-                for (int j = 0; j < s; j++) {
-                    dkk[o + j] += dBeta[j] * y.a[o + j];
-                    da[o + j] += dBeta[j] * y.kk[o + j];
-                }
-            }
-        }
     }
 
     private static double sigmoid(double x) {

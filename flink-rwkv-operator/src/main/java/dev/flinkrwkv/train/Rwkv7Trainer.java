@@ -21,8 +21,9 @@ import java.util.Arrays;
  * threads ({@link Crew}) then sum the buffers and apply the update over disjoint ranges of the parameters,
  * which changes no value, only which core computes it.
  *
- * <p>The matrix products, most of a step's work, run in float32 ({@link MatrixProducts#float32}); the
- * rest of the passes and the optimizer stay in double.
+ * <p>The matrix products and the WKV recurrence, most of a step's work, run in float32
+ * ({@link MatrixProducts#float32}, {@link WkvRecurrence#float32}); the rest of the passes and the optimizer
+ * stay in double.
  */
 public final class Rwkv7Trainer implements AutoCloseable {
     /** Everything that fixes what is computed (the thread count only changes summation order). */
@@ -60,7 +61,8 @@ public final class Rwkv7Trainer implements AutoCloseable {
         final int[] in, target;
 
         Worker(Rwkv7Params model, MatrixProducts.FloatWeights weights, int context) {
-            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context));
+            chunk = new Rwkv7Chunk(model, context, MatrixProducts.float32(weights, context),
+                    WkvRecurrence.float32(model.shape, context));
             grad = new double[model.size()];
             in = new int[context];
             target = new int[context];

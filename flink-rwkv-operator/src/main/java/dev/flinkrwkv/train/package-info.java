@@ -11,8 +11,9 @@
  *
  * <p>The matrix products, most of the work, run in float32 with fused multiply-adds ({@code MatrixProducts},
  * {@code FloatGemm}: the Vector API when its module is present, a plain-Java kernel with the same bits
- * otherwise); everything else, the WKV recurrence included, and the optimizer stay in double. A chunk can
- * also run its products in double ({@code MatrixProducts.exact}): the gradient check verifies that path
+ * otherwise), and so does the WKV recurrence ({@code WkvRecurrence}, plain Java float loops);
+ * everything else and the optimizer stay in double. A chunk can also run its products and recurrence in
+ * double ({@code MatrixProducts.exact}, {@code WkvRecurrence.exact}): the gradient check verifies that path
  * against finite differences, and {@code FloatProductsTest} bounds the float32 path's distance from it
  * (gradient relative L2 error below 1e-4, 3e-7 measured at 2 x 64).
  */

@@ -41,6 +41,16 @@ class FloatProductsTest {
     }
 
     @Test
+    void theVectorFloatDotGivesThePlainJavaDotsBits() {
+        assertEquals("FloatDotVector", FloatDot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int n : new int[] {1, 7, 8, 9, 16, 31, 32, 33, 64}) {
+            float[] a = random(rnd, n + 3), b = random(rnd, n + 2);
+            assertEquals(new FloatDot.Scalar().dot(a, 3, b, 2, n), FloatDot.KERNEL.dot(a, 3, b, 2, n), 0, "n = " + n);
+        }
+    }
+
+    @Test
     void theVectorDotGivesThePlainJavaDotsBits() {
         assertEquals("DotVector", Dot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
         SplittableRandom rnd = new SplittableRandom(4);
@@ -77,7 +87,8 @@ class FloatProductsTest {
             state[i] = (2 * rnd.nextDouble() - 1) * 0.5;
         }
         Rwkv7Chunk exact = new Rwkv7Chunk(model, t);
-        Rwkv7Chunk fast = new Rwkv7Chunk(model, t, MatrixProducts.float32(new MatrixProducts.FloatWeights(model), t));
+        Rwkv7Chunk fast = new Rwkv7Chunk(model, t, MatrixProducts.float32(new MatrixProducts.FloatWeights(model), t),
+                WkvRecurrence.float32(shape, t));
         double[] gExact = new double[model.size()], gFast = new double[model.size()];
         double lossExact = exact.forward(in, target, t, state.clone());
         exact.backward(gExact);
