@@ -1,5 +1,6 @@
 package dev.flinkrwkv.math;
 
+import dev.flinkrwkv.tensor.Lanes;
 import dev.flinkrwkv.tensor.PackedRows;
 import dev.flinkrwkv.tensor.VectorKernels;
 import dev.flinkrwkv.tensor.VectorWidth;
@@ -9,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The {@code jdk.incubator.vector} kernel: float vectors of the process's {@link VectorWidth} (256 bits, 8
- * lanes, unless 512 is asked for) with fused multiply-add. This
- * class is only loaded when the incubator module is present (see {@link MatMulKernel#get()}), so the
- * plain-Java path works without {@code --add-modules jdk.incubator.vector}.
+ * lanes, unless 512 is asked for) with fused multiply-add. This class is only loaded when the incubator
+ * module is present (see {@link MatMulKernel#get()}), so the plain-Java path works without
+ * {@code --add-modules jdk.incubator.vector}.
  *
  * <p>This class holds the batched register tiles and the choice of path; the weights are decoded in
  * registers, one vector at a time, from the mapped little-endian bytes (or their heap copy) by their storage
@@ -40,8 +41,8 @@ import jdk.incubator.vector.VectorSpecies;
  * memory: four rows read from four places in the mapped file defeat the prefetchers.
  */
 final class VectorMatMul extends MatMulKernel {
-    private static final VectorSpecies<Float> F = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
-    private static final int L = VectorWidth.LANES;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
     /** Rows of the batched register tile. */
     static final int TILE = 4;
     /** Rows decoded together before the batched tiles run over them (a multiple of {@link #TILE}). */

@@ -1,5 +1,6 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.tensor.Lanes;
 import dev.flinkrwkv.tensor.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,12 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Wkv7}'s state reads and updates with the {@code jdk.incubator.vector} API, one vector of the
- * process's {@link VectorWidth} at a time (the Vector API matrix kernel's width). Only loaded by name when that kernel exists, so the plain-Java path
- * works without the incubator module.
+ * process's {@link VectorWidth} at a time (the Vector API matrix kernel's width). Only loaded by name when
+ * that kernel exists, so the plain-Java path works without the incubator module.
  */
 final class VectorWkv7 extends Wkv7 {
-    private static final VectorSpecies<Float> F = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
-    private static final int L = VectorWidth.LANES;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
 
     /** One vector accumulator per sum over the one-vector chunks, lanes reduced, then the scalar tail. */
     @Override

@@ -11,23 +11,23 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The vector shapes, of the {@link VectorWidth} chosen for this process, and the one-vector decoders the
- * storage types' vector kernels share. Like every class that
- * names {@code jdk.incubator.vector}, it is loaded only by a vector kernel, so the storage types work
- * without the module (a class is verified as a whole when loaded, and verifying vector code loads the
- * vector classes).
+ * The vector shapes, of the {@link VectorWidth} chosen for this process (the matrix kernel and RWKV-7's
+ * state updates take theirs from here), and the one-vector decoders the storage types' vector kernels
+ * share. Like every class that names {@code jdk.incubator.vector}, it is loaded only by a vector kernel, so
+ * the storage types work without the module (a class is verified as a whole when loaded, and verifying
+ * vector code loads the vector classes).
  *
  * <p>The decoders are small leaf methods on purpose: C2 inlines them into the loop nests that call them,
  * where their vectors stay in registers. A vector passed to or returned from a call C2 did not inline is
  * boxed, an allocation per call, so the helpers that are not leaf decoders take and return floats.
  */
-final class Lanes {
+public final class Lanes {
     private Lanes() {}
 
-    /** Float vectors of {@link VectorWidth#BITS}. */
-    static final VectorSpecies<Float> F = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    /** Float vectors of {@link VectorWidth#BITS}: the species every vector kernel runs. */
+    public static final VectorSpecies<Float> F = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     /** Lanes of a float vector. */
-    static final int L = VectorWidth.LANES;
+    public static final int L = VectorWidth.LANES;
     /** Int vectors of as many lanes. */
     static final VectorSpecies<Integer> I = VectorWidth.BITS == 512 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
     /** Short vectors of as many lanes (the 16-bit floats of one float vector). */
