@@ -11,8 +11,9 @@ package dev.flinkrwkv.tensor;
  * the 512-bit kernels decode quantized rows faster, but run FP16 slower (the widening of halves by shift,
  * mask and scale compiles poorly at that width) and FP32 no faster (a 64-byte load from a Java array, whose
  * data starts 16 bytes into the object, crosses a cache line every time). Whole-model single streams were
- * no faster at 512 bits for any type; the width stays selectable for CPUs and JDKs where that differs. On a CPU without 512-bit vectors the 512-bit species is emulated, correct
- * but many times slower (a warning says so): the default never picks it.
+ * no faster at 512 bits for any type; the width stays selectable for CPUs and JDKs where that differs. On
+ * a CPU without 512-bit vectors the 512-bit species is emulated, correct but many times slower (a warning
+ * says so): the default never picks it.
  *
  * <p>This class names no vector type, so layouts can be sized without the {@code jdk.incubator.vector}
  * module.
