@@ -4,9 +4,9 @@ package dev.flinkrwkv.math;
  * How a {@link Matrix} product is computed. One implementation is chosen per process at start-up and
  * logged: {@link VectorMatMul} (the Vector API) when the {@code jdk.incubator.vector} module is in the
  * boot layer (the launcher and the tests add it with {@code --add-modules jdk.incubator.vector}) and the
- * CPU has 256-bit vectors, else the plain-Java scalar kernel here, which decodes each weight row once into
- * a scratch row and takes its dot product with every input of the batch. Both read the weights once per
- * batch. The system property {@code flinkrwkv.kernel=scalar} forces the plain-Java kernel.
+ * CPU has 256-bit vectors (at the width {@link dev.flinkrwkv.tensor.VectorWidth} chooses), else the
+ * plain-Java scalar kernel here, which decodes each weight row once into a scratch row and takes its dot
+ * product with every input of the batch. Both read the weights once per batch. The system property {@code flinkrwkv.kernel=scalar} forces the plain-Java kernel.
  *
  * <p>The vector class is only loaded by name, after the module check, so this class and the scalar
  * kernel never link against {@code jdk.incubator.vector}.

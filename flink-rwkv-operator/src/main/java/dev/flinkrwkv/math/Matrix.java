@@ -24,7 +24,7 @@ import java.nio.FloatBuffer;
 public final class Matrix {
     /**
      * The system property that chooses which matrices the vector kernel reads from a heap copy for a single
-     * stream ({@link PackedRows}): unset (or {@code heap}), FP16, BF16 and quantized matrices; {@code mapped}, none (no
+     * stream ({@link PackedRows}): unset (or {@code heap}), all; {@code mapped}, none (no
      * heap copy, a slower single stream). Copies that would take more than half of the heap in all, or one more
      * than half of the heap still free, are not made either (logged once): those matrices stay mapped.
      */
@@ -70,7 +70,7 @@ public final class Matrix {
             warnedValue = value;
             System.getLogger(Matrix.class.getName()).log(System.Logger.Level.WARNING,
                     "-D" + WEIGHTS_PROPERTY + "=" + value + " is neither 'heap' nor 'mapped'; using the default"
-                            + " (FP16, BF16 and quantized weights copied to the heap for the single stream)");
+                            + " (weights copied to the heap for the single stream)");
         }
         return false;
     }

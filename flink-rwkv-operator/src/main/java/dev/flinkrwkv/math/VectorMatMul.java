@@ -1,45 +1,48 @@
 package dev.flinkrwkv.math;
 
+import dev.flinkrwkv.tensor.Lanes;
 import dev.flinkrwkv.tensor.PackedRows;
 import dev.flinkrwkv.tensor.VectorKernels;
+import dev.flinkrwkv.tensor.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@code jdk.incubator.vector} kernel: 8-lane (256-bit) float vectors with fused multiply-add. This
- * class is only loaded when the incubator module is present (see {@link MatMulKernel#get()}), so the
- * plain-Java path works without {@code --add-modules jdk.incubator.vector}.
+ * The {@code jdk.incubator.vector} kernel: float vectors of the process's {@link VectorWidth} (256 bits, 8
+ * lanes, unless 512 is asked for) with fused multiply-add. This class is only loaded when the incubator
+ * module is present (see {@link MatMulKernel#get()}), so the plain-Java path works without
+ * {@code --add-modules jdk.incubator.vector}.
  *
  * <p>This class holds the batched register tiles and the choice of path; the weights are decoded in
- * registers, 8 values at a time, from the mapped little-endian bytes (or their heap copy) by their storage
+ * registers, one vector at a time, from the mapped little-endian bytes (or their heap copy) by their storage
  * type's {@link VectorKernels}, with the float32 roundings of its scalar decoder, so every path sees exactly
  * the scalar weights. The half decoders assume finite halves; a matrix holding an infinity or NaN among its
  * halves (checked once per matrix, never seen in real weights) is handed to the plain-Java kernel instead.
  *
  * <ul>
  *   <li>Batch 1 (single stream, memory bound): rows that have a heap copy ({@link PackedRows}: every type
- *       but FP32 by default) four at a time, interleaved, four multiply-add chains over one sequential
- *       stream; other rows (FP32, or with {@code -Dflinkrwkv.weights=mapped}) one at a time from the mapped
- *       file, in storage order, so the weights stream sequentially.
+ *       by default) four at a time, interleaved, four multiply-add chains over one sequential stream;
+ *       other rows (with {@code -Dflinkrwkv.weights=mapped}, or when the heap cannot spare the copy) one at
+ *       a time from the mapped file, in storage order, so the weights stream sequentially.
  *   <li>Batch &gt; 1 (compute bound): {@value #BLOCK} rows are decoded into a small per-thread scratch (it
  *       stays in L1/L2), then 4-row x 4-input register tiles compute 16 dot products per load of 4 weight
  *       vectors and 4 input vectors.
  * </ul>
- * Every dot product is accumulated the same way in every path (one vector accumulator over the 8-value
- * steps, lanes reduced, then the scalar tail), so a row of a batch gets the same bits as the same row
+ * Every dot product is accumulated the same way in every path (one vector accumulator over the
+ * one-vector steps, lanes reduced, then the scalar tail), so a row of a batch gets the same bits as the same row
  * computed alone: a batch of B keys equals B single steps, from the heap copy or the mapped file alike.
  *
  * <p>Why one accumulator per dot product: a key's bits must not depend on the batch it lands in (a replay
  * after a failure batches keys differently and must give the same bits), so every batch size sums in one
  * order, and the batched tiles, which the operator runs on, are fastest with one accumulator per (row, key)
- * (two per dot product measured markedly slower; so did 512-bit vectors, the same order in one register). A
+ * (two per dot product measured markedly slower). A
  * single stream gets its independent chains from several rows instead, which needs the rows interleaved in
  * memory: four rows read from four places in the mapped file defeat the prefetchers.
  */
 final class VectorMatMul extends MatMulKernel {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final int L = 8;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
     /** Rows of the batched register tile. */
     static final int TILE = 4;
     /** Rows decoded together before the batched tiles run over them (a multiple of {@link #TILE}). */
@@ -48,9 +51,15 @@ final class VectorMatMul extends MatMulKernel {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     VectorMatMul() {
-        if (FloatVector.SPECIES_PREFERRED.length() < L) {
-            throw new UnsupportedOperationException("the CPU's preferred float vector has "
-                    + FloatVector.SPECIES_PREFERRED.length() + " lanes; this kernel needs 8 (AVX2 or wider)");
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        if (lanes < 8) {
+            throw new UnsupportedOperationException("the CPU's preferred float vector has " + lanes
+                    + " lanes; this kernel needs 8 (AVX2 or wider)");
+        }
+        if (lanes < L) {
+            System.getLogger(VectorMatMul.class.getName()).log(System.Logger.Level.WARNING, "-D"
+                    + VectorWidth.PROPERTY + "=" + VectorWidth.BITS + " asks for vectors wider than the CPU's ("
+                    + 32 * lanes + " bits): they are emulated, correct but many times slower");
         }
     }
 

@@ -15,7 +15,7 @@ import java.util.Map;
  * The models loaded in this JVM, one per model file, shared by every operator subtask that runs on it.
  *
  * <p>Why: a task manager runs several subtasks of an operator (one per slot), and each loading the file
- * itself would hold its own heap copy of the FP16 and quantized weights (the vector kernel's single-stream
+ * itself would hold its own heap copy of the weights (the vector kernel's single-stream
  * layout, about the file's size, twice it for 4- and 5-bit types; see {@code dev.flinkrwkv.tensor.PackedRows}),
  * where the mapped pages are shared by the OS anyway. A loaded model is immutable (evaluators, with their
  * scratch buffers, are per subtask), so sharing it is safe. A file is the same file while its real path,

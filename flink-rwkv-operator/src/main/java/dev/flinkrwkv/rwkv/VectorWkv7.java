@@ -1,19 +1,21 @@
 package dev.flinkrwkv.rwkv;
 
+import dev.flinkrwkv.tensor.Lanes;
+import dev.flinkrwkv.tensor.VectorWidth;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Wkv7}'s state reads and updates with the {@code jdk.incubator.vector} API, 8 floats at a time (the
- * Vector API matrix kernel's width). Only loaded by name when that kernel exists, so the plain-Java path
- * works without the incubator module.
+ * {@link Wkv7}'s state reads and updates with the {@code jdk.incubator.vector} API, one vector of the
+ * process's {@link VectorWidth} at a time (the Vector API matrix kernel's width). Only loaded by name when
+ * that kernel exists, so the plain-Java path works without the incubator module.
  */
 final class VectorWkv7 extends Wkv7 {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final int L = 8;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int L = Lanes.L;
 
-    /** One vector accumulator per sum over the 8-value chunks, lanes reduced, then the scalar tail. */
+    /** One vector accumulator per sum over the one-vector chunks, lanes reduced, then the scalar tail. */
     @Override
     void rowDots2(float[] s, int so, int rows, int n, float[] u, float[] v, int uo, float[] outU, float[] outV, int oo) {
         int vn = n - n % L;
@@ -35,7 +37,7 @@ final class VectorWkv7 extends Wkv7 {
         }
     }
 
-    /** In place, 8 values at a time, with the plain-Java form's roundings (no fused multiply-add). */
+    /** In place, one vector at a time, with the plain-Java form's roundings (no fused multiply-add). */
     @Override
     void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
                     float[] v, int vo, float[] sa, int ao) {

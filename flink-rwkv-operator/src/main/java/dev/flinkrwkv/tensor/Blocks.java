@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.nio.ByteBuffer;
 
 import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.L;
 import static dev.flinkrwkv.tensor.Lanes.q8;
 
 /**
@@ -128,7 +129,7 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
                 for (int i = 0; i < k; i += 32, b += PackedRows.GROUP) {
                     float s0 = sc[b], s1 = sc[b + 1], s2 = sc[b + 2], s3 = sc[b + 3];
                     int p = 32 * b;
-                    for (int part = 0; part < 32; part += 8) {
+                    for (int part = 0; part < 32; part += L) {
                         FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
                         FloatVector w0 = q8(qs, p + part, s0), w1 = q8(qs, p + 32 + part, s1);
                         FloatVector w2 = q8(qs, p + 64 + part, s2), w3 = q8(qs, p + 96 + part, s3);
@@ -157,7 +158,7 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
             FloatVector acc = FloatVector.zero(F);
             int b = q.blockAt(n, 0);
             for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
-                for (int part = 0; part < 32; part += 8) {
+                for (int part = 0; part < 32; part += L) {
                     FloatVector w = q8(q.quants, 32 * b + part, q.scales[b]);
                     if (q.mins != null) {
                         w = w.add(q.mins[b]);
@@ -173,7 +174,7 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
             PackedRows.Quants q = (PackedRows.Quants) packed;
             int b = q.blockAt(n, 0);
             for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
-                for (int part = 0; part < 32; part += 8) {
+                for (int part = 0; part < 32; part += L) {
                     FloatVector v = q8(q.quants, 32 * b + part, q.scales[b]);
                     if (q.mins != null) {
                         v = v.add(q.mins[b]);

@@ -11,42 +11,50 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The vector shapes and the 8-value decoders the storage types' vector kernels share. Like every class that
- * names {@code jdk.incubator.vector}, it is loaded only by a vector kernel, so the storage types work
- * without the module (a class is verified as a whole when loaded, and verifying vector code loads the
- * vector classes).
+ * The vector shapes, of the {@link VectorWidth} chosen for this process (the matrix kernel and RWKV-7's
+ * state updates take theirs from here), and the one-vector decoders the storage types' vector kernels
+ * share. Like every class that names {@code jdk.incubator.vector}, it is loaded only by a vector kernel, so
+ * the storage types work without the module (a class is verified as a whole when loaded, and verifying
+ * vector code loads the vector classes).
  *
  * <p>The decoders are small leaf methods on purpose: C2 inlines them into the loop nests that call them,
  * where their vectors stay in registers. A vector passed to or returned from a call C2 did not inline is
  * boxed, an allocation per call, so the helpers that are not leaf decoders take and return floats.
  */
-final class Lanes {
+public final class Lanes {
     private Lanes() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
-    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Float vectors of {@link VectorWidth#BITS}: the species every vector kernel runs. */
+    public static final VectorSpecies<Float> F = VectorWidth.BITS == 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     /** Lanes of a float vector. */
-    static final int L = 8;
+    public static final int L = VectorWidth.LANES;
+    /** Int vectors of as many lanes. */
+    static final VectorSpecies<Integer> I = VectorWidth.BITS == 512 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    /** Short vectors of as many lanes (the 16-bit floats of one float vector). */
+    static final VectorSpecies<Short> S = VectorWidth.BITS == 512 ? ShortVector.SPECIES_256 : ShortVector.SPECIES_128;
+    /** Byte vectors of as many lanes (the byte quants of one float vector). */
+    static final VectorSpecies<Byte> BL = VectorWidth.BITS == 512 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** The 16 bytes of nibbles of a 4- or 5-bit block. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** Parts of a block of 32 values: one float vector each. */
+    static final int PARTS = Blocks.VALUES / L;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** 0, 1, .., 7: lane j of part p of a block holds value 8p + j, whose Q5 high bit is bit 8p + j of qh. */
+    /** 0, 1, .., L-1: lane j of part p of a block holds value Lp + j, whose Q5 high bit is bit Lp + j of qh. */
     static final IntVector LANE = IntVector.zero(I).addIndex(1);
 
-    /** Eight 16-bit floats at byte {@code p}, widened by a shift, a mask and a scale ({@link SixteenBit.Vectors}). */
-    static FloatVector wide8(ByteBuffer d, int p, int shift, int mask, float scale) {
+    /** One vector of 16-bit floats at byte {@code p}, widened by a shift, a mask and a scale ({@link SixteenBit.Vectors}). */
+    static FloatVector wideVector(ByteBuffer d, int p, int shift, int mask, float scale) {
         IntVector h = (IntVector) ShortVector.fromByteBuffer(S, d, p, LE).convertShape(VectorOperators.S2I, I, 0);
         return h.lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
     }
 
-    /** As {@link #wide8(ByteBuffer, int, int, int, float)}, from 16-bit floats on the heap. */
-    static FloatVector wide8(short[] d, int p, int shift, int mask, float scale) {
+    /** As {@link #wideVector(ByteBuffer, int, int, int, float)}, from 16-bit floats on the heap. */
+    static FloatVector wideVector(short[] d, int p, int shift, int mask, float scale) {
         IntVector h = (IntVector) ShortVector.fromArray(S, d, p).convertShape(VectorOperators.S2I, I, 0);
         return h.lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
     }
 
-    /** One 16-bit float widened as {@link #wide8(ByteBuffer, int, int, int, float)} widens eight. */
+    /** One 16-bit float widened as {@link #wideVector(ByteBuffer, int, int, int, float)} widens a vector of them. */
     static float wide(short h, int shift, int mask, float scale) {
         return Float.intBitsToFloat((h << shift) & mask) * scale;
     }
@@ -64,32 +72,35 @@ final class Lanes {
     }
 
     /**
-     * Eight signed byte quants at {@code qs[p]} times their block's scale: {@code q*d}. Eight bytes loaded
-     * on their own and widened (one load-and-extend instruction) measured faster than one 32-byte load
-     * whose four parts are then extracted.
+     * One vector of signed byte quants at {@code qs[p]} times their block's scale: {@code q*d}. The bytes of
+     * one vector loaded on their own and widened (one load-and-extend instruction) measured faster than one
+     * 32-byte load whose parts are then extracted.
      */
     static FloatVector q8(byte[] qs, int p, float scale) {
-        return ((FloatVector) ByteVector.fromArray(B8, qs, p).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
+        return ((FloatVector) ByteVector.fromArray(BL, qs, p).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
     }
 
     /** As {@link #q8(byte[], int, float)}, from the mapped bytes. */
     static FloatVector q8(ByteBuffer d, int p, float scale) {
-        return ((FloatVector) ByteVector.fromByteBuffer(B8, d, p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
+        return ((FloatVector) ByteVector.fromByteBuffer(BL, d, p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
     }
 
     /**
-     * The 4-bit values of part {@code part} of a block's 16 bytes of nibbles {@code qs}, minus
-     * {@code offset}: parts 0 and 1 are the low nibbles of bytes 0-7 and 8-15, parts 2 and 3 their high nibbles.
+     * The 4-bit values of part {@code part} (values {@code L*part ..}) of a block's 16 bytes of nibbles
+     * {@code qs}, minus {@code offset}: values 0-15 are the low nibbles of bytes 0-15, values 16-31 their
+     * high nibbles (8 lanes: parts 0 and 1 low, bytes 0-7 and 8-15, parts 2 and 3 high; 16 lanes: part 0
+     * low, part 1 high).
      */
     static IntVector q4(ByteVector qs, int part, int offset) {
-        IntVector b = (IntVector) qs.convertShape(VectorOperators.B2I, I, part & 1);
-        IntVector nibble = part < 2 ? b.and(0x0F) : b.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+        int first = L * part;
+        IntVector b = (IntVector) qs.convertShape(VectorOperators.B2I, I, first % 16 / L);
+        IntVector nibble = first < 16 ? b.and(0x0F) : b.lanewise(VectorOperators.ASHR, 4).and(0x0F);
         return offset == 0 ? nibble : nibble.sub(offset);
     }
 
     /** As {@link #q4} with the fifth bit of value e taken from bit e of {@code qh}. */
     static IntVector q5(ByteVector qs, int qh, int part, int offset) {
-        IntVector high = IntVector.broadcast(I, qh >>> (8 * part)).lanewise(VectorOperators.LSHR, LANE)
+        IntVector high = IntVector.broadcast(I, qh >>> (L * part)).lanewise(VectorOperators.LSHR, LANE)
                 .and(1).lanewise(VectorOperators.LSHL, 4);
         IntVector q = q4(qs, part, 0).or(high);
         return offset == 0 ? q : q.sub(offset);

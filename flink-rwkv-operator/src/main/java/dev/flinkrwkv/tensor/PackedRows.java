@@ -1,28 +1,30 @@
 package dev.flinkrwkv.tensor;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * A matrix's weights copied once into heap arrays, {@value #GROUP} rows interleaved, for the vector
  * kernel's single-stream product: the layout a {@link Storage} packs its rows into ({@link Storage#pack}).
  *
  * <p>Why: at batch 1 each dot product is one chain of multiply-adds (the order every batch size shares, so
- * that a key gets the same bits in any batch), 4 cycles per 8 values. Decoding FP16 or quantized rows
- * straight from the mapped file, one row at a time, stays under the memory bandwidth. Four rows multiplied
- * together are four independent chains, but four rows read from four places in the file defeat the
- * hardware prefetchers. Interleaved here, the four rows are one sequential stream, and heap-array vector
- * loads are cheaper than loads from a mapped buffer. Every row's sum keeps its order, so the results are
- * the same bits as the mapped path's.
+ * that a key gets the same bits in any batch), 4 cycles per vector of values. Reading rows straight from
+ * the mapped file, one row at a time, stays under the memory bandwidth. Four rows multiplied together are
+ * four independent chains, but four rows read from four places in the file defeat the hardware
+ * prefetchers. Interleaved here, the four rows are one sequential stream, and heap-array vector loads are
+ * cheaper than loads from a mapped buffer. Every row's sum keeps its order, so the results are the same
+ * bits as the mapped path's. FP32 rows are copied too: the copy also makes their speed independent of
+ * where the page cache put the file.
  *
  * <p>The price is heap memory of about the matrix's file size (twice it for the 4- and 5-bit types, whose
- * quants are widened to bytes; the mapped pages are then no longer read and the OS may drop them). FP32
- * rows are not packed: they are read at the bandwidth already.
+ * quants are widened to bytes; the mapped pages are then no longer read and the OS may drop them).
  */
-public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Quants {
+public abstract sealed class PackedRows permits PackedRows.Chunks, PackedRows.Quants {
     /** Rows interleaved together. */
     public static final int GROUP = 4;
-    /** Values in one FP16 or BF16 chunk (one 8-lane vector). */
-    static final int CHUNK = 8;
+    /** Values in one chunk of a float type's row: one float vector ({@link VectorWidth#LANES}). */
+    static final int CHUNK = VectorWidth.LANES;
 
     public final int rows;
     public final int cols;
@@ -43,40 +45,71 @@ public abstract sealed class PackedRows permits PackedRows.Halves, PackedRows.Qu
     }
 
     /**
-     * FP16 or BF16 (the 16 bits as stored, {@link #type} says which): for group g, 8-value chunk c (the last
-     * one zero-padded when {@code cols} is not a multiple of 8) and row r of the group, the row's 8 values at
+     * The float types' layout: for group g, chunk c of {@link #CHUNK} values (the last one zero-padded when
+     * {@code cols} is not a multiple of it) and row r of the group, the row's values at
      * {@code ((g * chunks + c) * GROUP + r) * CHUNK}.
      */
-    public static final class Halves extends PackedRows {
-        public final SixteenBit type;
+    public abstract static sealed class Chunks extends PackedRows permits Floats, Halves {
         final int chunks;
+
+        private Chunks(int rows, int cols) {
+            super(rows, cols);
+            chunks = (cols + CHUNK - 1) / CHUNK;
+        }
+
+        /** Values of the arrays. */
+        final int values() {
+            return groups() * chunks * GROUP * CHUNK;
+        }
+
+        /** Index of value i of row n. */
+        final int at(int n, int i) {
+            return chunkAt(n, i / CHUNK) + i % CHUNK;
+        }
+
+        /** Index of the first value of chunk c of row n; the row's next chunk is {@link #chunkStride()} on. */
+        final int chunkAt(int n, int c) {
+            return ((n / GROUP * chunks + c) * GROUP + n % GROUP) * CHUNK;
+        }
+
+        final int chunkStride() {
+            return GROUP * CHUNK;
+        }
+    }
+
+    /** FP32, the floats as stored. */
+    public static final class Floats extends Chunks {
+        final float[] floats;
+
+        Floats(ByteBuffer d, long rowBytes, int rows, int cols) {
+            super(rows, cols);
+            floats = new float[values()];
+            FloatBuffer f = d.duplicate().position(0).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            for (int n = 0; n < rows; n++) {
+                int row = Math.toIntExact(n * rowBytes / Float.BYTES);
+                for (int c = 0; c < chunks; c++) {
+                    int i = c * CHUNK;
+                    f.get(row + i, floats, chunkAt(n, c), Math.min(CHUNK, cols - i));
+                }
+            }
+        }
+    }
+
+    /** FP16 or BF16: the 16 bits as stored, {@link #type} says which. */
+    public static final class Halves extends Chunks {
+        public final SixteenBit type;
         final short[] halves;
 
         Halves(SixteenBit type, ByteBuffer d, long rowBytes, int rows, int cols) {
             super(rows, cols);
             this.type = type;
-            chunks = (cols + CHUNK - 1) / CHUNK;
-            halves = new short[groups() * chunks * GROUP * CHUNK];
+            halves = new short[values()];
             for (int n = 0; n < rows; n++) {
                 long row = n * rowBytes;
                 for (int i = 0; i < cols; i++) {
                     halves[at(n, i)] = d.getShort(Math.toIntExact(row + 2L * i));
                 }
             }
-        }
-
-        /** Index of value i of row n. */
-        int at(int n, int i) {
-            return chunkAt(n, i / CHUNK) + i % CHUNK;
-        }
-
-        /** Index of the first value of chunk c of row n; the row's next chunk is {@link #chunkStride()} on. */
-        int chunkAt(int n, int c) {
-            return ((n / GROUP * chunks + c) * GROUP + n % GROUP) * CHUNK;
-        }
-
-        int chunkStride() {
-            return GROUP * CHUNK;
         }
     }
 

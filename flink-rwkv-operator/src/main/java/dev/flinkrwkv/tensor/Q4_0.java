@@ -8,7 +8,9 @@ import java.nio.ByteBuffer;
 
 import static dev.flinkrwkv.tensor.Lanes.B16;
 import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.L;
 import static dev.flinkrwkv.tensor.Lanes.LE;
+import static dev.flinkrwkv.tensor.Lanes.PARTS;
 import static dev.flinkrwkv.tensor.Lanes.floats;
 import static dev.flinkrwkv.tensor.Lanes.half;
 import static dev.flinkrwkv.tensor.Lanes.q4;
@@ -42,9 +44,9 @@ public final class Q4_0 extends NibbleBlocks {
             for (int i = 0; i < k; i += 32, p += 18) {
                 float sc = half(d, p);
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
-                for (int part = 0; part < 4; part++) {
+                for (int part = 0; part < PARTS; part++) {
                     acc = floats(q4(qs, part, 8))
-                            .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+                            .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -55,9 +57,9 @@ public final class Q4_0 extends NibbleBlocks {
             for (int i = 0; i < k; i += 32, p += 18) {
                 float sc = half(d, p);
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 2, LE);
-                for (int part = 0; part < 4; part++) {
+                for (int part = 0; part < PARTS; part++) {
                     floats(q4(qs, part, 8))
-                            .mul(sc).intoArray(w, wo + i + 8 * part);
+                            .mul(sc).intoArray(w, wo + i + L * part);
                 }
             }
         }

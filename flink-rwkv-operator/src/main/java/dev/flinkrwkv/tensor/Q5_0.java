@@ -8,7 +8,9 @@ import java.nio.ByteBuffer;
 
 import static dev.flinkrwkv.tensor.Lanes.B16;
 import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.L;
 import static dev.flinkrwkv.tensor.Lanes.LE;
+import static dev.flinkrwkv.tensor.Lanes.PARTS;
 import static dev.flinkrwkv.tensor.Lanes.floats;
 import static dev.flinkrwkv.tensor.Lanes.half;
 import static dev.flinkrwkv.tensor.Lanes.q5;
@@ -43,9 +45,9 @@ public final class Q5_0 extends NibbleBlocks {
                 float sc = half(d, p);
                 int qh = d.getInt(p + 2);
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
-                for (int part = 0; part < 4; part++) {
+                for (int part = 0; part < PARTS; part++) {
                     acc = floats(q5(qs, qh, part, 16))
-                            .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + 8 * part), acc);
+                            .mul(sc).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -57,9 +59,9 @@ public final class Q5_0 extends NibbleBlocks {
                 float sc = half(d, p);
                 int qh = d.getInt(p + 2);
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 6, LE);
-                for (int part = 0; part < 4; part++) {
+                for (int part = 0; part < PARTS; part++) {
                     floats(q5(qs, qh, part, 16))
-                            .mul(sc).intoArray(w, wo + i + 8 * part);
+                            .mul(sc).intoArray(w, wo + i + L * part);
                 }
             }
         }

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.nio.ByteBuffer;
 
 import static dev.flinkrwkv.tensor.Lanes.F;
+import static dev.flinkrwkv.tensor.Lanes.L;
 import static dev.flinkrwkv.tensor.Lanes.half;
 import static dev.flinkrwkv.tensor.Lanes.q8;
 
@@ -70,7 +71,7 @@ public final class Q8_0 extends Blocks {
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < k; i += 32, p += 34) {
                 float sc = half(d, p);
-                for (int part = 0; part < 32; part += 8) {
+                for (int part = 0; part < 32; part += L) {
                     acc = q8(d, p + 2 + part, sc).fma(FloatVector.fromArray(F, x, xo + i + part), acc);
                 }
             }
@@ -81,7 +82,7 @@ public final class Q8_0 extends Blocks {
         public void decode(ByteBuffer d, int p, int k, float[] w, int wo) {
             for (int i = 0; i < k; i += 32, p += 34) {
                 float sc = half(d, p);
-                for (int part = 0; part < 32; part += 8) {
+                for (int part = 0; part < 32; part += L) {
                     q8(d, p + 2 + part, sc).intoArray(w, wo + i + part);
                 }
             }

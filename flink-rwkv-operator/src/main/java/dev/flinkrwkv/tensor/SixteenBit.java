@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 import static dev.flinkrwkv.tensor.Lanes.F;
 import static dev.flinkrwkv.tensor.Lanes.L;
 import static dev.flinkrwkv.tensor.Lanes.wide;
-import static dev.flinkrwkv.tensor.Lanes.wide8;
+import static dev.flinkrwkv.tensor.Lanes.wideVector;
 
 /** The 16-bit float types, FP16 and BF16: one value in 2 bytes. */
 public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
@@ -77,7 +77,7 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
             float sc = scale;
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < vk; i += L) {
-                acc = wide8(d, p + 2 * i, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
+                acc = wideVector(d, p + 2 * i, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (int i = vk; i < k; i++) {
@@ -91,7 +91,7 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
             int vk = k - k % L, sh = shift, mk = mask;
             float sc = scale;
             for (int i = 0; i < vk; i += L) {
-                wide8(d, p + 2 * i, sh, mk, sc).intoArray(w, wo + i);
+                wideVector(d, p + 2 * i, sh, mk, sc).intoArray(w, wo + i);
             }
             for (int i = vk; i < k; i++) {
                 w[wo + i] = wide(d.getShort(p + 2 * i), sh, mk, sc);
@@ -131,10 +131,10 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 for (int i = 0; i < vk; i += L, p += step) {
                     FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-                    a0 = wide8(d, p, sh, mk, sc).fma(xv, a0);
-                    a1 = wide8(d, p + L, sh, mk, sc).fma(xv, a1);
-                    a2 = wide8(d, p + 2 * L, sh, mk, sc).fma(xv, a2);
-                    a3 = wide8(d, p + 3 * L, sh, mk, sc).fma(xv, a3);
+                    a0 = wideVector(d, p, sh, mk, sc).fma(xv, a0);
+                    a1 = wideVector(d, p + L, sh, mk, sc).fma(xv, a1);
+                    a2 = wideVector(d, p + 2 * L, sh, mk, sc).fma(xv, a2);
+                    a3 = wideVector(d, p + 3 * L, sh, mk, sc).fma(xv, a3);
                 }
                 y[yo + n] = finish(a0.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
                 y[yo + n + 1] = finish(a1.reduceLanes(VectorOperators.ADD), d, p + L, x, xo, vk, k);
@@ -153,7 +153,7 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
             int p = h.chunkAt(n, 0);
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < vk; i += L, p += step) {
-                acc = wide8(d, p, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
+                acc = wideVector(d, p, sh, mk, sc).fma(FloatVector.fromArray(F, x, xo + i), acc);
             }
             return finish(acc.reduceLanes(VectorOperators.ADD), d, p, x, xo, vk, k);
         }
@@ -175,7 +175,7 @@ public abstract sealed class SixteenBit extends Storage permits Fp16, Bf16 {
             float sc = scale;
             int p = h.chunkAt(n, 0);
             for (int i = 0; i < vk; i += L, p += step) {
-                wide8(d, p, sh, mk, sc).intoArray(w, wo + i);
+                wideVector(d, p, sh, mk, sc).intoArray(w, wo + i);
             }
             for (int i = vk; i < k; i++) {
                 w[wo + i] = wide(d[p + i - vk], sh, mk, sc);

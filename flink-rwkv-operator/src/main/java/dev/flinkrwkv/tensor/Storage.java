@@ -70,7 +70,7 @@ public abstract sealed class Storage permits Fp32, SixteenBit, Blocks {
 
     /**
      * Whether the vector kernel multiplies a single stream from a heap copy of this type's rows
-     * ({@link PackedRows}): every type but FP32, which it reads from the file at the bandwidth already.
+     * ({@link PackedRows}): every type.
      */
     public boolean packs() {
         return false;

@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A storage type's vector kernels ({@link Storage#vectorKernels}), for the Vector API matrix product: its
- * rows decoded 8 values at a time in registers, with the float32 roundings of {@link Storage#decode}, so
+ * rows decoded one vector ({@link VectorWidth}) at a time in registers, with the float32 roundings of {@link Storage#decode}, so
  * every path sees exactly the scalar weights. Every dot product is accumulated the same way (one vector
- * accumulator over the 8-value steps, lanes reduced, then the scalar tail), so a row gets the same bits from
+ * accumulator over the one-vector steps, lanes reduced, then the scalar tail), so a row gets the same bits from
  * the mapped file, from its heap copy and in a batch. The vector decoders of halves assume finite halves
  * ({@link Storage#halvesFinite}); a matrix holding an infinity or NaN among them takes the plain-Java kernel.
  *
