@@ -11,8 +11,11 @@ import java.util.Locale;
  * when it was fitted ({@link FitInfo}): after {@link #LINES} lines, more than {@link #FACTOR} times as many
  * bits per byte means the model was fitted to something else and its scores say little. Passes every line
  * on unchanged. Each parallel instance measures the lines it sees and warns at most once.
+ *
+ * <p>It reads the lines' token surprisals, before any line statistic: a line's score may be a maximum or a
+ * sum over its message's first tokens ({@link LineStatistic}), which is not in bits per byte.
  */
-public final class FitCheck implements MapFunction<LineScore, LineScore> {
+public final class FitCheck implements MapFunction<LineTokens, LineTokens> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(FitCheck.class);
     public static final int LINES = 100;
@@ -31,21 +34,27 @@ public final class FitCheck implements MapFunction<LineScore, LineScore> {
     }
 
     @Override
-    public LineScore map(LineScore s) {
-        String warning = observe(s);
+    public LineTokens map(LineTokens line) {
+        LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
+        String warning = observe(s.tokens(), s.meanBits());
         if (warning != null) {
             LOG.warn(warning);
         }
-        return s;
+        return line;
     }
 
-    /** Adds a line; returns the warning when the {@link #LINES}-th line shows the model does not fit, else null. */
-    String observe(LineScore s) {
+    /**
+     * Adds a line of {@code lineTokens} tokens at {@code meanBits} bits each; returns the warning when the
+     * {@link #LINES}-th line shows the model does not fit, else null.
+     */
+    String observe(int lineTokens, double meanBits) {
         if (decided) {
             return null;
         }
-        bits += s.meanBits * s.tokens;
-        tokens += s.tokens;
+        if (lineTokens > 0) {
+            bits += meanBits * lineTokens;
+            tokens += lineTokens;
+        }
         if (++lines < LINES || tokens == 0) {
             return null;
         }

@@ -137,9 +137,11 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     public DataStream<LineScore> build(DataStream<ParsedRecord> parsed) {
         DataStream<LineTokens> lines = RwkvStreams.score(parsed.keyBy(r -> r.key, Types.STRING), operatorConfig()).uid("rwkv")
                 .map(new ToLineTokens()).name("line-tokens").uid("line-tokens");
-        DataStream<LineScore> scores = DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
+        if (fitCheck != null) {  // a forward map: the lines stay on the subtask of their key
+            lines = lines.map(fitCheck).name("fit-check").uid("fit-check");
+        }
+        return DataStreamUtils.reinterpretAsKeyedStream(lines, t -> t.key, Types.STRING)
                 .process(new BaselineFunction(detector, statistic)).name("baseline").uid("baseline");
-        return fitCheck == null ? scores : scores.map(fitCheck).name("fit-check").uid("fit-check");
     }
 
     @Override

@@ -22,24 +22,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** score-logs warns when the stream is far from what the model was fitted to (the losses fit recorded beside it). */
 class FitCheckTest {
-    private static LineScore line(double meanBits, int tokens) {
-        return new LineScore("k", "s", 0, 1, tokens, meanBits, Double.NaN, 0, 0, 0, 0, 0, false);
+    /** A line of {@code tokens} tokens, each {@code meanBits} bits of surprisal. */
+    private static LineTokens line(double meanBits, int tokens) {
+        float[] logProbs = new float[tokens];
+        java.util.Arrays.fill(logProbs, (float) (-meanBits * Math.log(2)));
+        return new LineTokens("k", "s", 0, 1, logProbs);
+    }
+
+    private static String observe(FitCheck check, LineTokens line) {
+        LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
+        return check.observe(s.tokens(), s.meanBits());
     }
 
     @Test
     void warnsOnceAfterTheFirstLinesWhenTheirMeanIsOverTwiceTheFittedLoss() {
         FitCheck far = new FitCheck(1.0, "m.bin.json");
         for (int i = 1; i < FitCheck.LINES; i++) {
-            assertNull(far.observe(line(3.0, 10)));
+            assertNull(observe(far, line(3.0, 10)));
         }
-        String w = far.observe(line(3.0, 10));
+        String w = observe(far, line(3.0, 10));
         assertTrue(w != null && w.contains("3.00 bits per byte over its first 100 lines, 3.0x the 1.00") && w.contains("m.bin.json"), w);
-        assertNull(far.observe(line(3.0, 10)));
+        assertNull(observe(far, line(3.0, 10)));
 
         // The mean is token-weighted: long lines near the fitted loss outweigh short surprising ones.
         FitCheck near = new FitCheck(1.0, "m.bin.json");
         for (int i = 0; i < FitCheck.LINES; i++) {
-            assertNull(near.observe(i % 2 == 0 ? line(1.5, 100) : line(9.0, 5)));
+            assertNull(observe(near, i % 2 == 0 ? line(1.5, 100) : line(9.0, 5)));
         }
     }
 
@@ -88,11 +96,24 @@ class FitCheckTest {
             assertTrue(far.out().contains("fitted to 0.500 bits per byte (tiny.bin.json)"), far.out());
             assertEquals(1, logged.size(), logged + far.out() + far.err());
             assertTrue(logged.get(0).startsWith("the model does not fit this stream:"), logged.get(0));
+            String farWarning = logged.get(0);
 
             logged.clear();
             new FitInfo(10, 10, "last", 40, 50, 1000, 100, false, 1, 32, 16, 16, "FP32").write(model);
             JobRuns.Result near = scoreLogs(model, input, dir.resolve("near"));
             assertEquals(0, near.exit(), near.err() + near.out());
+            assertEquals(List.of(), logged);
+
+            // A line statistic other than the mean (here the message's worst token plus its head's total) is
+            // not in bits per byte: the check still measures the lines' mean, so a fit at the stream's own
+            // mean raises no warning whatever the statistic.
+            java.util.regex.Matcher measured = java.util.regex.Pattern.compile("fit this stream: ([0-9.]+) bits per byte")
+                    .matcher(farWarning);
+            assertTrue(measured.find(), farWarning);
+            double streamMean = Double.parseDouble(measured.group(1));
+            new FitInfo(10, 10, "last", streamMean, streamMean, 1000, 100, false, 1, 32, 16, 16, "FP32").write(model);
+            JobRuns.Result statistic = scoreLogs(model, input, dir.resolve("statistic"), "--line-statistic", "body-and-head");
+            assertEquals(0, statistic.exit(), statistic.err() + statistic.out());
             assertEquals(List.of(), logged);
         } finally {
             logger.removeAppender(capture);
@@ -100,9 +121,11 @@ class FitCheckTest {
         }
     }
 
-    private static JobRuns.Result scoreLogs(Path model, Path input, Path out) {
-        return JobRuns.main("score-logs", "--model", model.toString(), "--input", input.toString(), "--output-dir",
-                out.toString(), "--web-ui-port", "-1", "--parallelism", "1", "--checkpoint-dir", out + "-cp",
-                "--checkpoint-interval-ms", "500");
+    private static JobRuns.Result scoreLogs(Path model, Path input, Path out, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("score-logs", "--model", model.toString(), "--input",
+                input.toString(), "--output-dir", out.toString(), "--web-ui-port", "-1", "--parallelism", "1",
+                "--checkpoint-dir", out + "-cp", "--checkpoint-interval-ms", "500"));
+        args.addAll(List.of(more));
+        return JobRuns.main(args.toArray(String[]::new));
     }
 }
