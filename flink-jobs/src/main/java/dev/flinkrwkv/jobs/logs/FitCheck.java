@@ -35,6 +35,9 @@ public final class FitCheck implements MapFunction<LineTokens, LineTokens> {
 
     @Override
     public LineTokens map(LineTokens line) {
+        if (decided) {  // the first lines decided it: no work per line from then on
+            return line;
+        }
         LineSurprisal s = LineSurprisal.fromLogProbs(line.logProbs, 0, line.logProbs.length);
         String warning = observe(s.tokens(), s.meanBits());
         if (warning != null) {
