@@ -124,6 +124,21 @@ public final class Rwkv7Params {
         return values.length;
     }
 
+    /**
+     * One flag per parameter: true in the weight matrices ({@code emb}, {@code head} and the layers' two-dimensional
+     * {@code .weight} tensors), false in the vectors, mixes, biases and low-rank projections: the parameters that
+     * weight decay shrinks, as RWKV-LM chooses them.
+     */
+    public boolean[] weightMatrices() {
+        boolean[] flags = new boolean[values.length];
+        for (ParamTensor t : tensors) {
+            if (t.ne().length == 2 && t.ne()[0] > 1 && t.ne()[1] > 1 && t.name().endsWith(".weight")) {
+                java.util.Arrays.fill(flags, t.offset(), t.offset() + t.size(), true);
+            }
+        }
+        return flags;
+    }
+
     /** Every tensor, in the order the model file lists them. */
     public List<ParamTensor> tensors() {
         return tensors;

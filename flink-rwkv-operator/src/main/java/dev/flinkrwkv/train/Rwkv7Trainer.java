@@ -125,6 +125,11 @@ public final class Rwkv7Trainer implements AutoCloseable {
         return resumedElapsedNanos;
     }
 
+    /** Decoupled weight decay at {@code rate} (0: none) on the weight matrices ({@link Rwkv7Params#weightMatrices}). */
+    public void setWeightDecay(double rate) {
+        adam.setWeightDecay(rate, model.weightMatrices());
+    }
+
     /** Optimizer steps taken so far. */
     public long steps() {
         return adam.steps();

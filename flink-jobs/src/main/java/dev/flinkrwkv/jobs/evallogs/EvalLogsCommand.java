@@ -4,6 +4,7 @@ import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.DeviceArgs;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.NormalizeArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.format.RawRecord;
 import dev.flinkrwkv.jobs.format.RecordParser;
@@ -62,10 +63,11 @@ public final class EvalLogsCommand implements Command {
     public String usage() {
         return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] " + ModelTokenizer.USAGE
                 + " [--scorer all|trained|online|NAME,...] [--train-fraction 0.5] [--train TRAIN.txt]"
-                + " [--line-statistic mean|max|body-mean|body-max|body-head]"
+                + " [--line-statistic " + LineStatistic.labels() + "] " + NormalizeArgs.USAGE
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
                 + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP + "]"
-                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt] "
+                + " [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--html OUT.html] [--write-train TRAIN.txt]"
+                + " [--write-scores SCORES.tsv] "
                 + DeviceArgs.USAGE;
     }
 
@@ -142,6 +144,10 @@ public final class EvalLogsCommand implements Command {
                 }
             }
             printLabelled(out, log, rows, results, evalFrom);
+            if (args.has("write-scores")) {
+                writeScores(args.path("write-scores"), log, rows, evalFrom);
+                out.println("wrote " + args.path("write-scores"));
+            }
         } else {
             out.printf(Locale.ROOT, "%-8s %8s %8s %12s%n", "scorer", "flagged", "seconds", "bits/B");
             for (LogEvaluation.Result r : results) {
@@ -180,9 +186,30 @@ public final class EvalLogsCommand implements Command {
         return args.flag("unlabelled") ? LabelledLog.readUnlabelled(input) : LabelledLog.readBgl(input);
     }
 
+    /**
+     * {@code --write-scores}: one row per evaluated line (its number in the input, 1-based; its label, 1 for
+     * an anomaly; each scorer's value as the table ranks it; the line), for a look at which lines each scorer
+     * ranks high.
+     */
+    private static void writeScores(Path file, LabelledLog log, List<Row> rows, int evalFrom) throws IOException {
+        StringBuilder sb = new StringBuilder("line\tlabel");
+        for (Row r : rows) {
+            sb.append('\t').append(r.scorer());
+        }
+        sb.append("\ttext\n");
+        for (int i = evalFrom; i < log.size(); i++) {
+            sb.append(i + 1).append('\t').append(log.anomalous(i) ? 1 : 0);
+            for (Row r : rows) {
+                sb.append('\t').append(String.format(Locale.ROOT, "%.5f", r.scores()[i - evalFrom]));
+            }
+            sb.append('\t').append(new String(log.text(i), java.nio.charset.StandardCharsets.UTF_8).replace('\t', ' ')).append('\n');
+        }
+        java.nio.file.Files.writeString(file, sb);
+    }
+
     /** One scorer's line in the table: AUROC with its interval and AP; the detector's columns for online scorers. */
     private record Row(String scorer, double auroc, double[] interval, double ap, double aurocScore, double apScore,
-                       int flagged, double seconds) {
+                       int flagged, double seconds, double[] scores) {
         static final int REPLICATES = 1000;
         static final long SEED = 1;
 
@@ -193,7 +220,7 @@ public final class EvalLogsCommand implements Command {
             }
             boolean[] labels = labels(log, evalFrom);
             return new Row(r.scorer(), r.aurocMeanBits(), RankMetrics.aurocInterval(bits, labels, 0.95, REPLICATES, SEED),
-                    r.apMeanBits(), r.aurocScore(), r.apScore(), r.flagged(evalFrom), r.seconds());
+                    r.apMeanBits(), r.aurocScore(), r.apScore(), r.flagged(evalFrom), r.seconds(), bits);
         }
 
         static Row of(TrainedScorer t, List<byte[]> train, LabelledLog log, int evalFrom) {
@@ -206,7 +233,8 @@ public final class EvalLogsCommand implements Command {
             boolean[] labels = labels(log, evalFrom);
             return new Row(t.name(), RankMetrics.auroc(scores, labels),
                     RankMetrics.aurocInterval(scores, labels, 0.95, REPLICATES, SEED),
-                    RankMetrics.averagePrecision(scores, labels), Double.NaN, Double.NaN, -1, (System.nanoTime() - t0) / 1e9);
+                    RankMetrics.averagePrecision(scores, labels), Double.NaN, Double.NaN, -1, (System.nanoTime() - t0) / 1e9,
+                    scores);
         }
 
         private static boolean[] labels(LabelledLog log, int evalFrom) {
@@ -378,7 +406,7 @@ public final class EvalLogsCommand implements Command {
         List<TrainedScorer> trained = new ArrayList<>();
         for (String name : names.stream().distinct().toList()) {
             switch (name) {
-                case "rwkv" -> online.add(rwkv(args));
+                case "rwkv" -> online.add(rwkv(args, err));
                 case "ngram-online" -> online.add(new NgramLineScorer(order));
                 case "deflate-online" -> online.add(new DeflateLineScorer());
                 case "kn-ngram" -> trained.add(new KneserNeyScorer());
@@ -391,12 +419,13 @@ public final class EvalLogsCommand implements Command {
         return new Scorers(online, trained);
     }
 
-    private static LineScorer rwkv(Args args) throws IOException {
+    private static LineScorer rwkv(Args args, PrintStream err) throws IOException {
         if (!args.has("model")) {
             throw new UsageException("the rwkv scorer needs --model");
         }
         ModelTokenizer mt = ModelTokenizer.of(args);
-        return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer(), DeviceArgs.parse(args));
+        return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer(), DeviceArgs.parse(args))
+                .withNormalizer(NormalizeArgs.forModel(args, mt.model(), err));
     }
 
     /** Each line's key by the same rule as score-logs (lines without a match share the key "default"). */

@@ -2,8 +2,10 @@ package dev.flinkrwkv.jobs.fit;
 
 import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
+import dev.flinkrwkv.jobs.cli.NormalizeArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;
 import dev.flinkrwkv.train.Rwkv7Shape;
@@ -47,7 +49,7 @@ public final class FitCommand implements Command {
                 + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
                 + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
                 + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
-                + " [--type FP32|FP16|Q8_0|Q5_1|Q5_0|Q4_1|Q4_0]";
+                + " [--type FP32|FP16|Q8_0|Q5_1|Q5_0|Q4_1|Q4_0] " + NormalizeArgs.USAGE + " [--weight-decay 0]";
     }
 
     @Override
@@ -81,7 +83,8 @@ public final class FitCommand implements Command {
         if (holdout < 0 || holdout >= 1) {
             throw new UsageException("--holdout-fraction must be in [0, 1), got " + holdout);
         }
-        TrainingData data = TrainingData.read(inputs, holdout);
+        LineNormalizer normalize = NormalizeArgs.parse(args);
+        TrainingData data = read(inputs, normalize, holdout);
         if (steps <= 0 && minutes <= 0 && !args.flag("resume")) {
             steps = defaultSteps(data.train().length, (long) context * batch);
             out.printf(Locale.ROOT, "fitting %d steps: about %d passes over the %,d training bytes at %d x %d bytes a step"
@@ -121,6 +124,11 @@ public final class FitCommand implements Command {
             Rwkv7Trainer.Settings settings = new Rwkv7Trainer.Settings(context, batch, threads);
             trainer = Rwkv7Trainer.create(shape, args.longValue("seed", 1), data, settings);
         }
+        double weightDecay = args.number("weight-decay", 0);
+        if (!(weightDecay >= 0) || weightDecay * lr >= 1) {
+            throw new UsageException("--weight-decay must be >= 0 and below 1 / --lr, got " + weightDecay);
+        }
+        trainer.setWeightDecay(weightDecay);
         try (trainer) {
             try {
                 trainer.model().checkStorable(type); // before training, not after
@@ -128,8 +136,23 @@ public final class FitCommand implements Command {
                 throw new UsageException(e.getMessage() + " (choose --embed and --head-size accordingly)");
             }
             return fit(trainer, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
-                    checkpointEvery, checkpoint, outPath, type);
+                    checkpointEvery, checkpoint, outPath, type, normalize);
         }
+    }
+
+    /**
+     * The input files concatenated, each line through {@code normalize} (what scoring applies to a line too,
+     * as the model's {@link FitInfo} tells it), then split into training text and held-out tail.
+     */
+    static TrainingData read(List<Path> files, LineNormalizer normalize, double holdout) throws IOException {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) {
+                throw new IOException("input " + f + " is not a readable file");
+            }
+            all.writeBytes(Files.readAllBytes(f));
+        }
+        return TrainingData.split(normalize.applyToLines(all.toByteArray()), holdout);
     }
 
     /** How many passes over the training text a run without --steps or --minutes makes. */
@@ -149,7 +172,8 @@ public final class FitCommand implements Command {
 
     private static int fit(Rwkv7Trainer t, TrainingData data, PrintStream out, long steps, double minutes,
                            LearningRateSchedule schedule, double clip, int logEvery, int evalEvery, int evalBytes,
-                           int checkpointEvery, Path checkpoint, Path outPath, TensorType type) throws IOException {
+                           int checkpointEvery, Path checkpoint, Path outPath, TensorType type,
+                           LineNormalizer normalize) throws IOException {
         Rwkv7Shape sh = t.model().shape();
         Rwkv7Trainer.Settings st = t.settings();
         out.printf(Locale.ROOT, "RWKV-7 %d layers x %d (%d heads of %d, FFN %d), %,d parameters; context %d,"
@@ -226,7 +250,7 @@ public final class FitCommand implements Command {
         String kept = !hasHeldOut ? "last (nothing held out)" : keptStep == t.steps() ? "last" : "best held-out";
         new FitInfo(t.steps(), keptStep, kept, train / Math.log(2), heldOut / Math.log(2), data.train().length,
                 data.heldOut().length, best.overfitting, sh.layers(), sh.embed(), sh.headSize(), st.context(),
-                type.name()).write(outPath);
+                type.name(), normalize).write(outPath);
         out.printf(Locale.ROOT, "done: %d steps in %s; model %s (%s) is step %d%s, train %s, held-out %s;"
                         + " losses in %s; checkpoint %s (step %d)%n",
                 t.steps(), duration(elapsed / 1e9), outPath, type, keptStep,

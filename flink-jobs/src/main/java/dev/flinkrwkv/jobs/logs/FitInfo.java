@@ -14,18 +14,28 @@ import java.nio.file.Path;
  * <pre>
  * {"model":"model.bin","steps":400,"model_step":300,"kept":"best held-out",
  *  "train_bits_per_byte":0.93,"held_out_bits_per_byte":1.24,"train_bytes":1800000,"held_out_bytes":95000,
- *  "overfitting":false,"layers":2,"embed":64,"head_size":32,"context":64,"type":"FP32"}
+ *  "overfitting":false,"layers":2,"embed":64,"head_size":32,"context":64,"type":"FP32","normalize":"none"}
  * </pre>
  *
  * {@code train_bits_per_byte} and {@code held_out_bits_per_byte} are the model's mean loss, in bits per
  * byte, on (up to {@code --eval-bytes} of) its training text and on the held-out tail; null when there was
  * nothing to measure. score-logs reads the file to tell when a stream is far from what the model was
- * fitted to ({@link FitCheck}).
+ * fitted to ({@link FitCheck}). {@code normalize} is what every line went through before the model read it
+ * ({@link LineNormalizer}); eval-logs and score-logs apply the same to the lines they score (a file without
+ * it: {@code none}).
  */
 public record FitInfo(long steps, long modelStep, String kept, double trainBitsPerByte, double heldOutBitsPerByte,
                       long trainBytes, long heldOutBytes, boolean overfitting, int layers, int embed, int headSize,
-                      int context, String type) {
+                      int context, String type, LineNormalizer normalize) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Lines read as they are ({@link LineNormalizer#NONE}). */
+    public FitInfo(long steps, long modelStep, String kept, double trainBitsPerByte, double heldOutBitsPerByte,
+                   long trainBytes, long heldOutBytes, boolean overfitting, int layers, int embed, int headSize,
+                   int context, String type) {
+        this(steps, modelStep, kept, trainBitsPerByte, heldOutBitsPerByte, trainBytes, heldOutBytes, overfitting, layers,
+                embed, headSize, context, type, LineNormalizer.NONE);
+    }
 
     /** The metadata file of {@code model}: its name with {@code .json} added. */
     public static Path pathFor(Path model) {
@@ -48,6 +58,7 @@ public record FitInfo(long steps, long modelStep, String kept, double trainBitsP
         o.put("head_size", headSize);
         o.put("context", context);
         o.put("type", type);
+        o.put("normalize", normalize.label());
         Files.writeString(pathFor(model), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
     }
 
@@ -69,7 +80,26 @@ public record FitInfo(long steps, long modelStep, String kept, double trainBitsP
         return new FitInfo(o.path("steps").asLong(), o.path("model_step").asLong(), o.path("kept").asText(),
                 bits(o, "train_bits_per_byte"), bits(o, "held_out_bits_per_byte"), o.path("train_bytes").asLong(),
                 o.path("held_out_bytes").asLong(), o.path("overfitting").asBoolean(), o.path("layers").asInt(),
-                o.path("embed").asInt(), o.path("head_size").asInt(), o.path("context").asInt(), o.path("type").asText());
+                o.path("embed").asInt(), o.path("head_size").asInt(), o.path("context").asInt(), o.path("type").asText(),
+                normalizer(o, p));
+    }
+
+    /** What the lines go through before the model reads them, as the file beside {@code model} says ({@code none} without one). */
+    public static LineNormalizer normalizerOf(Path model) throws IOException {
+        FitInfo info = read(model);
+        return info == null ? LineNormalizer.NONE : info.normalize();
+    }
+
+    private static LineNormalizer normalizer(JsonNode o, Path p) throws IOException {
+        JsonNode v = o.get("normalize");
+        if (v == null || v.isNull()) {
+            return LineNormalizer.NONE;
+        }
+        try {
+            return LineNormalizer.parse(v.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(p + ": " + e.getMessage() + "; a newer fit may have written it", e);
+        }
     }
 
     /** The loss a stream of the kind the model was fitted to should come near: held-out if measured, else training. */

@@ -28,6 +28,7 @@ public final class RwkvLineScorer implements LineScorer {
     private final RwkvModel model;
     private final Tokenizer tokenizer;
     private final Device device;
+    private LineNormalizer normalizer = LineNormalizer.NONE;
 
     /** With the model's tokenizer ({@link Tokenizers#forVocabulary}). */
     public RwkvLineScorer(RwkvModel model) {
@@ -45,6 +46,12 @@ public final class RwkvLineScorer implements LineScorer {
         this.model = model;
         this.tokenizer = tokenizer;
         this.device = device;
+    }
+
+    /** Each line goes through {@code n} before it is tokenized (what the model was fitted to: {@link FitInfo#normalize}). */
+    public RwkvLineScorer withNormalizer(LineNormalizer n) {
+        this.normalizer = n;
+        return this;
     }
 
     @Override
@@ -80,7 +87,7 @@ public final class RwkvLineScorer implements LineScorer {
         try (Backend backend = Backends.open(device, model)) {
             backend.stepSequence(state, new int[] {newline}, 0, 1, prev); // the stream starts as if after a line end
             for (int i = 0; i < logProbs.length; i++) {
-                byte[] text = lines.get(i);
+                byte[] text = normalizer.apply(lines.get(i));
                 int[] line = tokenizer.encode(text);
                 int n = line.length;
                 int[] run = Arrays.copyOf(line, n + 1);

@@ -4,6 +4,7 @@ import dev.flinkrwkv.jobs.cli.Args;
 import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.JobArgs;
 import dev.flinkrwkv.jobs.cli.ModelTokenizer;
+import dev.flinkrwkv.jobs.cli.NormalizeArgs;
 import dev.flinkrwkv.jobs.cli.OperatorArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.AnomalyDetector;
@@ -39,7 +40,7 @@ public final class ScoreLogsCommand implements Command {
     @Override
     public String usage() {
         return "--model MODEL " + ModelTokenizer.USAGE + " [--alpha " + AnomalyDetector.DEFAULT_ALPHA + "] [--warmup " + AnomalyDetector.DEFAULT_WARMUP
-                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--line-statistic " + LineStatistic.labels() + "]"
+                + "] [--threshold " + AnomalyDetector.DEFAULT_THRESHOLD + "] [--line-statistic " + LineStatistic.labels() + "] " + NormalizeArgs.USAGE
                 + " [--print-flagged] [--output-text-chars "
                 + ScoreLogsJob.DEFAULT_TEXT_CHARS + "] " + OperatorArgs.USAGE + " " + JobArgs.USAGE;
     }
@@ -69,7 +70,8 @@ public final class ScoreLogsCommand implements Command {
         OperatorSettings operator = OperatorArgs.parse(args);
         ModelTokenizer mt = ModelTokenizer.of(args);
         ScoreLogsJob job = new ScoreLogsJob(model.toAbsolutePath().toString(), mt.tokenizer(), operator, detector, textChars)
-                .withLineStatistic(statistic);
+                .withLineStatistic(statistic)
+                .withNormalizer(NormalizeArgs.forModel(args, model, err));
         boolean printFlagged = args.flag("print-flagged");
         out.println(mt.describe());
         // a fitted model's metadata is in bits per byte, a line's score in bits per token: the same only for bytes

@@ -9,6 +9,7 @@ import dev.flinkrwkv.jobs.logs.BaselineFunction;
 import dev.flinkrwkv.jobs.logs.FitCheck;
 import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LineScore;
+import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import dev.flinkrwkv.jobs.logs.LineTag;
 import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.LineTokens;
@@ -61,6 +62,7 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     private final int textChars;
     private final AnomalyDetector detector;
     private LineStatistic statistic = LineStatistic.MEAN;
+    private LineNormalizer normalizer = LineNormalizer.NONE;
     private FitCheck fitCheck;
 
     /** How many characters of each line the output carries by default. */
@@ -97,12 +99,13 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
         Tokenizer tokenizer = this.tokenizer;
         int textChars = this.textChars;
         boolean body = statistic.overTheMessage();
+        LineNormalizer normalizer = this.normalizer;
         return operator.applyTo(RwkvOperatorConfig.<ParsedRecord>builder())
                 .model(modelPath)
-                .tokens(r -> FRAMING.tokens(tokenizer, r.text))
+                .tokens(r -> FRAMING.tokens(tokenizer, normalizer.apply(r.text)))
                 .tokenizer(tokenizer)
                 .startToken(FRAMING.startToken(tokenizer))
-                .tag(r -> LineTag.of(r, textChars, body ? bodyStart(tokenizer, r.text) : 0))
+                .tag(r -> LineTag.of(r, textChars, body ? bodyStart(tokenizer, normalizer.apply(r.text)) : 0))
                 .emit(ScoreOutput.LOG_PROBS)
                 .build();
     }
@@ -116,6 +119,15 @@ public final class ScoreLogsJob implements Pipeline<LineScore> {
     /** Scores each line by {@code s} of its tokens' surprisals instead of their mean (eval-logs' {@code rwkv:NAME} rows). */
     public ScoreLogsJob withLineStatistic(LineStatistic s) {
         this.statistic = s;
+        return this;
+    }
+
+    /**
+     * Each line goes through {@code n} before it is tokenized (what the model was fitted to, {@link FitInfo#normalize});
+     * the output keeps the line's own text.
+     */
+    public ScoreLogsJob withNormalizer(LineNormalizer n) {
+        this.normalizer = n;
         return this;
     }
 

@@ -143,6 +143,24 @@ class FitCommandTest {
     }
 
     @Test
+    void normalizeIsRecordedWithTheModelAndWeightDecayChangesTheFit() throws IOException {
+        Path input = text();
+        Path masked = dir.resolve("masked.bin"), plain = dir.resolve("plain.bin"), decayed = dir.resolve("decayed.bin");
+        Result r = run(fitArgs(input, masked, 5, "--normalize", "digits"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(dev.flinkrwkv.jobs.logs.LineNormalizer.DIGITS, dev.flinkrwkv.jobs.logs.FitInfo.read(masked).normalize());
+        assertEquals(0, run(fitArgs(input, plain, 5)).code());
+        assertEquals(dev.flinkrwkv.jobs.logs.LineNormalizer.NONE, dev.flinkrwkv.jobs.logs.FitInfo.read(plain).normalize());
+        // the masked text is another text: another model
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(masked), Files.readAllBytes(plain)));
+        assertEquals(0, run(fitArgs(input, decayed, 5, "--weight-decay", "1")).code());
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(decayed), Files.readAllBytes(plain)));
+
+        assertEquals(2, run(fitArgs(input, dir.resolve("n.bin"), 1, "--normalize", "numbers")).code());
+        assertEquals(2, run(fitArgs(input, dir.resolve("w.bin"), 1, "--weight-decay", "-0.1")).code());
+    }
+
+    @Test
     void misuseIsAUsageError() throws IOException {
         Path input = text();
         Result v4 = run(fitArgs(input, dir.resolve("x.bin"), 5, "--version", "4"));
