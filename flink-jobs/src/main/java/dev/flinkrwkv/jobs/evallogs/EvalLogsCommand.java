@@ -61,7 +61,7 @@ public final class EvalLogsCommand implements Command {
 
     @Override
     public String usage() {
-        return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] " + ModelTokenizer.USAGE
+        return "--input LOG [--labels REGEX | --label-file FILE | --unlabelled] [--model MODEL] [--ensemble MODEL2,...] " + ModelTokenizer.USAGE
                 + " [--scorer all|trained|online|NAME,...] [--train-fraction 0.5] [--train TRAIN.txt]"
                 + " [--line-statistic " + LineStatistic.labels() + "] " + NormalizeArgs.USAGE
                 + " [--lines N] [--key-pattern REGEX] [--ngram-order " + NgramLineScorer.DEFAULT_ORDER + "]"
@@ -424,8 +424,19 @@ public final class EvalLogsCommand implements Command {
             throw new UsageException("the rwkv scorer needs --model");
         }
         ModelTokenizer mt = ModelTokenizer.of(args);
+        List<RwkvModel> more = new ArrayList<>();
+        for (String s : args.strings("ensemble")) {
+            for (String f : s.split(",")) {
+                Path p = Path.of(f.trim());
+                if (NormalizeArgs.forModel(args, p, err) != NormalizeArgs.forModel(args, mt.model(), err)) {
+                    throw new UsageException("--ensemble: " + p + " was fitted to lines normalized otherwise than " + mt.model());
+                }
+                more.add(RwkvModel.load(p));
+            }
+        }
         return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer(), DeviceArgs.parse(args))
-                .withNormalizer(NormalizeArgs.forModel(args, mt.model(), err));
+                .withNormalizer(NormalizeArgs.forModel(args, mt.model(), err))
+                .withEnsemble(more);
     }
 
     /** Each line's key by the same rule as score-logs (lines without a match share the key "default"). */

@@ -29,6 +29,8 @@ public final class RwkvLineScorer implements LineScorer {
     private final Tokenizer tokenizer;
     private final Device device;
     private LineNormalizer normalizer = LineNormalizer.NONE;
+    /** Further models whose token log-probabilities are averaged with the first's (an ensemble); none by default. */
+    private List<RwkvModel> others = List.of();
 
     /** With the model's tokenizer ({@link Tokenizers#forVocabulary}). */
     public RwkvLineScorer(RwkvModel model) {
@@ -54,6 +56,22 @@ public final class RwkvLineScorer implements LineScorer {
         return this;
     }
 
+    /**
+     * Scores with the mean of each token's log-probability over {@code more} and the first model: models fitted
+     * to the same lines from other seeds disagree most where the lines are new to all of them, and their mean
+     * is less the accident of one fit. @throws IllegalArgumentException if a model's vocabulary differs
+     */
+    public RwkvLineScorer withEnsemble(List<RwkvModel> more) {
+        for (RwkvModel m : more) {
+            if (m.vocab() != model.vocab()) {
+                throw new IllegalArgumentException("an ensemble's models must share their vocabulary: "
+                        + m.vocab() + " against " + model.vocab());
+            }
+        }
+        this.others = List.copyOf(more);
+        return this;
+    }
+
     @Override
     public String name() {
         return "rwkv";
@@ -75,8 +93,31 @@ public final class RwkvLineScorer implements LineScorer {
      */
     public record TokenScores(float[][] logProbs, int[] bodyStart) {}
 
-    /** The same pass as {@link #score}, keeping every token's log-probability. */
+    /** The same pass as {@link #score}, keeping every token's log-probability (the ensemble's mean, if any). */
     public TokenScores tokenScores(List<byte[]> lines, IntConsumer progress) {
+        TokenScores first = tokenScores(model, lines, progress);
+        if (others.isEmpty()) {
+            return first;
+        }
+        float[][] sum = first.logProbs();
+        for (RwkvModel m : others) {
+            float[][] lp = tokenScores(m, lines, n -> { }).logProbs();
+            for (int i = 0; i < sum.length; i++) {
+                for (int t = 0; t < sum[i].length; t++) {
+                    sum[i][t] += lp[i][t];
+                }
+            }
+        }
+        float models = 1 + others.size();
+        for (float[] line : sum) {
+            for (int t = 0; t < line.length; t++) {
+                line[t] /= models;
+            }
+        }
+        return first;
+    }
+
+    private TokenScores tokenScores(RwkvModel model, List<byte[]> lines, IntConsumer progress) {
         int vocab = model.vocab();
         RwkvState state = model.initialState();
         int newline = TextFraming.lineBreak(tokenizer);

@@ -58,6 +58,22 @@ class LineScorersTest {
     }
 
     @Test
+    void anEnsembleScoresEachTokenByTheMeanOfItsModelsLogProbabilities() throws IOException {
+        RwkvModel a = RwkvModel.load(Shared.tinyModel(MODEL));
+        RwkvModel b = RwkvModel.load(Shared.tinyModel("tiny-rwkv-4v0-660K-FP32.bin"));
+        List<byte[]> lines = lines("node 1 ok", "kernel panic");
+        RwkvLineScorer.TokenScores sa = new RwkvLineScorer(a).tokenScores(lines, n -> { });
+        RwkvLineScorer.TokenScores sb = new RwkvLineScorer(b).tokenScores(lines, n -> { });
+        RwkvLineScorer.TokenScores both = new RwkvLineScorer(a).withEnsemble(List.of(b)).tokenScores(lines, n -> { });
+        for (int i = 0; i < lines.size(); i++) {
+            for (int t = 0; t < lines.get(i).length; t++) {
+                assertEquals((sa.logProbs()[i][t] + sb.logProbs()[i][t]) / 2, both.logProbs()[i][t], 1e-6);
+            }
+        }
+        assertTrue(sa.logProbs()[1][0] != sb.logProbs()[1][0]);  // two models that disagree
+    }
+
+    @Test
     void baselinesFindARepeatedLineLessSurprisingThanANewOne() {
         List<byte[]> lines = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
