@@ -7,6 +7,8 @@ import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.LineTag;
 import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.RwkvLineScorer;
+import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flinkrwkv.jobs.Shared;
 import dev.flinkrwkv.jobs.format.RawRecord;
@@ -61,17 +63,22 @@ class ScoreLogsJobTest {
      * The streamed scores of BGL lines (several keys, batched across keys at parallelism 2) equal what
      * eval-logs computes offline with {@link RwkvLineScorer} and the same detector, line for line and
      * field for field, for a line statistic over the message ({@code --line-statistic body-max}: the message's
-     * first token found in the stream as offline); {@code --print-flagged} prints each flagged line once.
+     * first token found in the stream as offline); {@code --print-flagged} prints each flagged line once. The
+     * model's metadata says it was fitted to lines with their digits masked ({@code fit --normalize digits}):
+     * the job masks them as the offline scorer does, and the output keeps each line's own text.
      */
     @Test
     void scoresEqualTheOfflineScorersOnBglLines(@TempDir Path tmp) throws IOException {
         List<String> lines = Files.readAllLines(Shared.bgl(), StandardCharsets.UTF_8).subList(0, 200);
         Path file = tmp.resolve("bgl.log");
         Files.write(file, lines, StandardCharsets.UTF_8);
+        Path model = tmp.resolve("masked.bin");
+        Files.copy(MODEL, model);
+        new FitInfo(10, 10, "last", 8, 8, 1000, 100, false, 1, 32, 16, 16, "FP32", LineNormalizer.DIGITS).write(model);
         kafka.createTopics(2, "eq-out", "eq-dlq");
-        JobRuns.Result r = JobRuns.main("score-logs", "--model", MODEL.toString(), "--input", file.toString(),
+        JobRuns.Result r = JobRuns.main("score-logs", "--model", model.toString(), "--input", file.toString(),
                 "--bootstrap-servers", bs, "--output-topic", "eq-out", "--dead-letter-topic", "eq-dlq",
-                "--key-pattern", BGL_KEY, "--default-key", "other", "--warmup", "5", "--threshold", "1.5",
+                "--key-pattern", BGL_KEY, "--default-key", "other", "--warmup", "5", "--threshold", "1",
                 "--line-statistic", "body-max", "--batch-size", "16", "--print-flagged", "--web-ui-port", "-1", "--parallelism", "2",
                 "--checkpoint-dir", tmp.resolve("cp").toString(), "--checkpoint-interval-ms", "500");
         assertEquals(0, r.exit(), r.err() + r.out());
@@ -84,8 +91,8 @@ class ScoreLogsJobTest {
             byte[] b = lines.get(i).getBytes(StandardCharsets.UTF_8);
             byKey.computeIfAbsent(keys.parse(new RawRecord("", -1, i + 1, b)).record().key, k -> new ArrayList<>()).add(i);
         }
-        RwkvLineScorer scorer = new RwkvLineScorer(RwkvModel.load(MODEL));
-        AnomalyDetector detector = new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, 5, 1.5, AnomalyDetector.DEFAULT_MIN_STD);
+        RwkvLineScorer scorer = new RwkvLineScorer(RwkvModel.load(MODEL)).withNormalizer(LineNormalizer.DIGITS);
+        AnomalyDetector detector = new AnomalyDetector(AnomalyDetector.DEFAULT_ALPHA, 5, 1, AnomalyDetector.DEFAULT_MIN_STD);
         Map<String, List<LineScore>> expected = new HashMap<>();
         int withPrefix = 0;
         for (var e : byKey.entrySet()) {
