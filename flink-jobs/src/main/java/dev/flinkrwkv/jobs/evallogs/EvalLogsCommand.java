@@ -12,8 +12,6 @@ import dev.flinkrwkv.jobs.logs.AnomalyDetector;
 import dev.flinkrwkv.jobs.logs.DeflateLineScorer;
 import dev.flinkrwkv.jobs.logs.DictionaryDeflateScorer;
 import dev.flinkrwkv.jobs.logs.EvalReportHtml;
-import dev.flinkrwkv.jobs.logs.FitInfo;
-import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import dev.flinkrwkv.jobs.logs.KneserNeyScorer;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScorer;
@@ -117,10 +115,8 @@ public final class EvalLogsCommand implements Command {
         for (LineScorer s : scorers.online()) {
             Progress p = new Progress(s.name(), log, err);
             if (s instanceof RwkvLineScorer rwkv) {
-                boolean[] heldOut = args.has("train") ? null
-                        : fitHeldOut(log, evalFrom, FitInfo.read(args.path("model")), rwkv.normalizer());
                 results.addAll(rwkvStatistics(rwkv, log, keys, evalFrom, detector, input.getFileName().toString(), p,
-                        statistic, heldOut, err));
+                        statistic, err));
             } else {
                 results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
             }
@@ -288,7 +284,7 @@ public final class EvalLogsCommand implements Command {
      */
     private static List<LogEvaluation.Result> rwkvStatistics(RwkvLineScorer rwkv, LabelledLog log, String[] keys, int evalFrom,
                                                              AnomalyDetector detector, String source, Progress p,
-                                                             LineStatistic fixed, boolean[] heldOut, PrintStream err) {
+                                                             LineStatistic fixed, PrintStream err) {
         long t0 = System.nanoTime();
         float[][] logProbs = new float[log.size()][];
         int[] bodyStart = new int[log.size()];
@@ -317,31 +313,23 @@ public final class EvalLogsCommand implements Command {
                 labels[i] = log.anomalous(i);
                 anomalies += labels[i] ? 1 : 0;
             }
-            int unseen = 0;
-            for (int i = 0; heldOut != null && i < evalFrom; i++) {
-                unseen += heldOut[i] && !labels[i] ? 1 : 0;
-            }
-            boolean againstHeldOut = unseen >= MIN_HELD_OUT_LINES;
             if (log.labelled() && anomalies > 0 && anomalies < evalFrom) {
-                double best = Double.NEGATIVE_INFINITY, bestTie = Double.NEGATIVE_INFINITY;
+                double best = Double.NEGATIVE_INFINITY;
                 StringBuilder seen = new StringBuilder();
                 for (var e : byStatistic.entrySet()) {
                     double[] v = new double[evalFrom];
                     for (int i = 0; i < evalFrom; i++) {
                         v[i] = e.getValue().scores()[i].meanBits;
                     }
-                    double all = RankMetrics.auroc(v, labels);
-                    double auroc = againstHeldOut ? aurocAgainst(v, labels, heldOut) : all;
+                    double auroc = RankMetrics.auroc(v, labels);
                     seen.append(String.format(Locale.ROOT, " %s %.3f", e.getKey().label(), auroc));
-                    if (auroc > best || auroc == best && all > bestTie) {
+                    if (auroc > best) {
                         best = auroc;
-                        bestTie = all;
                         chosen = e.getKey();
                     }
                 }
-                err.printf(Locale.ROOT, "rwkv: line statistic %s, chosen on lines 1-%d (%d anomalies%s; AUROC there:%s)%n",
-                        chosen.label(), evalFrom, anomalies, againstHeldOut
-                                ? " against the " + unseen + " normal lines fit held out" : "", seen);
+                err.printf(Locale.ROOT, "rwkv: line statistic %s, chosen on lines 1-%d (%d anomalies; AUROC there:%s)%n",
+                        chosen.label(), evalFrom, anomalies, seen);
             } else {
                 err.printf(Locale.ROOT, "rwkv: line statistic mean (no labelled anomaly before line %d to choose on)%n", evalFrom + 1);
             }
@@ -357,49 +345,6 @@ public final class EvalLogsCommand implements Command {
             }
         }
         return out;
-    }
-
-    /** The fewest held-out normal lines the statistic is chosen against; with fewer, against all normal lines. */
-    static final int MIN_HELD_OUT_LINES = 10;
-
-    /**
-     * The normal lines before the evaluated part that {@code fit} held out, where the model's {@link FitInfo}
-     * tells them exactly: fitted to what {@code --write-train} wrote, its held-out tail is the last normal lines
-     * (after {@code normalizer}) whose bytes with their line ends add up to {@code held_out_bytes}. Null where
-     * they do not add up (a model fitted to other text) or nothing was held out. These are normal lines the model
-     * never learnt, as the evaluated ones are: the statistic is chosen on the anomalies against them rather than
-     * against lines the model has learnt by heart, against which any statistic looks nearly perfect.
-     */
-    static boolean[] fitHeldOut(LabelledLog log, int evalFrom, FitInfo info, LineNormalizer normalizer) {
-        if (info == null || info.heldOutBytes() <= 0) {
-            return null;
-        }
-        boolean[] held = new boolean[evalFrom];
-        long bytes = 0;
-        for (int i = evalFrom - 1; i >= 0 && bytes < info.heldOutBytes(); i--) {
-            if (!log.anomalous(i)) {
-                bytes += normalizer.apply(log.text(i)).length + 1;
-                held[i] = true;
-            }
-        }
-        return bytes == info.heldOutBytes() ? held : null;
-    }
-
-    /** AUROC of {@code v} over the anomalies and the normal lines marked in {@code normal} only. */
-    private static double aurocAgainst(double[] v, boolean[] labels, boolean[] normal) {
-        int n = 0;
-        for (int i = 0; i < v.length; i++) {
-            n += labels[i] || normal[i] ? 1 : 0;
-        }
-        double[] sv = new double[n];
-        boolean[] sl = new boolean[n];
-        for (int i = 0, j = 0; i < v.length; i++) {
-            if (labels[i] || normal[i]) {
-                sv[j] = v[i];
-                sl[j++] = labels[i];
-            }
-        }
-        return RankMetrics.auroc(sv, sl);
     }
 
     /** The lines the trained baselines are fitted to: {@code --train FILE}, else what {@code --write-train} writes. */

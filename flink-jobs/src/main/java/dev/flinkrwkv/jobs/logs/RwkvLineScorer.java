@@ -56,11 +56,6 @@ public final class RwkvLineScorer implements LineScorer {
         return this;
     }
 
-    /** What each line goes through before it is tokenized. */
-    public LineNormalizer normalizer() {
-        return normalizer;
-    }
-
     /**
      * Scores with the mean of each token's log-probability over {@code more} and the first model: models fitted
      * to the same lines from other seeds disagree most where the lines are new to all of them, and their mean

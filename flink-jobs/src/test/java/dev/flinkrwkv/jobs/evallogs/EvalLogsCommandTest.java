@@ -127,22 +127,6 @@ class EvalLogsCommandTest {
         assertTrue(bad.err().contains("unknown line statistic 'median'"), bad.err());
     }
 
-    /** The lines the statistic is chosen against are the normal lines fit held out, found from its metadata's byte count. */
-    @Test
-    void theFitsHeldOutLinesAreTheLastNormalLinesWhoseBytesMakeItsHeldOutTail() throws Exception {
-        dev.flinkrwkv.jobs.logs.LabelledLog log = dev.flinkrwkv.jobs.logs.LabelledLog.parseBgl(
-                "- a 1\n- b 22\nKERNDTLB c 7\n- d 333\n- e 4\n- f 55\n".getBytes(StandardCharsets.UTF_8), "t.log");
-        var digits = dev.flinkrwkv.jobs.logs.LineNormalizer.DIGITS;
-        // fitted to lines 1-5's normal lines with digits masked, the last two ("d 0\n", "e 0\n") held out: 8 bytes
-        var info = new dev.flinkrwkv.jobs.logs.FitInfo(1, 1, "last", 1, 1, 12, 8, false, 1, 32, 16, 16, "FP32", digits);
-        boolean[] held = EvalLogsCommand.fitHeldOut(log, 5, info, digits);
-        assertEquals("[false, false, false, true, true]", java.util.Arrays.toString(held));
-        // the same byte count read without the mask ("d 333\n" alone is 6 bytes) does not add up: none
-        assertEquals(null, EvalLogsCommand.fitHeldOut(log, 5, info, dev.flinkrwkv.jobs.logs.LineNormalizer.NONE));
-        var nothingHeld = new dev.flinkrwkv.jobs.logs.FitInfo(1, 1, "last", 1, Double.NaN, 20, 0, false, 1, 32, 16, 16, "FP32");
-        assertEquals(null, EvalLogsCommand.fitHeldOut(log, 5, nothingHeld, digits));
-    }
-
     private static String withoutSeconds(String out) {
         StringBuilder sb = new StringBuilder();
         for (String l : out.lines().filter(l -> !l.startsWith("wrote")).toList()) {
