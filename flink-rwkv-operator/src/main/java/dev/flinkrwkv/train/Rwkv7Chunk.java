@@ -548,19 +548,26 @@ final class Rwkv7Chunk {
     /** The six mixes {@code m_s = x1 + sx * mu_s} with {@code sx = prev - x1}, and LayerNorm 1, into dx. */
     private void tokenShiftBackward(Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
         int tc = n * c;
-        Arrays.fill(dTmp, 0, tc, 0);
-        Arrays.fill(dsx, 0, tc, 0);
         for (int m = 0; m < 6; m++) {
             int mu = q.mix + m * c;
             double[] d = dm[m];
             for (int t = 0; t < n; t++) {
                 for (int i = 0; i < c; i++) {
-                    int o = t * c + i;
-                    grad[mu + i] += d[o] * y.sx[o];
-                    dsx[o] += d[o] * p[mu + i];
-                    dTmp[o] += d[o];
+                    grad[mu + i] += d[t * c + i] * y.sx[t * c + i];
                 }
             }
+        }
+        // Each element's two sums over the mixes in one pass that writes it once, rather than six passes updating
+        // both arrays (the terms added in the same order).
+        for (int o = 0, i = 0; o < tc; o++, i = i + 1 < c ? i + 1 : 0) {
+            double sx = 0, direct = 0;
+            for (int m = 0; m < 6; m++) {
+                double d = dm[m][o];
+                sx += d * p[q.mix + m * c + i];
+                direct += d;
+            }
+            dsx[o] = sx;
+            dTmp[o] = direct;
         }
         shiftDeltaBackward(dTmp, dsx, dX, n);
         Dense.scaleShiftBackward(y.ln1Hat, p, grad, q.ln1W, q.ln1B, dX, dHat, c, n);
