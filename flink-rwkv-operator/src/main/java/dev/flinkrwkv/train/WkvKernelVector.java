@@ -27,18 +27,20 @@ final class WkvKernelVector extends WkvKernel {
             for (int j = 0; j < s; j += L) {
                 acc = FloatVector.fromArray(F, kk, o + j).mul(FloatVector.fromArray(F, st, before + j)).add(acc);
             }
-            float sai = -sum(acc, x.lanes);
+            acc.intoArray(x.lanes, 0);
+            float sai = -sum(x.lanes);
             sa[o + i] = sai;
-            float vi = v[o + i];
+            FloatVector viV = FloatVector.broadcast(F, v[o + i]), saiV = FloatVector.broadcast(F, sai);
             FloatVector yAcc = FloatVector.zero(F);
             for (int j = 0; j < s; j += L) {
                 FloatVector n = FloatVector.fromArray(F, st, before + j).mul(FloatVector.fromArray(F, w, o + j))
-                        .add(FloatVector.fromArray(F, k, o + j).mul(vi))
-                        .add(FloatVector.fromArray(F, beta, o + j).mul(sai));
+                        .add(FloatVector.fromArray(F, k, o + j).mul(viV))
+                        .add(FloatVector.fromArray(F, beta, o + j).mul(saiV));
                 n.intoArray(st, after + j);
                 yAcc = n.mul(FloatVector.fromArray(F, r, o + j)).add(yAcc);
             }
-            y[o + i] = sum(yAcc, x.lanes);
+            yAcc.intoArray(x.lanes, 0);
+            y[o + i] = sum(x.lanes);
         }
     }
 
@@ -59,19 +61,25 @@ final class WkvKernelVector extends WkvKernel {
                 withBeta = d.mul(FloatVector.fromArray(F, beta, o + j)).add(withBeta);
                 withK = d.mul(FloatVector.fromArray(F, k, o + j)).add(withK);
             }
-            float dsa = sum(withBeta, x.lanes) + dyi * rBeta;
-            dv[o + i] += sum(withK, x.lanes) + dyi * rK;
+            withBeta.intoArray(x.lanes, 0);
+            float dsa = sum(x.lanes) + dyi * rBeta;
+            withK.intoArray(x.lanes, 0);
+            dv[o + i] += sum(x.lanes) + dyi * rK;
+            // The row's scalars broadcast once, not in every multiply: the JIT stops turning Vector API calls into
+            // vector instructions once a method has inlined too much code, and every call left over allocates.
+            FloatVector dyV = FloatVector.broadcast(F, dyi), vV = FloatVector.broadcast(F, vi),
+                    saV = FloatVector.broadcast(F, sai), dsaV = FloatVector.broadcast(F, dsa);
             for (int j = 0; j < s; j += L) {
                 int oj = o + j, rj = row + j;
-                FloatVector d = FloatVector.fromArray(F, dS, rj).add(FloatVector.fromArray(F, r, oj).mul(dyi));
+                FloatVector d = FloatVector.fromArray(F, dS, rj).add(FloatVector.fromArray(F, r, oj).mul(dyV));
                 FloatVector before = FloatVector.fromArray(F, st, prev + rj);
-                FloatVector.fromArray(F, dr, oj).add(FloatVector.fromArray(F, st, next + rj).mul(dyi))
+                FloatVector.fromArray(F, dr, oj).add(FloatVector.fromArray(F, st, next + rj).mul(dyV))
                         .intoArray(dr, oj);
                 FloatVector.fromArray(F, dw, oj).add(d.mul(before)).intoArray(dw, oj);
-                FloatVector.fromArray(F, dk, oj).add(d.mul(vi)).intoArray(dk, oj);
-                FloatVector.fromArray(F, dBeta, j).add(d.mul(sai)).intoArray(dBeta, j);
-                FloatVector.fromArray(F, dkk, oj).sub(before.mul(dsa)).intoArray(dkk, oj);
-                d.mul(FloatVector.fromArray(F, w, oj)).sub(FloatVector.fromArray(F, kk, oj).mul(dsa))
+                FloatVector.fromArray(F, dk, oj).add(d.mul(vV)).intoArray(dk, oj);
+                FloatVector.fromArray(F, dBeta, j).add(d.mul(saV)).intoArray(dBeta, j);
+                FloatVector.fromArray(F, dkk, oj).sub(before.mul(dsaV)).intoArray(dkk, oj);
+                d.mul(FloatVector.fromArray(F, w, oj)).sub(FloatVector.fromArray(F, kk, oj).mul(dsaV))
                         .intoArray(dS, rj);
             }
         }
@@ -87,19 +95,15 @@ final class WkvKernelVector extends WkvKernel {
         for (int j = 0; j < n; j += L) {
             acc = FloatVector.fromArray(F, a, ao + j).mul(FloatVector.fromArray(F, b, bo + j)).add(acc);
         }
-        return sum(acc, lanes);
-    }
-
-    /**
-     * The eight partials added as {@link FloatDot} adds them. They pass through {@code lanes} (8 floats of
-     * scratch) so that only an array crosses into {@link #sum(float[])}: a vector passed to a method the JIT
-     * does not inline is allocated.
-     */
-    private static float sum(FloatVector p, float[] lanes) {
-        p.intoArray(lanes, 0);
+        acc.intoArray(lanes, 0);
         return sum(lanes);
     }
 
+    /**
+     * The eight partials, stored into 8 floats of scratch, added as {@link FloatDot} adds them. Every caller
+     * stores its vector itself: a vector passed to a method the JIT happens not to inline is allocated, and a
+     * kernel that allocates per row runs several times slower.
+     */
     private static float sum(float[] p) {
         return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
     }
