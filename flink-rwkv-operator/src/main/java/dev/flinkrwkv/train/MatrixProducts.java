@@ -93,6 +93,8 @@ abstract class MatrixProducts {
             update();
         }
 
+        private static final int BLOCK = 16;
+
         /** Takes the model's current values; call before the chunks run, never while they run. */
         void update() {
             update(0, 1);
@@ -105,11 +107,18 @@ abstract class MatrixProducts {
             for (ParamTensor t : model.tensors()) {
                 if (isProductMatrix(model, t) && index++ % parts == part) {
                     int off = t.offset(), rows = t.ne()[1], cols = t.ne()[0];
-                    for (int n = 0; n < rows; n++) {
-                        for (int k = 0; k < cols; k++) {
-                            float v = (float) p[off + n * cols + k];
-                            w[off + n * cols + k] = v;
-                            wT[off + k * rows + n] = v;
+                    for (int i = off; i < off + rows * cols; i++) {
+                        w[i] = (float) p[i];
+                    }
+                    // The transpose in square blocks, so that its writes fill whole cache lines of wT rather than
+                    // touching one value of a line per row.
+                    for (int n0 = 0; n0 < rows; n0 += BLOCK) {
+                        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+                            for (int k = k0; k < Math.min(k0 + BLOCK, cols); k++) {
+                                for (int n = n0; n < Math.min(n0 + BLOCK, rows); n++) {
+                                    wT[off + k * rows + n] = w[off + n * cols + k];
+                                }
+                            }
                         }
                     }
                 }
