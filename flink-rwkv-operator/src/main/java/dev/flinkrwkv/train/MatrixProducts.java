@@ -23,7 +23,11 @@ abstract class MatrixProducts {
     /** {@code y[t] = W · x[t]} (overwritten) for t in [0, count). */
     abstract void mul(int wOff, int rows, int cols, double[] x, double[] y, int count);
 
-    /** {@code dW += sum_t dy[t] x[t]^T} into {@code grad}, and {@code dx[t] += W^T dy[t]} unless dx is null. */
+    /**
+     * {@code dW += sum_t dy[t] x[t]^T} into {@code grad}, and {@code dx[t] += W^T dy[t]} unless dx is null.
+     * {@code x} is the input of this matrix's last {@link #mul}, unchanged since (the float32 path reuses its
+     * rounded copy).
+     */
     abstract void mulBackward(double[] grad, int wOff, int rows, int cols, double[] x, double[] dy, double[] dx,
                               int count);
 
@@ -89,6 +93,8 @@ abstract class MatrixProducts {
             update();
         }
 
+        private static final int BLOCK = 16;
+
         /** Takes the model's current values; call before the chunks run, never while they run. */
         void update() {
             update(0, 1);
@@ -101,11 +107,18 @@ abstract class MatrixProducts {
             for (ParamTensor t : model.tensors()) {
                 if (isProductMatrix(model, t) && index++ % parts == part) {
                     int off = t.offset(), rows = t.ne()[1], cols = t.ne()[0];
-                    for (int n = 0; n < rows; n++) {
-                        for (int k = 0; k < cols; k++) {
-                            float v = (float) p[off + n * cols + k];
-                            w[off + n * cols + k] = v;
-                            wT[off + k * rows + n] = v;
+                    for (int i = off; i < off + rows * cols; i++) {
+                        w[i] = (float) p[i];
+                    }
+                    // The transpose in square blocks, so that its writes fill whole cache lines of wT rather than
+                    // touching one value of a line per row.
+                    for (int n0 = 0; n0 < rows; n0 += BLOCK) {
+                        for (int k0 = 0; k0 < cols; k0 += BLOCK) {
+                            for (int k = k0; k < Math.min(k0 + BLOCK, cols); k++) {
+                                for (int n = n0; n < Math.min(n0 + BLOCK, rows); n++) {
+                                    wT[off + k * rows + n] = w[off + n * cols + k];
+                                }
+                            }
                         }
                     }
                 }
@@ -116,23 +129,39 @@ abstract class MatrixProducts {
     private static final class Float32 extends MatrixProducts {
         private final FloatGemm gemm = FloatGemm.get();
         private final float[] w, wT;
-        /** Scratch: the T-row inputs and output gradients as float32, and the product. */
-        private final float[] rowsIn, dyIn, product;
+        /** The product matrices' offsets, ascending, and each one's last T-row input as float32. */
+        private final int[] matrices;
+        private final float[][] inputs;
+        /** Scratch: the T-row output gradients as float32, and the product. */
+        private final float[] dyIn, product;
 
         Float32(FloatWeights weights, int capacity) {
             this.w = weights.w;
             this.wT = weights.wT;
             Rwkv7Params model = weights.model;
             int widest = 0, largest = 0;
+            java.util.TreeMap<Integer, Integer> columns = new java.util.TreeMap<>();
             for (ParamTensor t : model.tensors()) {
                 if (isProductMatrix(model, t)) {
                     widest = Math.max(widest, Math.max(t.ne()[0], t.ne()[1]));
                     largest = Math.max(largest, t.size());
+                    columns.put(t.offset(), t.ne()[0]);
                 }
             }
-            rowsIn = new float[capacity * widest];
+            matrices = new int[columns.size()];
+            inputs = new float[columns.size()][];
+            int i = 0;
+            for (java.util.Map.Entry<Integer, Integer> e : columns.entrySet()) {
+                matrices[i] = e.getKey();
+                inputs[i++] = new float[capacity * e.getValue()];
+            }
             dyIn = new float[capacity * widest];
             product = new float[Math.max(capacity * widest, largest)];
+        }
+
+        /** The float32 copy of the input of the matrix at {@code wOff}. */
+        private float[] input(int wOff) {
+            return inputs[java.util.Arrays.binarySearch(matrices, wOff)];
         }
 
         @Override
@@ -142,8 +171,9 @@ abstract class MatrixProducts {
 
         @Override
         void mul(int wOff, int rows, int cols, double[] x, double[] y, int count) {
-            toFloat(x, rowsIn, count * cols);
-            gemm.multiply(rowsIn, cols, 1, count, cols, wT, wOff, rows, product);
+            float[] in = input(wOff);
+            toFloat(x, in, count * cols);
+            gemm.multiply(in, cols, 1, count, cols, wT, wOff, rows, product);
             for (int i = 0; i < count * rows; i++) {
                 y[i] = product[i];
             }
@@ -154,8 +184,7 @@ abstract class MatrixProducts {
                          int count) {
             // dW (rows x cols) = dy^T (rows x T) · x (T x cols): dy read transposed where it lies.
             toFloat(dy, dyIn, count * rows);
-            toFloat(x, rowsIn, count * cols);
-            gemm.multiply(dyIn, 1, rows, rows, count, rowsIn, 0, cols, product);
+            gemm.multiply(dyIn, 1, rows, rows, count, input(wOff), 0, cols, product);
             for (int i = 0; i < rows * cols; i++) {
                 grad[wOff + i] += product[i];
             }

@@ -214,10 +214,23 @@ final class Rwkv7Chunk {
         return loss;
     }
 
+    /**
+     * One layer over the chunk. Its parts are methods of their own so that the JIT compiles each soon: one
+     * method of the whole layer took it several seconds, while the steps ran slowly in the meantime.
+     */
     private void layerForward(int l, double[] p, double[] state, double[] xOut) {
         Cache y = cache[l];
         Rwkv7Params.Layer q = model.layer[l];
-        int n = count, tc = n * c, so = l * stateLayer;
+        int n = count, so = l * stateLayer;
+        timeMixInputs(y, q, p, state, so, n);
+        keyAndValue(l, y, q, p, n);
+        timeMixOutput(l, y, q, p, state, so, n);
+        channelMix(y, q, p, state, so, xOut, n);
+    }
+
+    /** LayerNorm 1, token shift and the six mixes; receptance, gate, in-context learning rate a and decay w. */
+    private void timeMixInputs(Cache y, Rwkv7Params.Layer q, double[] p, double[] state, int so, int n) {
+        int tc = n * c;
         Dense.normalize(y.xIn, c, LN_EPS, y.ln1Hat, y.ln1Rstd, n);
         Dense.scaleShift(y.ln1Hat, p, q.ln1W, q.ln1B, y.x1, c, n);
         shiftDelta(y.x1, state, so + c, y.sx, n);
@@ -250,7 +263,11 @@ final class Rwkv7Chunk {
             y.ws[i] = sigmoid(y.ws[i] + p[q.w0 + ch]);
             y.w[i] = Math.exp(DECAY_SCALE * y.ws[i]);
         }
+    }
 
+    /** The key, its normalized copy kk, the key scaled by a, and the value (toward layer 0's in later layers). */
+    private void keyAndValue(int l, Cache y, Rwkv7Params.Layer q, double[] p, int n) {
+        int tc = n * c;
         products.mul(q.key, c, c, y.m[K], y.k0, n);
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
@@ -284,7 +301,11 @@ final class Rwkv7Chunk {
                 y.v[i] = y.vRaw[i] + (vFirst[i] - y.vRaw[i]) * y.vg[i];
             }
         }
+    }
 
+    /** The WKV recurrence, its group norm, the bonus term, the gate and the output projection plus residual. */
+    private void timeMixOutput(int l, Cache y, Rwkv7Params.Layer q, double[] p, double[] state, int so, int n) {
+        int tc = n * c;
         wkv.forward(l, n, y.kk, y.a, y.w, y.k, y.v, y.r, state, so + 2 * c, y.yWkv);
         Dense.normalize(y.yWkv, s, GROUP_NORM_EPS, y.gnHat, y.gnRstd, n * heads);
         Dense.scaleShift(y.gnHat, p, q.lnXW, q.lnXB, y.y2, c, n);
@@ -308,7 +329,11 @@ final class Rwkv7Chunk {
         for (int i = 0; i < tc; i++) {
             y.xMid[i] += y.xIn[i];
         }
+    }
 
+    /** LayerNorm 2, token shift, the squared-ReLU channel mix plus residual; the carried state moves on. */
+    private void channelMix(Cache y, Rwkv7Params.Layer q, double[] p, double[] state, int so, double[] xOut, int n) {
+        int tc = n * c;
         Dense.normalize(y.xMid, c, LN_EPS, y.ln2Hat, y.ln2Rstd, n);
         Dense.scaleShift(y.ln2Hat, p, q.ln2W, q.ln2B, y.x2, c, n);
         shiftDelta(y.x2, state, so, y.sx2, n);
@@ -375,13 +400,21 @@ final class Rwkv7Chunk {
         }
     }
 
-    /** On entry {@link #dx} is the gradient of the layer's output; on exit, of its input. */
+    /** On entry {@link #dx} is the gradient of the layer's output; on exit, of its input. In parts, as the forward. */
     private void layerBackward(int l, double[] p, double[] grad) {
         Cache y = cache[l];
         Rwkv7Params.Layer q = model.layer[l];
-        int n = count, tc = n * c;
+        int n = count;
+        channelMixBackward(y, q, p, grad, n);
+        timeMixOutputBackward(l, y, q, p, grad, n);
+        keyBackward(y, q, p, grad, n);
+        timeMixInputsBackward(l, y, q, p, grad, n);
+        tokenShiftBackward(y, q, p, grad, n);
+    }
 
-        // Channel mix. The residual passes dx through unchanged; the branch adds to it.
+    /** The channel mix: the residual passes dx through unchanged; the branch adds to it. */
+    private void channelMixBackward(Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
+        int tc = n * c;
         Arrays.fill(dHidden, 0, n * f, 0);
         products.mulBackward(grad, q.ffnValue, c, f, y.hSq, dx, dHidden, n);
         for (int i = 0; i < n * f; i++) {
@@ -400,8 +433,11 @@ final class Rwkv7Chunk {
         shiftDeltaBackward(dTmp, dsx, dX, n);
         Dense.scaleShiftBackward(y.ln2Hat, p, grad, q.ln2W, q.ln2B, dX, dHat, c, n);
         Dense.normalizeBackward(y.ln2Hat, y.ln2Rstd, dHat, c, dx, n);
+    }
 
-        // Time mix: output projection, gate, bonus term, group norm.
+    /** The output projection, gate, bonus term, group norm and the WKV recurrence. */
+    private void timeMixOutputBackward(int l, Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
+        int tc = n * c;
         Arrays.fill(dz, 0, tc, 0);
         products.mulBackward(grad, q.output, c, c, y.z, dx, dz, n);
         for (int i = 0; i < tc; i++) {
@@ -436,8 +472,11 @@ final class Rwkv7Chunk {
         Arrays.fill(dyWkv, 0, tc, 0);
         Dense.normalizeBackward(y.gnHat, y.gnRstd, dHat, s, dyWkv, n * heads);
         wkv.backward(l, dyWkv, dr, dw, dk, dv, dkk, da);
+    }
 
-        // k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head.
+    /** k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head, and the key projection. */
+    private void keyBackward(Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
+        int tc = n * c;
         for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double kA = p[q.kA + ch];
             dk0[i] = dk[i] * (1 + (y.a[i] - 1) * kA);
@@ -464,7 +503,11 @@ final class Rwkv7Chunk {
         }
         Arrays.fill(dm[K], 0, tc, 0);
         products.mulBackward(grad, q.key, c, c, y.m[K], dk0, dm[K], n);
+    }
 
+    /** Decay, in-context learning rate, value and receptance, into the mixes' gradients. */
+    private void timeMixInputsBackward(int l, Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
+        int tc = n * c;
         // Decay w = exp(DECAY_SCALE * sigmoid(w2 tanh(w1 x_w) + w0)).
         for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
             double ws = y.ws[i];
@@ -500,21 +543,31 @@ final class Rwkv7Chunk {
         products.mulBackward(grad, q.value, c, c, y.m[V], dvRaw, dm[V], n);
         Arrays.fill(dm[R], 0, tc, 0);
         products.mulBackward(grad, q.receptance, c, c, y.m[R], dr, dm[R], n);
+    }
 
-        // Token shift: m_s = x1 + sx * mu_s with sx = prev - x1.
-        Arrays.fill(dTmp, 0, tc, 0);
-        Arrays.fill(dsx, 0, tc, 0);
+    /** The six mixes {@code m_s = x1 + sx * mu_s} with {@code sx = prev - x1}, and LayerNorm 1, into dx. */
+    private void tokenShiftBackward(Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
+        int tc = n * c;
         for (int m = 0; m < 6; m++) {
             int mu = q.mix + m * c;
             double[] d = dm[m];
             for (int t = 0; t < n; t++) {
                 for (int i = 0; i < c; i++) {
-                    int o = t * c + i;
-                    grad[mu + i] += d[o] * y.sx[o];
-                    dsx[o] += d[o] * p[mu + i];
-                    dTmp[o] += d[o];
+                    grad[mu + i] += d[t * c + i] * y.sx[t * c + i];
                 }
             }
+        }
+        // Each element's two sums over the mixes in one pass that writes it once, rather than six passes updating
+        // both arrays (the terms added in the same order).
+        for (int o = 0, i = 0; o < tc; o++, i = i + 1 < c ? i + 1 : 0) {
+            double sx = 0, direct = 0;
+            for (int m = 0; m < 6; m++) {
+                double d = dm[m][o];
+                sx += d * p[q.mix + m * c + i];
+                direct += d;
+            }
+            dsx[o] = sx;
+            dTmp[o] = direct;
         }
         shiftDeltaBackward(dTmp, dsx, dX, n);
         Dense.scaleShiftBackward(y.ln1Hat, p, grad, q.ln1W, q.ln1B, dX, dHat, c, n);

@@ -138,7 +138,16 @@ public final class Rwkv7Trainer implements AutoCloseable {
     /** One optimizer step on the next chunk of every stream with learning rate {@code lr}. */
     public StepResult step(double lr, double clip) {
         crew.run(refreshWeights);
-        double loss = crew.run(trainWorker);
+        double loss;
+        try {
+            loss = crew.run(trainWorker);
+        } catch (RuntimeException | Error e) {
+            // The workers' buffers must start the next step at zero, which sumGradients would have left them.
+            for (Worker k : workers) {
+                Arrays.fill(k.grad, 0);
+            }
+            throw e;
+        }
         crew.run(sumGradients);
         double norm = adam.begin(grad, lr, clip);
         crew.run(applyAdam);
@@ -152,7 +161,10 @@ public final class Rwkv7Trainer implements AutoCloseable {
         return 0;
     }
 
-    /** Member w's range of the mean gradient: the workers' buffers summed in worker order, over the tokens. */
+    /**
+     * Member w's range of the mean gradient: the workers' buffers summed in worker order, over the tokens. It
+     * leaves the buffers at zero for the next step: one pass over them instead of a sum and a clearing.
+     */
     private double sumGradients(int w) {
         double tokens = (double) settings.batch() * settings.context();
         int from = range(w), to = range(w + 1);
@@ -160,6 +172,7 @@ public final class Rwkv7Trainer implements AutoCloseable {
             double sum = 0;
             for (Worker k : workers) {
                 sum += k.grad[i];
+                k.grad[i] = 0;
             }
             grad[i] = sum / tokens;
         }
@@ -176,10 +189,12 @@ public final class Rwkv7Trainer implements AutoCloseable {
         return (int) ((long) w * grad.length / workers.length);
     }
 
-    /** Worker w's share of a step: streams w, w+N, ... into its own gradient buffer; returns their summed loss. */
+    /**
+     * Worker w's share of a step: streams w, w+N, ... into its own gradient buffer (zero on entry, see
+     * {@link #sumGradients}); returns their summed loss.
+     */
     private double trainWorker(int w) {
         Worker k = workers[w];
-        Arrays.fill(k.grad, 0);
         double sum = 0;
         for (int b = w; b < settings.batch(); b += workers.length) {
             sum += trainChunk(k, b);

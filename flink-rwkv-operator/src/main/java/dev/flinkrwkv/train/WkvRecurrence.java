@@ -10,9 +10,9 @@ import java.util.Arrays;
  * <ul>
  *   <li>{@link #exact}: double precision (the gradient check's path);
  *   <li>{@link #float32}: the inputs, states and gradients as float32: half the memory of the states the
- *       backward pass streams through, twice the lanes where the JIT vectorizes. Its dot products sum eight
- *       fixed partials ({@link FloatDot}) and no loop reorders a sum, so the result is the same bits on every
- *       machine, with or without the Vector API.
+ *       backward pass streams through, and eight lanes a vector in the Vector API kernel ({@link WkvKernel}).
+ *       Its dot products sum eight fixed partials ({@link FloatDot}) and no loop reorders a sum, so the result
+ *       is the same bits on every machine, with or without the Vector API.
  *       {@code FloatProductsTest} bounds its distance from the exact path.
  * </ul>
  * One instance belongs to one chunk (one thread) and holds its caches and scratch. The state gradient starts
@@ -163,72 +163,49 @@ abstract class WkvRecurrence {
         }
     }
 
-    /** The same loops as {@link Exact} over float32 copies; the gradients are summed in float, then added. */
+    /**
+     * The same recurrence over float32 copies, one head and token at a time in a {@link WkvKernel}; the
+     * gradients are summed in float, then added.
+     */
     private static final class Float32 extends WkvRecurrence {
-        /** Per layer: the inputs as float32 (beta = kk*a among them), the states, and {@code St-1 alpha}. */
-        private final float[][] kk, a, beta, w, k, v, r, states, sa;
+        private final WkvKernel kernel;
+        private final WkvKernel.Layer[] layers;
+        private final WkvKernel.Gradients g;
         private int count;
-        /** Backward scratch: dy and the gradients of one layer, the state gradient, one head's d beta. */
-        private final float[] dy, dr, dw, dk, dv, dkk, da, dS, dBeta;
 
         Float32(Rwkv7Shape shape, int capacity) {
             super(shape, capacity);
-            int layers = shape.layers(), tc = capacity * c;
-            kk = new float[layers][tc];
-            a = new float[layers][tc];
-            beta = new float[layers][tc];
-            w = new float[layers][tc];
-            k = new float[layers][tc];
-            v = new float[layers][tc];
-            r = new float[layers][tc];
-            states = new float[layers][(capacity + 1) * c * s];
-            sa = new float[layers][tc];
-            dy = new float[tc];
-            dr = new float[tc];
-            dw = new float[tc];
-            dk = new float[tc];
-            dv = new float[tc];
-            dkk = new float[tc];
-            da = new float[tc];
-            dS = new float[c * s];
-            dBeta = new float[s];
+            kernel = WkvKernel.forHeadSize(s);
+            layers = new WkvKernel.Layer[shape.layers()];
+            for (int l = 0; l < layers.length; l++) {
+                layers[l] = new WkvKernel.Layer(capacity, c, s);
+            }
+            g = new WkvKernel.Gradients(capacity, c, s);
         }
 
         @Override
         void forward(int layer, int n, double[] kkIn, double[] aIn, double[] wIn, double[] kIn, double[] vIn,
                      double[] rIn, double[] state, int at, double[] y) {
             int tc = n * c, ss = c * s;
-            float[] kk = this.kk[layer], a = this.a[layer], beta = this.beta[layer], w = this.w[layer],
-                    k = this.k[layer], v = this.v[layer], r = this.r[layer], st = states[layer], sa = this.sa[layer];
-            toFloat(kkIn, kk, tc);
-            toFloat(aIn, a, tc);
-            toFloat(wIn, w, tc);
-            toFloat(kIn, k, tc);
-            toFloat(vIn, v, tc);
-            toFloat(rIn, r, tc);
+            WkvKernel.Layer x = layers[layer];
+            toFloat(kkIn, x.kk, tc);
+            toFloat(aIn, x.a, tc);
+            toFloat(wIn, x.w, tc);
+            toFloat(kIn, x.k, tc);
+            toFloat(vIn, x.v, tc);
+            toFloat(rIn, x.r, tc);
             for (int i = 0; i < tc; i++) {
-                beta[i] = kk[i] * a[i];
+                x.beta[i] = x.kk[i] * x.a[i];
             }
-            toFloat(state, at, st, ss);
+            toFloat(state, at, x.states, ss);
             count = n;
             for (int t = 0; t < n; t++) {
-                int prev = t * ss, next = (t + 1) * ss;
                 for (int h = 0; h < heads; h++) {
-                    int o = t * c + h * s;
-                    for (int i = 0; i < s; i++) {
-                        int row = h * s * s + i * s;
-                        float sai = -dot(kk, o, st, prev + row, s);
-                        sa[o + i] = sai;
-                        float vi = v[o + i];
-                        for (int j = 0; j < s; j++) {
-                            st[next + row + j] = st[prev + row + j] * w[o + j] + vi * k[o + j] + sai * beta[o + j];
-                        }
-                        y[o + i] = dot(st, next + row, r, o, s);
-                    }
+                    kernel.forward(x, s, t * c + h * s, h * s * s, t * ss, (t + 1) * ss, y);
                 }
             }
             for (int i = 0; i < ss; i++) {
-                state[at + i] = st[n * ss + i];
+                state[at + i] = x.states[n * ss + i];
             }
         }
 
@@ -236,59 +213,28 @@ abstract class WkvRecurrence {
         void backward(int layer, double[] dyIn, double[] drOut, double[] dwOut, double[] dkOut, double[] dvOut,
                       double[] dkkOut, double[] daOut) {
             int tc = count * c, ss = c * s;
-            float[] kk = this.kk[layer], a = this.a[layer], beta = this.beta[layer], w = this.w[layer],
-                    k = this.k[layer], v = this.v[layer], r = this.r[layer], st = states[layer], sa = this.sa[layer];
-            toFloat(dyIn, 0, dy, tc);
-            Arrays.fill(dr, 0, tc, 0f);
-            Arrays.fill(dw, 0, tc, 0f);
-            Arrays.fill(dk, 0, tc, 0f);
-            Arrays.fill(dv, 0, tc, 0f);
-            Arrays.fill(dkk, 0, tc, 0f);
-            Arrays.fill(da, 0, tc, 0f);
-            Arrays.fill(dS, 0f);
+            WkvKernel.Layer x = layers[layer];
+            toFloat(dyIn, 0, g.dy, tc);
+            Arrays.fill(g.dr, 0, tc, 0f);
+            Arrays.fill(g.dw, 0, tc, 0f);
+            Arrays.fill(g.dk, 0, tc, 0f);
+            Arrays.fill(g.dv, 0, tc, 0f);
+            Arrays.fill(g.dkk, 0, tc, 0f);
+            Arrays.fill(g.da, 0, tc, 0f);
+            Arrays.fill(g.dS, 0f);
             for (int t = count - 1; t >= 0; t--) {
-                int prev = t * ss, next = (t + 1) * ss;
                 for (int h = 0; h < heads; h++) {
-                    int o = t * c + h * s;
-                    Arrays.fill(dBeta, 0f);
-                    // The row's new dS is dS + dy_i r, so its sums with beta and k split into the old row's and
-                    // dy_i times r's, taken before the row changes: one pass over the row instead of two.
-                    float rBeta = dot(r, o, beta, o, s), rK = dot(r, o, k, o, s);
-                    for (int i = 0; i < s; i++) {
-                        int row = h * s * s + i * s;
-                        float dyi = dy[o + i], vi = v[o + i], sai = sa[o + i];
-                        float dsa = dot(dS, row, beta, o, s) + dyi * rBeta;
-                        dv[o + i] += dot(dS, row, k, o, s) + dyi * rK;
-                        for (int j = 0; j < s; j++) {
-                            float d = dS[row + j] + dyi * r[o + j];
-                            float before = st[prev + row + j];
-                            dr[o + j] += st[next + row + j] * dyi;
-                            dw[o + j] += d * before;
-                            dk[o + j] += d * vi;
-                            dBeta[j] += d * sai;
-                            // d alpha_j = dsa * St-1[i][j]; alpha = -kk.
-                            dkk[o + j] -= dsa * before;
-                            dS[row + j] = d * w[o + j] - dsa * kk[o + j];
-                        }
-                    }
-                    for (int j = 0; j < s; j++) {
-                        dkk[o + j] += dBeta[j] * a[o + j];
-                        da[o + j] += dBeta[j] * kk[o + j];
-                    }
+                    kernel.backward(x, g, s, t * c + h * s, h * s * s, t * ss, (t + 1) * ss);
                 }
             }
             for (int i = 0; i < tc; i++) {
-                drOut[i] += dr[i];
-                dwOut[i] += dw[i];
-                dkOut[i] += dk[i];
-                dvOut[i] += dv[i];
-                dkkOut[i] += dkk[i];
-                daOut[i] += da[i];
+                drOut[i] += g.dr[i];
+                dwOut[i] += g.dw[i];
+                dkOut[i] += g.dk[i];
+                dvOut[i] += g.dv[i];
+                dkkOut[i] += g.dkk[i];
+                daOut[i] += g.da[i];
             }
-        }
-
-        private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-            return FloatDot.KERNEL.dot(a, ao, b, bo, n);
         }
 
         private static void toFloat(double[] from, float[] to, int n) {

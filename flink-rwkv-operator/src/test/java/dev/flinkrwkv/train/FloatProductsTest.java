@@ -51,6 +51,63 @@ class FloatProductsTest {
     }
 
     @Test
+    void theVectorWkvKernelGivesThePlainJavaKernelsBits() {
+        assertEquals("WkvKernelVector", WkvKernel.forHeadSize(32).getClass().getSimpleName(),
+                "the tests run with the vector module");
+        int c = 64, tokens = 5;
+        for (int s : new int[] {8, 16, 32, 64}) {
+            WkvKernel.Layer plain = layer(tokens, c, s), vector = layer(tokens, c, s);
+            WkvKernel.Gradients plainGrads = new WkvKernel.Gradients(tokens, c, s),
+                    vectorGrads = new WkvKernel.Gradients(tokens, c, s);
+            double[] plainY = new double[tokens * c], vectorY = new double[tokens * c];
+            int ss = c * s;
+            for (int t = 0; t < tokens; t++) {
+                for (int h = 0; h < c / s; h++) {
+                    WkvKernel.SCALAR.forward(plain, s, t * c + h * s, h * s * s, t * ss, (t + 1) * ss, plainY);
+                    WkvKernel.forHeadSize(s).forward(vector, s, t * c + h * s, h * s * s, t * ss, (t + 1) * ss,
+                            vectorY);
+                }
+            }
+            assertArrayEquals(plain.states, vector.states, "states, head size " + s);
+            assertArrayEquals(plain.sa, vector.sa, "sa, head size " + s);
+            assertArrayEquals(plainY, vectorY, "y, head size " + s);
+            float[] dy = random(new SplittableRandom(s), tokens * c);
+            System.arraycopy(dy, 0, plainGrads.dy, 0, dy.length);
+            System.arraycopy(dy, 0, vectorGrads.dy, 0, dy.length);
+            for (int t = tokens - 1; t >= 0; t--) {
+                for (int h = 0; h < c / s; h++) {
+                    WkvKernel.SCALAR.backward(plain, plainGrads, s, t * c + h * s, h * s * s, t * ss, (t + 1) * ss);
+                    WkvKernel.forHeadSize(s).backward(vector, vectorGrads, s, t * c + h * s, h * s * s, t * ss,
+                            (t + 1) * ss);
+                }
+            }
+            String at = ", head size " + s;
+            assertArrayEquals(plainGrads.dS, vectorGrads.dS, "dS" + at);
+            assertArrayEquals(plainGrads.dr, vectorGrads.dr, "dr" + at);
+            assertArrayEquals(plainGrads.dw, vectorGrads.dw, "dw" + at);
+            assertArrayEquals(plainGrads.dk, vectorGrads.dk, "dk" + at);
+            assertArrayEquals(plainGrads.dv, vectorGrads.dv, "dv" + at);
+            assertArrayEquals(plainGrads.dkk, vectorGrads.dkk, "dkk" + at);
+            assertArrayEquals(plainGrads.da, vectorGrads.da, "da" + at);
+        }
+        assertEquals(WkvKernel.SCALAR, WkvKernel.forHeadSize(12), "a head size the vectors do not divide");
+    }
+
+    /** A layer's WKV inputs and first state, the same for the same sizes. */
+    private static WkvKernel.Layer layer(int tokens, int c, int s) {
+        SplittableRandom rnd = new SplittableRandom(c * 31L + s);
+        WkvKernel.Layer x = new WkvKernel.Layer(tokens, c, s);
+        for (float[] f : new float[][] {x.kk, x.a, x.w, x.k, x.v, x.r}) {
+            System.arraycopy(random(rnd, f.length), 0, f, 0, f.length);
+        }
+        for (int i = 0; i < x.beta.length; i++) {
+            x.beta[i] = x.kk[i] * x.a[i];
+        }
+        System.arraycopy(random(rnd, c * s), 0, x.states, 0, c * s);
+        return x;
+    }
+
+    @Test
     void theVectorDotGivesThePlainJavaDotsBits() {
         assertEquals("DotVector", Dot.KERNEL.getClass().getSimpleName(), "the tests run with the vector module");
         SplittableRandom rnd = new SplittableRandom(4);

@@ -188,6 +188,7 @@ public final class FitCommand implements Command {
         double lossSum = 0;
         int lossCount = 0;
         double heldOut = Double.NaN;
+        long stepNanos = 0; // the optimizer steps alone, without evaluations and checkpoints
         BestHeldOut best = new BestHeldOut();
         while (true) {
             long step = t.steps();
@@ -198,7 +199,9 @@ public final class FitCommand implements Command {
             double progress = Math.max(steps > 0 ? (double) step / steps : 0,
                     minutes > 0 ? (double) elapsed / limitNanos : 0);
             double lr = schedule.rate(step, progress);
+            long stepStart = System.nanoTime();
             Rwkv7Trainer.StepResult r = t.step(lr, clip);
+            stepNanos += System.nanoTime() - stepStart;
             lossSum += r.loss();
             lossCount++;
             best.trainLoss(r.loss());
@@ -256,6 +259,13 @@ public final class FitCommand implements Command {
                 t.steps(), duration(elapsed / 1e9), outPath, type, keptStep,
                 !hasHeldOut ? " (nothing held out)" : keptStep == t.steps() ? " (the last)" : " (the best held-out)",
                 bits(train), bits(heldOut), FitInfo.pathFor(outPath).getFileName(), checkpoint, t.steps());
+        long sessionSteps = t.steps() - firstStep;
+        if (sessionSteps > 0 && stepNanos > 0) {
+            double stepsPerSecond = sessionSteps / (stepNanos / 1e9);
+            out.printf(Locale.ROOT, "speed: %.2f steps/s, %,.0f tokens/s (%d steps of %d x %d bytes on %d thread(s),"
+                            + " evaluations and checkpoints apart)%n", stepsPerSecond,
+                    stepsPerSecond * st.batch() * st.context(), sessionSteps, st.batch(), st.context(), st.threads());
+        }
         if (best.overfitting) {
             out.println("the model overfitted: try a smaller model (--embed, --layers), fewer --steps or more text"
                     + (keptStep != t.steps() ? "; the model written is the one with the best held-out loss" : ""));

@@ -110,6 +110,9 @@ class FitCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("resuming from") && r.out().contains("at step 5"), r.out());
         assertTrue(r.out().contains("done: 10 steps"), r.out());
+        // The speed line counts this run's steps only, not the resumed ones.
+        assertTrue(java.util.regex.Pattern.compile("speed: [\\d.]+ steps/s, [\\d,]+ tokens/s \\(5 steps of 2 x 16 bytes")
+                .matcher(r.out()).find(), r.out());
     }
 
     @Test
