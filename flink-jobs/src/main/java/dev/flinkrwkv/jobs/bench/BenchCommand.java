@@ -251,11 +251,12 @@ public final class BenchCommand implements Command {
 
     /**
      * Runs {@code call} in rounds of 0.2 s until the JIT is done with it and its rate has settled: no
-     * compilation in the last round (a method compiled, or recompiled after a deoptimization, changes the
-     * rate by more than any noise, and on a busy machine the compiler threads get little CPU, so a compile
-     * can land seconds in) and two rounds in a row within {@value #SETTLED}x of each other; at least
-     * {@code minSeconds}, at most {@code maxSeconds}. Vector API code measured before C2 has compiled it
-     * runs tens of times slower than compiled.
+     * compilation finished in the last round and none running or queued at its end ({@link #jitIdle}; a
+     * method compiled, or recompiled after a deoptimization, changes the rate by more than any noise, and on
+     * a busy machine the compiler threads get little CPU, so a compile can land seconds in) and two rounds
+     * in a row within {@value #SETTLED}x of each other; at least {@code minSeconds}, at most
+     * {@code maxSeconds}. Vector API code measured before C2 has compiled it runs tens of times slower than
+     * compiled.
      */
     private static void warmUp(Runnable call, double minSeconds, double maxSeconds) {
         long start = System.nanoTime();
@@ -267,7 +268,7 @@ public final class BenchCommand implements Command {
             double rate = callsPerSecond(call, 200_000_000L);
             long now = System.nanoTime();
             long compiledNow = compilationMillis();
-            boolean jitQuiet = compiledNow == compiled;
+            boolean jitQuiet = compiledNow == compiled && jitIdle();
             boolean settled = previous > 0 && Math.max(rate, previous) <= SETTLED * Math.min(rate, previous);
             if ((jitQuiet && settled && now >= minUntil) || now >= maxUntil) {
                 return;
@@ -279,6 +280,23 @@ public final class BenchCommand implements Command {
 
     /** Two warm-up rounds whose rates differ by at most this factor have settled. */
     private static final double SETTLED = 1.03;
+
+    /**
+     * Whether no compilation is running or queued, as HotSpot's {@code Compiler.queue} diagnostic command
+     * lists them (one line per method, named {@code Class::method}); true where the JVM has no such command.
+     * A round with no compilation finished is not enough: on a loaded machine C2's queue held dozens of
+     * methods while rounds went by without one finishing.
+     */
+    private static boolean jitIdle() {
+        try {
+            Object queue = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+                    new Object[] {null}, new String[] {String[].class.getName()});
+            return !(queue instanceof String) || !((String) queue).contains("::");
+        } catch (javax.management.JMException | RuntimeException e) {
+            return true;
+        }
+    }
 
     /** Milliseconds the JIT has spent compiling in this process, or 0 where the JVM does not say. */
     private static long compilationMillis() {
