@@ -14,8 +14,8 @@
 #   --threads       thread counts, comma-separated (default 1,2)
 #   --rounds        interleaved rounds (default 3)
 #   --seconds       timed seconds per measurement, after the warm-up (default 2)
-#   --sequence LEN  also sequence mode: LEN tokens per call (flink-rwkv: log-probs of each token; rwkv.cpp:
-#                   rwkv_eval_sequence, logits of the last token)
+#   --sequence LEN  also sequence mode: LEN tokens per call, the logits of the last token only on both sides
+#                   (flink-rwkv: bench --seq-last; rwkv.cpp: rwkv_eval_sequence)
 #
 # Needs: the flink-rwkv jar (mvn -q -DskipTests package), git, cmake, a C and C++ compiler. The raw figures go
 # to bench/build/compare-<time>.tsv. Other work on the machine moves the figures: the load average is printed.
@@ -81,7 +81,7 @@ info=""
 load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit CPU-share
   local out
-  out="$("${java_cmd[@]}" bench --model "$1" --threads "$2" --batch 1 --seq "${sequence:-none}" --seconds "$seconds" --tsv \
+  out="$("${java_cmd[@]}" bench --model "$1" --threads "$2" --batch 1 --seq none --seq-last "${sequence:-none}" --seconds "$seconds" --tsv \
     2> "$build/.bench-stderr")" || { echo "compare-rwkv-cpp: flink-rwkv bench failed on $1:" >&2; cat "$build/.bench-stderr" >&2; exit 1; }
   # "# model NAME: ..., FP16 (86), FP32 (62); kernel ...": the type of most tensors, FP32 where it is not alone
   local type limit
@@ -89,7 +89,7 @@ flink_rwkv() { # model threads -> rows on stdout: type mode size tokens/s limit 
     | grep -v "^FP32$" | head -1 || true)"
   limit="$(sed -n 's/.*single-stream limit \([0-9.]*\) tokens\/s.*/\1/p' <<< "$out")"
   [[ -n "$info" ]] || info="$(sed -n 's/^# model .*; kernel \([^,]*\),.*; CPU \(.*\)/CPU \2; flink-rwkv kernel \1/p' <<< "$out")"
-  grep -E '^(batch|seq)\s' <<< "$out" | awk -v type="${type:-FP32}" -v limit="$limit" -F'\t' '{print type "\t" $1 "\t" $2 "\t" $4 "\t" limit "\t" $9}'
+  grep -E '^(batch|seq-last)\s' <<< "$out" | awk -v type="${type:-FP32}" -v limit="$limit" -F'\t' '{print type "\t" $1 "\t" $2 "\t" $4 "\t" limit "\t" $9}'
   grep '^# memory' <<< "$out" | sed 's/^# /  /' >&2
 }
 rwkv_cpp_run() { # model threads -> rows: mode size tokens/s CPU-share
@@ -143,15 +143,15 @@ awk -F'\t' '
     if ($7 == "flink-rwkv") { type[key] = $3; limit[key] = limit[key] " " $9 }
   }
   END {
-    printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", "type", "threads", "mode", "flink-rwkv tokens/s", "rwkv.cpp tokens/s", "ratio", "limit (flink-rwkv at)", "CPU share"
-    print "|-------|---------|----------|--------------------------|--------------------------|----------|-----------------------|-------------|"
+    printf "| %-5s | %-7s | %-12s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", "type", "threads", "mode", "flink-rwkv tokens/s", "rwkv.cpp tokens/s", "ratio", "limit (flink-rwkv at)", "CPU share"
+    print "|-------|---------|--------------|--------------------------|--------------------------|----------|-----------------------|-------------|"
     for (k = 1; k <= keys; k++) {
       split(order[k], f, SUBSEP)
       f_med = median(vals[order[k], "flink-rwkv"]); f_lo = lo; f_hi = hi
       c_med = median(vals[order[k], "rwkv.cpp"]); c_lo = lo; c_hi = hi
       l_med = median(limit[order[k]])
       f_share = median(share[order[k], "flink-rwkv"]); c_share = median(share[order[k], "rwkv.cpp"])
-      printf "| %-5s | %-7s | %-8s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", type[order[k]], f[2], f[3] " " f[4],
+      printf "| %-5s | %-7s | %-12s | %-24s | %-24s | %-8s | %-21s | %-11s |\n", type[order[k]], f[2], f[3] " " f[4],
         sprintf("%.1f (%.1f-%.1f)", f_med, f_lo, f_hi), sprintf("%.1f (%.1f-%.1f)", c_med, c_lo, c_hi),
         sprintf("%.2f", c_med > 0 ? f_med / c_med : 0), sprintf("%.1f (%.0f%%)", l_med, l_med > 0 ? 100 * f_med / l_med : 0),
         sprintf("%.0f%% / %.0f%%", f_share, c_share)

@@ -5,9 +5,9 @@
 // Built and run by bench/compare-rwkv-cpp.sh against rwkv.cpp's shared library (rwkv.h's API only):
 //   cc -O2 -I RWKV_CPP_DIR bench/rwkv_cpp_bench.c -L RWKV_CPP_DIR/build -lrwkv -o rwkv_cpp_bench
 //   rwkv_cpp_bench MODEL.bin [--threads 1] [--seconds 2] [--sequence LEN]
-// Output: one tab-separated line: mode, size, threads, tokens/s, CPU share in % (process CPU time over wall
-// time x threads during the timed runs, as bench's column: below 100 the cores were shared with other work),
-// e.g. "batch\t1\t2\t45.3\t98.1".
+// Output: one tab-separated line: mode (batch, or seq-last: the name of flink-rwkv bench's row that does the
+// same work), size, threads, tokens/s, CPU share in % (process CPU time over wall time x threads during the
+// timed runs, as bench's column: below 100 the cores were shared with other work), e.g. "batch\t1\t2\t45.3\t98.1".
 #include "rwkv.h"
 
 #include <stdio.h>
@@ -131,7 +131,7 @@ int main(int argc, char ** argv) {
     }
     double cpu_share = (clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu) / (now_seconds() - start) / threads;
     qsort(rates, RUNS, sizeof(double), compare_doubles);
-    printf("%s\t%zu\t%u\t%.2f\t%.1f\n", sequence > 0 ? "seq" : "batch", b.n_tokens, threads, rates[RUNS / 2], 100 * cpu_share);
+    printf("%s\t%zu\t%u\t%.2f\t%.1f\n", sequence > 0 ? "seq-last" : "batch", b.n_tokens, threads, rates[RUNS / 2], 100 * cpu_share);
 
     free(b.tokens);
     free(b.logits);

@@ -109,10 +109,14 @@ class ModelCommandsTest {
             assertTrue(tokensPerSecond > 0, line);
         }
         // --tsv: the same rows for scripts, tab-separated under a header, the rest of the output as # comments
-        Run tsv = run("bench", "--model", m, "--batch", "2", "--seq", "3", "--seconds", "0.2", "--tsv");
+        Run tsv = run("bench", "--model", m, "--batch", "2", "--seq", "3", "--seq-last", "5", "--seconds", "0.2", "--tsv");
         assertEquals(0, tsv.code(), tsv.err());
         java.util.List<String> rows = tsv.out().lines().filter(l -> !l.startsWith("#")).toList();
-        assertEquals(3, rows.size(), tsv.out());
+        assertEquals(4, rows.size(), tsv.out());
+        // --seq-last: sequence mode with the last token's logits only, a row of its own
+        String[] seqLast = rows.get(3).split("\t");
+        assertEquals(java.util.List.of("seq-last", "5", "1"), java.util.List.of(seqLast).subList(0, 3));
+        assertTrue(Double.parseDouble(seqLast[3]) > 0, rows.get(3));
         assertTrue(rows.get(0).startsWith("mode\tsize\tthreads\ttokens_per_s\t"), rows.get(0));
         String[] batch = rows.get(1).split("\t");
         assertEquals(java.util.List.of("batch", "2", "1"), java.util.List.of(batch).subList(0, 3));

@@ -7,9 +7,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Wkv7}'s state reads and updates with the {@code jdk.incubator.vector} API, one vector of the
- * process's {@link VectorWidth} at a time (the Vector API matrix kernel's width). Only loaded by name when
- * that kernel exists, so the plain-Java path works without the incubator module.
+ * {@link Wkv7}'s state reads with the {@code jdk.incubator.vector} API, one vector of the process's
+ * {@link VectorWidth} at a time (the Vector API matrix kernel's width). Only loaded by name when that kernel
+ * exists, so the plain-Java path works without the incubator module.
+ *
+ * <p>The state update is the plain-Java one ({@link Wkv7#rowUpdates}, which C2's loop vectorizer turns into
+ * vector code, same bits). A Vector API form of it (three loads, two broadcasts, five lanewise operations
+ * and a store per vector) compiled, inlined into {@link Wkv7#step}, to code that allocated its vectors as
+ * objects in some JVM starts and not in others, with the same inlining tree: such a start collected garbage
+ * several times a second for as long as it ran, and its single stream ran at a fraction of its speed.
+ * The loop vectorizer's code allocates nothing.
  */
 final class VectorWkv7 extends Wkv7 {
     private static final VectorSpecies<Float> F = Lanes.F;
@@ -34,25 +41,6 @@ final class VectorWkv7 extends Wkv7 {
             }
             outU[oo + r] = su;
             outV[oo + r] = sv;
-        }
-    }
-
-    /** In place, one vector at a time, with the plain-Java form's roundings (no fused multiply-add). */
-    @Override
-    void rowUpdates(float[] s, int so, int rows, int n, float[] w, float[] k, float[] b, int uo,
-                    float[] v, int vo, float[] sa, int ao) {
-        int vn = n - n % L;
-        for (int i = 0; i < rows; i++) {
-            int row = so + i * n;
-            float vi = v[vo + i], si = sa[ao + i];
-            for (int j = 0; j < vn; j += L) {
-                FloatVector x = FloatVector.fromArray(F, s, row + j).mul(FloatVector.fromArray(F, w, uo + j));
-                x = x.add(FloatVector.fromArray(F, k, uo + j).mul(vi));
-                x.sub(FloatVector.fromArray(F, b, uo + j).mul(si)).intoArray(s, row + j);
-            }
-            for (int j = vn; j < n; j++) {
-                s[row + j] = (s[row + j] * w[uo + j] + vi * k[uo + j]) - si * b[uo + j];
-            }
         }
     }
 }

@@ -21,8 +21,8 @@ import dev.flinkrwkv.math.MatMulKernel;
  *       ({@link VectorWkv7}) one vector accumulator each; in plain Java (this class) four partial sums each
  *       ({@code j mod 4}), since one float accumulator is a chain of dependent adds and C2 does not
  *       vectorize a float reduction;
- *   <li>the update ({@link #rowUpdates}) has no reduction: the vector form updates the rows in place; the
- *       plain-Java one through a scratch row, which C2's loop vectorizer needs.
+ *   <li>the update ({@link #rowUpdates}) has no reduction: both forms take this class's plain-Java loop
+ *       through a scratch row, which C2's loop vectorizer needs (why not the Vector API: {@link VectorWkv7}).
  * </ul>
  * The order of every sum depends only on the head size and on the process's matrix kernel (the Vector API
  * form runs with the Vector API matrix kernel), so a key gets the same bits in any batch and on any thread.

@@ -109,6 +109,12 @@ class BatchAndSequenceTest {
             RwkvState stateOnly = start.copy();
             ev.stepSequence(stateOnly, tokens, off, len, null, null);
             assertArrayEquals(seq.data(), stateOnly.data(), "state without outputs, length " + len);
+            // the last logits alone (prefill, the head over the last row only): the bits of the single steps
+            RwkvState lastOnly = start.copy();
+            float[] lastAlone = new float[vocab];
+            ev.stepSequence(lastOnly, tokens, off, len, null, lastAlone);
+            assertArrayEquals(logits, lastAlone, "last logits alone, length " + len);
+            assertArrayEquals(single.data(), lastOnly.data(), "state with the last logits alone, length " + len);
         }
     }
 

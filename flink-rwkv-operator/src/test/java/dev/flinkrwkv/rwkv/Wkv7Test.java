@@ -31,7 +31,7 @@ class Wkv7Test {
     }
 
     @Test
-    void rowUpdatesOfBothFormsAreBitEqualAndAsDefined() {
+    void rowUpdatesAreAsDefined() {
         Random rnd = new Random(8);
         for (int n : new int[] {4, 13, 64}) {
             int rows = 6, so = 3, uo = 5, vo = 1, ao = 2;
@@ -49,7 +49,7 @@ class Wkv7Test {
             SCALAR.rowUpdates(scalar, so, rows, n, w, k, b, uo, v, vo, sa, ao);
             VECTOR.rowUpdates(vector, so, rows, n, w, k, b, uo, v, vo, sa, ao);
             assertArrayEquals(expected, scalar, "plain Java, n " + n);
-            assertArrayEquals(expected, vector, "vector, n " + n);
+            assertArrayEquals(expected, vector, "the Vector API form, n " + n);
         }
     }
 

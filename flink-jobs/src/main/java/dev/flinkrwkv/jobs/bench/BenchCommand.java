@@ -20,8 +20,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * {@code bench}: tokens per second of batched steps (B keys, one token each, with logits) and of sequence
- * mode (one key, T tokens, log-probs of each), with the weight bytes each call reads and hence the
+ * {@code bench}: tokens per second of batched steps (B keys, one token each, with logits), of sequence
+ * mode (one key, T tokens, log-probs of each: {@code --seq}) and of sequence mode with the last token's logits
+ * only ({@code --seq-last}, prompt prefill: the head runs once per call, as rwkv.cpp's sequence mode), with the weight bytes each call reads and hence the
  * achieved weight bandwidth, set against this machine's memory read bandwidth as {@link ReadBandwidth}
  * probes it: a single stream reads every weight once per token, so that bandwidth over the bytes per token
  * is its speed limit. The copy bandwidth (bytes read plus bytes written) is printed beside it for reference.
@@ -46,7 +47,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String usage() {
-        return "--model MODEL.bin [--batch 1,8,64,256|none] [--seq 16,256|none] [--threads 1] [--seconds 2] [--tsv] " + DeviceArgs.USAGE;
+        return "--model MODEL.bin [--batch 1,8,64,256|none] [--seq 16,256|none] [--seq-last LEN,...] [--threads 1] [--seconds 2] [--tsv] " + DeviceArgs.USAGE;
     }
 
     @Override
@@ -55,6 +56,7 @@ public final class BenchCommand implements Command {
         Device device = DeviceArgs.parse(args);
         List<Integer> batches = sizes(args, "batch", "1,8,64,256");
         List<Integer> seqs = sizes(args, "seq", "16,256");
+        List<Integer> seqLasts = sizes(args, "seq-last", "none");
         int threads = args.integer("threads", 1);
         double seconds = args.number("seconds", 2.0);
         if (threads < 1 || seconds <= 0) {
@@ -72,15 +74,15 @@ public final class BenchCommand implements Command {
                         + "single-stream limit %.1f tokens/s%n", comment,
                 threads, threads == 1 ? "" : "s", readGbs, read.probe(), copyGbs, readGbs * 1e9 / m.weightBytesPerToken());
         Table table = tsv ? new Table(out, "%s\t%d\t%d\t%.2f\t%d\t%.3f\t%.3f\t%.1f\t%.1f%n")
-                : new Table(out, "%-6s %6d %7d %12.1f %18d %10.2f %10.2f %8.0f%% %9.0f%%%n");
+                : new Table(out, "%-8s %6d %7d %12.1f %18d %10.2f %10.2f %8.0f%% %9.0f%%%n");
         if (tsv) {
             out.println("mode\tsize\tthreads\ttokens_per_s\tweight_bytes_per_call\tweight_gbs\tread_limit_gbs\tof_limit_pct\tcpu_share_pct");
         } else {
-            out.printf("%-6s %6s %7s %12s %18s %10s %10s %9s %10s%n", "mode", "size", "threads", "tokens/s",
+            out.printf("%-8s %6s %7s %12s %18s %10s %10s %9s %10s%n", "mode", "size", "threads", "tokens/s",
                     "weight bytes/call", "GB/s", "limit GB/s", "of limit", "CPU share");
         }
-        // batched steps on the device's backend; the CPU evaluator for sequence mode with log-probs (on a GPU:
-        // the backend's sequence mode with the last logits only) and for the bytes each call reads
+        // batched steps on the device's backend; sequence mode on the CPU evaluator (on a GPU: the backend's
+        // sequence mode, which gives the last logits only); the CPU evaluator for the bytes each call reads
         try (RwkvEvaluator ev = m.newEvaluator(threads); Backend backend = Backends.open(device, m, threads)) {
             boolean cpu = backend.name().equals("cpu");
             if (!cpu) {
@@ -94,17 +96,22 @@ public final class BenchCommand implements Command {
                 Row r = cpu ? sequence(ev, t, seconds) : sequence(backend, t, seconds);
                 table.print("seq", t, threads, r, WeightTraffic.perSequence(ev, t, cpu, !cpu), readGbs);
             }
+            for (int t : seqLasts) {
+                Row r = cpu ? lastLogits(ev, t, seconds) : sequence(backend, t, seconds);
+                table.print("seq-last", t, threads, r, WeightTraffic.perSequence(ev, t, false, true), readGbs);
+            }
         }
         return 0;
     }
 
     private static List<Integer> sizes(Args args, String option, String def) throws UsageException {
         List<String> given = args.strings(option);
+        List<String> chosen = given.isEmpty() ? List.of(def.split(",")) : given;
         List<Integer> out = new ArrayList<>();
-        if (given.equals(List.of("none"))) {
+        if (chosen.equals(List.of("none"))) {
             return out;
         }
-        for (String s : given.isEmpty() ? List.of(def.split(",")) : given) {
+        for (String s : chosen) {
             try {
                 int v = Integer.parseInt(s);
                 if (v < 1) {
@@ -199,6 +206,15 @@ public final class BenchCommand implements Command {
         return time(() -> ev.stepSequence(state, tokens, 0, len, logProbs, null), len, ev.threads(), seconds);
     }
 
+    /** Sequence mode on the CPU evaluator with the last token's logits only: the head once per call. */
+    private static Row lastLogits(RwkvEvaluator ev, int len, double seconds) {
+        RwkvModel m = ev.model();
+        RwkvState state = m.initialState();
+        int[] tokens = new Random(len).ints(len, 0, m.vocab()).toArray();
+        float[] last = new float[m.vocab()];
+        return time(() -> ev.stepSequence(state, tokens, 0, len, null, last), len, ev.threads(), seconds);
+    }
+
     /** Timed runs after the warm-up; the reported rate is their median. */
     private static final int RUNS = 5;
 
@@ -235,11 +251,12 @@ public final class BenchCommand implements Command {
 
     /**
      * Runs {@code call} in rounds of 0.2 s until the JIT is done with it and its rate has settled: no
-     * compilation in the last round (a method compiled, or recompiled after a deoptimization, changes the
-     * rate by more than any noise, and on a busy machine the compiler threads get little CPU, so a compile
-     * can land seconds in) and two rounds in a row within {@value #SETTLED}x of each other; at least
-     * {@code minSeconds}, at most {@code maxSeconds}. Vector API code measured before C2 has compiled it
-     * runs tens of times slower than compiled.
+     * compilation finished in the last round and none running or queued at its end ({@link #jitIdle}; a
+     * method compiled, or recompiled after a deoptimization, changes the rate by more than any noise, and on
+     * a busy machine the compiler threads get little CPU, so a compile can land seconds in) and two rounds
+     * in a row within {@value #SETTLED}x of each other; at least {@code minSeconds}, at most
+     * {@code maxSeconds}. Vector API code measured before C2 has compiled it runs tens of times slower than
+     * compiled.
      */
     private static void warmUp(Runnable call, double minSeconds, double maxSeconds) {
         long start = System.nanoTime();
@@ -251,7 +268,7 @@ public final class BenchCommand implements Command {
             double rate = callsPerSecond(call, 200_000_000L);
             long now = System.nanoTime();
             long compiledNow = compilationMillis();
-            boolean jitQuiet = compiledNow == compiled;
+            boolean jitQuiet = compiledNow == compiled && jitIdle();
             boolean settled = previous > 0 && Math.max(rate, previous) <= SETTLED * Math.min(rate, previous);
             if ((jitQuiet && settled && now >= minUntil) || now >= maxUntil) {
                 return;
@@ -263,6 +280,23 @@ public final class BenchCommand implements Command {
 
     /** Two warm-up rounds whose rates differ by at most this factor have settled. */
     private static final double SETTLED = 1.03;
+
+    /**
+     * Whether no compilation is running or queued, as HotSpot's {@code Compiler.queue} diagnostic command
+     * lists them (one line per method, named {@code Class::method}); true where the JVM has no such command.
+     * A round with no compilation finished is not enough: on a loaded machine C2's queue held dozens of
+     * methods while rounds went by without one finishing.
+     */
+    private static boolean jitIdle() {
+        try {
+            Object queue = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+                    new Object[] {null}, new String[] {String[].class.getName()});
+            return !(queue instanceof String) || !((String) queue).contains("::");
+        } catch (javax.management.JMException | RuntimeException e) {
+            return true;
+        }
+    }
 
     /** Milliseconds the JIT has spent compiling in this process, or 0 where the JVM does not say. */
     private static long compilationMillis() {
