@@ -21,8 +21,8 @@ public final class TrainingData {
         this.heldOut = heldOut;
     }
 
-    /** Reads and concatenates {@code files}, holding out the last {@code heldOutFraction} of the bytes. */
-    public static TrainingData read(List<Path> files, double heldOutFraction) throws IOException {
+    /** The bytes of {@code files}, one after another. */
+    public static byte[] concatenate(List<Path> files) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         for (Path f : files) {
             if (!Files.isRegularFile(f)) {
@@ -30,7 +30,7 @@ public final class TrainingData {
             }
             all.write(Files.readAllBytes(f));
         }
-        return split(all.toByteArray(), heldOutFraction);
+        return all.toByteArray();
     }
 
     public static TrainingData split(byte[] bytes, double heldOutFraction) {

@@ -145,14 +145,7 @@ public final class FitCommand implements Command {
      * as the model's {@link FitInfo} tells it), then split into training text and held-out tail.
      */
     static TrainingData read(List<Path> files, LineNormalizer normalize, double holdout) throws IOException {
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-        for (Path f : files) {
-            if (!Files.isRegularFile(f)) {
-                throw new IOException("input " + f + " is not a readable file");
-            }
-            all.writeBytes(Files.readAllBytes(f));
-        }
-        return TrainingData.split(normalize.applyToLines(all.toByteArray()), holdout);
+        return TrainingData.split(normalize.applyToLines(TrainingData.concatenate(files)), holdout);
     }
 
     /** How many passes over the training text a run without --steps or --minutes makes. */
