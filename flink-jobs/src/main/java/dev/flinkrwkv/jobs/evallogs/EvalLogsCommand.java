@@ -15,6 +15,7 @@ import dev.flinkrwkv.jobs.logs.EvalReportHtml;
 import dev.flinkrwkv.jobs.logs.KneserNeyScorer;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScorer;
+import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import dev.flinkrwkv.jobs.logs.LineStatistic;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.LogEvaluation;
@@ -424,18 +425,19 @@ public final class EvalLogsCommand implements Command {
             throw new UsageException("the rwkv scorer needs --model");
         }
         ModelTokenizer mt = ModelTokenizer.of(args);
+        LineNormalizer normalizer = NormalizeArgs.forModel(args, mt.model(), err);
         List<RwkvModel> more = new ArrayList<>();
         for (String s : args.strings("ensemble")) {
             for (String f : s.split(",")) {
                 Path p = Path.of(f.trim());
-                if (NormalizeArgs.forModel(args, p, err) != NormalizeArgs.forModel(args, mt.model(), err)) {
+                if (NormalizeArgs.forModel(args, p, err) != normalizer) {
                     throw new UsageException("--ensemble: " + p + " was fitted to lines normalized otherwise than " + mt.model());
                 }
                 more.add(RwkvModel.load(p));
             }
         }
         return new RwkvLineScorer(RwkvModel.load(mt.model()), mt.tokenizer(), DeviceArgs.parse(args))
-                .withNormalizer(NormalizeArgs.forModel(args, mt.model(), err))
+                .withNormalizer(normalizer)
                 .withEnsemble(more);
     }
 
