@@ -108,7 +108,7 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
     abstract static class Vectors extends RowKernels {
         /**
          * As {@link SixteenBit.Vectors#packedDots} (and for the same reason one method holding the whole loop
-         * nest), for the block types: values {@code q*d}, or {@code q*d + m} for Q4_1 and Q5_1, each row
+         * nest), for the block types: values {@code q*d}, or {@code fma(q, d, m)} for Q4_1 and Q5_1, each row
          * summed as the mapped path sums it. The test for a minimum is the same for the whole matrix, so C2
          * can unswitch the loop on it; measured, this ran as fast as two copies of the loop, one per case.
          */
@@ -131,13 +131,17 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
                     int p = 32 * b;
                     for (int part = 0; part < 32; part += L) {
                         FloatVector xv = FloatVector.fromArray(F, x, xo + i + part);
-                        FloatVector w0 = q8(qs, p + part, s0), w1 = q8(qs, p + 32 + part, s1);
-                        FloatVector w2 = q8(qs, p + 64 + part, s2), w3 = q8(qs, p + 96 + part, s3);
-                        if (mn != null) {
-                            w0 = w0.add(mn[b]);
-                            w1 = w1.add(mn[b + 1]);
-                            w2 = w2.add(mn[b + 2]);
-                            w3 = w3.add(mn[b + 3]);
+                        FloatVector w0, w1, w2, w3;
+                        if (mn == null) {
+                            w0 = q8(qs, p + part, s0);
+                            w1 = q8(qs, p + 32 + part, s1);
+                            w2 = q8(qs, p + 64 + part, s2);
+                            w3 = q8(qs, p + 96 + part, s3);
+                        } else {
+                            w0 = q8(qs, p + part, s0, mn[b]);
+                            w1 = q8(qs, p + 32 + part, s1, mn[b + 1]);
+                            w2 = q8(qs, p + 64 + part, s2, mn[b + 2]);
+                            w3 = q8(qs, p + 96 + part, s3, mn[b + 3]);
                         }
                         a0 = w0.fma(xv, a0);
                         a1 = w1.fma(xv, a1);
@@ -159,10 +163,8 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
             int b = q.blockAt(n, 0);
             for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
                 for (int part = 0; part < 32; part += L) {
-                    FloatVector w = q8(q.quants, 32 * b + part, q.scales[b]);
-                    if (q.mins != null) {
-                        w = w.add(q.mins[b]);
-                    }
+                    FloatVector w = q.mins == null ? q8(q.quants, 32 * b + part, q.scales[b])
+                            : q8(q.quants, 32 * b + part, q.scales[b], q.mins[b]);
                     acc = w.fma(FloatVector.fromArray(F, x, xo + i + part), acc);
                 }
             }
@@ -175,10 +177,8 @@ public abstract sealed class Blocks extends Storage permits Q8_0, NibbleBlocks {
             int b = q.blockAt(n, 0);
             for (int i = 0; i < q.cols; i += 32, b += PackedRows.GROUP) {
                 for (int part = 0; part < 32; part += L) {
-                    FloatVector v = q8(q.quants, 32 * b + part, q.scales[b]);
-                    if (q.mins != null) {
-                        v = v.add(q.mins[b]);
-                    }
+                    FloatVector v = q.mins == null ? q8(q.quants, 32 * b + part, q.scales[b])
+                            : q8(q.quants, 32 * b + part, q.scales[b], q.mins[b]);
                     v.intoArray(w, wo + i + part);
                 }
             }

@@ -80,6 +80,15 @@ public final class Lanes {
         return ((FloatVector) ByteVector.fromArray(BL, qs, p).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
     }
 
+    /**
+     * As {@link #q8(byte[], int, float)} for the types with a minimum: {@code q*d + m} as one fused
+     * multiply-add, one rounding (every path of Q4_1 and Q5_1 decodes so, and one operation fewer per
+     * vector than a product and a sum).
+     */
+    static FloatVector q8(byte[] qs, int p, float scale, float min) {
+        return ((FloatVector) ByteVector.fromArray(BL, qs, p).convertShape(VectorOperators.B2F, F, 0)).fma(scale, min);
+    }
+
     /** As {@link #q8(byte[], int, float)}, from the mapped bytes. */
     static FloatVector q8(ByteBuffer d, int p, float scale) {
         return ((FloatVector) ByteVector.fromByteBuffer(BL, d, p, LE).convertShape(VectorOperators.B2F, F, 0)).mul(scale);

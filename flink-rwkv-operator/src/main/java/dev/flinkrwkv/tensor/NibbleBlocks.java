@@ -36,8 +36,8 @@ public abstract sealed class NibbleBlocks extends Blocks permits Q4_0, Q4_1, Q5_
             float m = Half.toFloat(src.getShort(p + 2));
             for (int j = 0; j < 16; j++) {
                 int b = src.get(qs + j) & 0xFF;
-                out[o + j] = (low(b, qh, j) - offset) * d + m;
-                out[o + j + 16] = (high(b, qh, j) - offset) * d + m;
+                out[o + j] = Math.fma(low(b, qh, j) - offset, d, m);
+                out[o + j + 16] = Math.fma(high(b, qh, j) - offset, d, m);
             }
         } else {
             for (int j = 0; j < 16; j++) {

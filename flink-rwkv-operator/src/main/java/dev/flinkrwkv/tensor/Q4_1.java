@@ -47,7 +47,7 @@ public final class Q4_1 extends NibbleBlocks {
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
                 for (int part = 0; part < PARTS; part++) {
                     acc = floats(q4(qs, part, 0))
-                            .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
+                            .fma(sc, mn).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -61,7 +61,7 @@ public final class Q4_1 extends NibbleBlocks {
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 4, LE);
                 for (int part = 0; part < PARTS; part++) {
                     floats(q4(qs, part, 0))
-                            .mul(sc).add(mn).intoArray(w, wo + i + L * part);
+                            .fma(sc, mn).intoArray(w, wo + i + L * part);
                 }
             }
         }

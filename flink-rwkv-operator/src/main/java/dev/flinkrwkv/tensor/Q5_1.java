@@ -49,7 +49,7 @@ public final class Q5_1 extends NibbleBlocks {
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
                 for (int part = 0; part < PARTS; part++) {
                     acc = floats(q5(qs, qh, part, 0))
-                            .mul(sc).add(mn).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
+                            .fma(sc, mn).fma(FloatVector.fromArray(F, x, xo + i + L * part), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -64,7 +64,7 @@ public final class Q5_1 extends NibbleBlocks {
                 ByteVector qs = ByteVector.fromByteBuffer(B16, d, p + 8, LE);
                 for (int part = 0; part < PARTS; part++) {
                     floats(q5(qs, qh, part, 0))
-                            .mul(sc).add(mn).intoArray(w, wo + i + L * part);
+                            .fma(sc, mn).intoArray(w, wo + i + L * part);
                 }
             }
         }
