@@ -73,7 +73,9 @@ driver="$build/rwkv_cpp_bench"
 
 jar="${FLINK_RWKV_JAR:-$here/flink-jobs/target/flink-rwkv.jar}"
 [[ -f "$jar" ]] || { echo "compare-rwkv-cpp: $jar not found; build it with: mvn -q -DskipTests package" >&2; exit 1; }
-java_cmd=("${JAVA:-java}" ${JAVA_OPTS:-} --add-modules jdk.incubator.vector -jar "$jar")
+# through the launcher users run, so the JVM gets the same options (huge pages where the kernel gives them on
+# request); FLINK_RWKV_JAR, JAVA and JAVA_OPTS pass through to it
+java_cmd=(env FLINK_RWKV_JAR="$jar" FLINK_RWKV_RAW_STDERR=1 "$here/bin/flink-rwkv")
 
 raw="$build/compare-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 printf 'round\tmodel\ttype\tthreads\tmode\tsize\tengine\ttokens_per_s\tlimit_tokens_per_s\tcpu_share_pct\n' > "$raw"
