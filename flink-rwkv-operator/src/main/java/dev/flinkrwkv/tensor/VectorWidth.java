@@ -15,6 +15,12 @@ package dev.flinkrwkv.tensor;
  * a CPU without 512-bit vectors the 512-bit species is emulated, correct but many times slower (a warning
  * says so): the default never picks it.
  *
+ * <p>Why a fixed rule and not a measurement at start-up: the width sets the order of every sum, so two
+ * widths give different bits. A job restarted from a checkpoint must compute exactly what it would have
+ * computed without the failure; a width measured anew at each start could differ between the run and its
+ * restart (a busy machine, another task manager), and the replayed outputs would not be the same bits. Every
+ * task manager of a job should run the same width (the default, or the same property everywhere).
+ *
  * <p>This class names no vector type, so layouts can be sized without the {@code jdk.incubator.vector}
  * module.
  */
