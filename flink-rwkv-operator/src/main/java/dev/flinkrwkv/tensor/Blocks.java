@@ -13,7 +13,7 @@ import static dev.flinkrwkv.tensor.Lanes.q8;
  * The quantized types: blocks of {@value #VALUES} values along a row (a block never crosses a row), each
  * starting with its scale d as a half, then for the types with a minimum ({@link #hasMinimum}) the minimum
  * m as a half. A value decodes to float32 as {@code q*d} or {@code q*d + m}, d and m widened from half
- * first. The encoders round exactly as ggml's reference quantizers ({@code quantize_row_*_ref}, which
+ * first; {@code q*d + m} is one fused multiply-add, rounded once, on every path. The encoders round exactly as ggml's reference quantizers ({@code quantize_row_*_ref}, which
  * rwkv.cpp's quantizer calls), so that a file quantized here equals rwkv.cpp's byte for byte; common to
  * all: every division by d is a multiplication by {@code id = 1/d} (0 when d is 0), in float, and d and m
  * are stored as half, rounded to nearest even ({@link Half#fromFloat}).
