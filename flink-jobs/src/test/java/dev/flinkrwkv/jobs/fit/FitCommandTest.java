@@ -174,6 +174,13 @@ class FitCommandTest {
         assertEquals(0, run(fitArgs(input, again, 10, "--average-weights", "0.9")).code());
         assertArrayEquals(Files.readAllBytes(averaged), Files.readAllBytes(again));
         assertTrue(!java.util.Arrays.equals(Files.readAllBytes(averaged), Files.readAllBytes(plain)));
+        // Evaluating the average (every 5 steps here) leaves training alone: both checkpoints hold the same live
+        // weights, which a resume at the last step writes as they are.
+        Path plainLive = dir.resolve("plain-live.bin"), averagedLive = dir.resolve("averaged-live.bin");
+        assertEquals(0, run(fitArgs(input, plainLive, 10, "--resume", "--checkpoint", dir.resolve("plain.bin.ckpt").toString())).code());
+        assertEquals(0, run(fitArgs(input, averagedLive, 10, "--resume", "--checkpoint",
+                dir.resolve("averaged.bin.ckpt").toString())).code());
+        assertArrayEquals(Files.readAllBytes(plainLive), Files.readAllBytes(averagedLive));
         assertEquals(1, RwkvModel.load(averaged).layers());
 
         for (String bad : new String[] {"0", "1", "-0.5"}) {
