@@ -16,7 +16,9 @@ import dev.flinkrwkv.jobs.logs.KneserNeyScorer;
 import dev.flinkrwkv.jobs.logs.LabelledLog;
 import dev.flinkrwkv.jobs.logs.LineScorer;
 import dev.flinkrwkv.jobs.logs.LineNormalizer;
+import dev.flinkrwkv.jobs.logs.FitInfo;
 import dev.flinkrwkv.jobs.logs.LineStatistic;
+import dev.flinkrwkv.jobs.logs.LineStatisticChoice;
 import dev.flinkrwkv.jobs.logs.LineSurprisal;
 import dev.flinkrwkv.jobs.logs.LogEvaluation;
 import dev.flinkrwkv.jobs.logs.NgramLineScorer;
@@ -116,8 +118,9 @@ public final class EvalLogsCommand implements Command {
         for (LineScorer s : scorers.online()) {
             Progress p = new Progress(s.name(), log, err);
             if (s instanceof RwkvLineScorer rwkv) {
+                int[][] unseenBy = args.has("train") ? null : unseenBy(memberFits(args), log, evalFrom, err);
                 results.addAll(rwkvStatistics(rwkv, log, keys, evalFrom, detector, input.getFileName().toString(), p,
-                        statistic, err));
+                        statistic, unseenBy, err));
             } else {
                 results.add(LogEvaluation.run(s, log, keys, evalFrom, detector, input.getFileName().toString(), p::report));
             }
@@ -280,20 +283,32 @@ public final class EvalLogsCommand implements Command {
     /**
      * The model's rows: one pass of the model over every key's lines, then each {@link LineStatistic} evaluated
      * from the same per-token surprisals. The statistic of the {@code rwkv} row is {@code --line-statistic}, or
-     * the one with the best AUROC over the lines before the evaluated part (never the evaluated lines), or the
+     * the one {@link LineStatisticChoice} picks on the lines before the evaluated part (never the evaluated lines), or the
      * mean when that part has no labelled anomaly; the others follow as {@code rwkv:NAME}.
+     *
+     * @param unseenBy for each line before the evaluated part, the models (0: {@code --model}, then {@code --ensemble}'s)
+     *     that never saw it, whose mean scores it for the choice; null: the whole ensemble scores every line
      */
     private static List<LogEvaluation.Result> rwkvStatistics(RwkvLineScorer rwkv, LabelledLog log, String[] keys, int evalFrom,
                                                              AnomalyDetector detector, String source, Progress p,
-                                                             LineStatistic fixed, PrintStream err) {
+                                                             LineStatistic fixed, int[][] unseenBy, PrintStream err) {
         long t0 = System.nanoTime();
         float[][] logProbs = new float[log.size()][];
         int[] bodyStart = new int[log.size()];
+        List<float[][]> memberLogProbs = new ArrayList<>();  // each model's own, for the lines before the evaluated part
         LogEvaluation.forEachKey(log, keys, (idx, lines, done) -> {
-            RwkvLineScorer.TokenScores ts = rwkv.tokenScores(lines, n -> p.report(done + n));
+            List<RwkvLineScorer.TokenScores> members = rwkv.memberTokenScores(lines, n -> p.report(done + n));
+            RwkvLineScorer.TokenScores ts = RwkvLineScorer.mean(members);
+            while (memberLogProbs.size() < members.size()) {
+                memberLogProbs.add(new float[evalFrom][]);
+            }
             for (int j = 0; j < idx.size(); j++) {
-                logProbs[idx.get(j)] = ts.logProbs()[j];
-                bodyStart[idx.get(j)] = ts.bodyStart()[j];
+                int line = idx.get(j);
+                logProbs[line] = ts.logProbs()[j];
+                bodyStart[line] = ts.bodyStart()[j];
+                for (int m = 0; m < members.size() && line < evalFrom; m++) {
+                    memberLogProbs.get(m)[line] = members.get(m).logProbs()[j];
+                }
             }
         });
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -315,22 +330,21 @@ public final class EvalLogsCommand implements Command {
                 anomalies += labels[i] ? 1 : 0;
             }
             if (log.labelled() && anomalies > 0 && anomalies < evalFrom) {
-                double best = Double.NEGATIVE_INFINITY;
-                StringBuilder seen = new StringBuilder();
-                for (var e : byStatistic.entrySet()) {
+                boolean crossFitted = unseenBy != null && memberLogProbs.size() > 1;
+                java.util.Map<LineStatistic, double[]> values = new java.util.EnumMap<>(LineStatistic.class);
+                for (LineStatistic st : byStatistic.keySet()) {
                     double[] v = new double[evalFrom];
                     for (int i = 0; i < evalFrom; i++) {
-                        v[i] = e.getValue().scores()[i].meanBits;
+                        float[] lp = crossFitted ? meanOf(memberLogProbs, unseenBy[i], i) : logProbs[i];
+                        v[i] = st.of(lp, bodyStart[i]).meanBits();
                     }
-                    double auroc = RankMetrics.auroc(v, labels);
-                    seen.append(String.format(Locale.ROOT, " %s %.3f", e.getKey().label(), auroc));
-                    if (auroc > best) {
-                        best = auroc;
-                        chosen = e.getKey();
-                    }
+                    values.put(st, v);
                 }
-                err.printf(Locale.ROOT, "rwkv: line statistic %s, chosen on lines 1-%d (%d anomalies; AUROC there:%s)%n",
-                        chosen.label(), evalFrom, anomalies, seen);
+                LineStatisticChoice.Choice choice = LineStatisticChoice.choose(values, labels);
+                chosen = choice.chosen();
+                err.printf(Locale.ROOT, "rwkv: line statistic %s, the best AUROC on lines 1-%d%s (%d anomalies;%s)%n",
+                        chosen.label(), evalFrom, crossFitted ? ", each scored by the models whose fit left it out" : "",
+                        anomalies, choice.figures());
             } else {
                 err.printf(Locale.ROOT, "rwkv: line statistic mean (no labelled anomaly before line %d to choose on)%n", evalFrom + 1);
             }
@@ -346,6 +360,80 @@ public final class EvalLogsCommand implements Command {
             }
         }
         return out;
+    }
+
+    /** Line {@code line}'s token log-probabilities, the mean over the models {@code models}. */
+    private static float[] meanOf(List<float[][]> memberLogProbs, int[] models, int line) {
+        float[] mean = memberLogProbs.get(models[0])[line].clone();
+        for (int k = 1; k < models.length; k++) {
+            float[] lp = memberLogProbs.get(models[k])[line];
+            for (int t = 0; t < mean.length; t++) {
+                mean[t] += lp[t];
+            }
+        }
+        for (int t = 0; t < mean.length; t++) {
+            mean[t] /= models.length;
+        }
+        return mean;
+    }
+
+    /** What fit wrote beside {@code --model} and each {@code --ensemble} model, in that order (null where nothing). */
+    private static List<FitInfo> memberFits(Args args) throws IOException {
+        List<FitInfo> fits = new ArrayList<>();
+        if (!args.has("model")) {
+            return fits;
+        }
+        fits.add(FitInfo.read(args.path("model")));
+        for (String s : args.strings("ensemble")) {
+            for (String f : s.split(",")) {
+                fits.add(FitInfo.read(Path.of(f.trim())));
+            }
+        }
+        return fits;
+    }
+
+    /**
+     * For each line before the evaluated part, the models that never saw it: those fitted with {@code --leave-out}
+     * to the normal lines of that part (what {@code --write-train} writes) whose left-out block holds it; an anomalous
+     * line, which no model saw, goes with the normal line after it (the last one's block at the end), so that
+     * anomalies and normal lines are scored alike. Null (with a word why, where some model was fitted with
+     * {@code --leave-out}) unless every line has such a model.
+     */
+    static int[][] unseenBy(List<FitInfo> fits, LabelledLog log, int evalFrom, PrintStream err) {
+        if (fits.size() < 2 || fits.stream().noneMatch(f -> f != null && f.leftOut() != null)) {
+            return null;
+        }
+        int normal = 0;
+        for (int i = 0; i < evalFrom; i++) {
+            normal += log.anomalous(i) ? 0 : 1;
+        }
+        for (FitInfo f : fits) {
+            if (f == null || f.leftOut() == null || f.inputLines() != normal) {
+                err.printf(Locale.ROOT, "rwkv: choosing the line statistic on lines the models saw: only an ensemble of models"
+                        + " all fitted with --leave-out to the %d normal lines before the evaluated part (--write-train)"
+                        + " has models that never saw each%n", normal);
+                return null;
+            }
+        }
+        int[][] unseen = new int[evalFrom][];
+        int k = 0;  // the normal lines before line i
+        for (int i = 0; i < evalFrom; i++) {
+            int at = Math.min(k, normal - 1);
+            List<Integer> models = new ArrayList<>();
+            for (int m = 0; m < fits.size(); m++) {
+                if (fits.get(m).leftOut().leavesOut(at, normal)) {
+                    models.add(m);
+                }
+            }
+            if (models.isEmpty()) {
+                err.printf(Locale.ROOT, "rwkv: choosing the line statistic on lines the models saw: every model saw line %d"
+                        + " (fit one with each block of --leave-out I/K, I = 1..K)%n", i + 1);
+                return null;
+            }
+            unseen[i] = models.stream().mapToInt(Integer::intValue).toArray();
+            k += log.anomalous(i) ? 0 : 1;
+        }
+        return unseen;
     }
 
     /** The lines the trained baselines are fitted to: {@code --train FILE}, else what {@code --write-train} writes. */

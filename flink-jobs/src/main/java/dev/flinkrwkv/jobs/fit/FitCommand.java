@@ -5,12 +5,14 @@ import dev.flinkrwkv.jobs.cli.Command;
 import dev.flinkrwkv.jobs.cli.NormalizeArgs;
 import dev.flinkrwkv.jobs.cli.UsageException;
 import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LeaveOut;
 import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import dev.flinkrwkv.model.TensorType;
 import dev.flinkrwkv.train.LearningRateSchedule;
 import dev.flinkrwkv.train.Rwkv7Shape;
 import dev.flinkrwkv.train.Rwkv7Trainer;
 import dev.flinkrwkv.train.TrainingData;
+import dev.flinkrwkv.train.WeightAverage;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -49,7 +51,8 @@ public final class FitCommand implements Command {
                 + " [--head-size 32] [--context 64] [--batch 8] [--lr 2e-3] [--warmup STEPS] [--clip 1.0]"
                 + " [--seed 1] [--threads CPUS] [--holdout-fraction 0.05] [--checkpoint OUT.ckpt]"
                 + " [--checkpoint-every 200] [--resume] [--log-every 10] [--eval-every 100] [--eval-bytes 65536]"
-                + " [--type FP32|FP16|Q8_0|Q5_1|Q5_0|Q4_1|Q4_0] " + NormalizeArgs.USAGE + " [--weight-decay 0]";
+                + " [--type FP32|FP16|Q8_0|Q5_1|Q5_0|Q4_1|Q4_0] " + NormalizeArgs.USAGE + " [--weight-decay 0]"
+                + " [--average-weights DECAY] [--leave-out I/K]";
     }
 
     @Override
@@ -84,7 +87,22 @@ public final class FitCommand implements Command {
             throw new UsageException("--holdout-fraction must be in [0, 1), got " + holdout);
         }
         LineNormalizer normalize = NormalizeArgs.parse(args);
-        TrainingData data = read(inputs, normalize, holdout);
+        LeaveOut leaveOut = null;
+        if (args.has("leave-out")) {
+            try {
+                leaveOut = LeaveOut.parse(args.string("leave-out"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        byte[] text = TrainingData.concatenate(inputs);
+        long inputLines = LeaveOut.lines(text);
+        if (leaveOut != null) {
+            text = leaveOut.apply(text);
+            out.printf(Locale.ROOT, "leaving out block %s of the %,d input lines: fitting %,d of them%n", leaveOut.label(),
+                    inputLines, LeaveOut.lines(text));
+        }
+        TrainingData data = TrainingData.split(normalize.applyToLines(text), holdout);
         if (steps <= 0 && minutes <= 0 && !args.flag("resume")) {
             steps = defaultSteps(data.train().length, (long) context * batch);
             out.printf(Locale.ROOT, "fitting %d steps: about %d passes over the %,d training bytes at %d x %d bytes a step"
@@ -129,23 +147,23 @@ public final class FitCommand implements Command {
             throw new UsageException("--weight-decay must be >= 0 and below 1 / --lr, got " + weightDecay);
         }
         trainer.setWeightDecay(weightDecay);
+        WeightAverage average = null;
+        if (args.has("average-weights")) {
+            double decay = args.number("average-weights", 0);
+            if (!(decay > 0 && decay < 1)) {
+                throw new UsageException("--average-weights takes a decay in (0, 1), e.g. 0.99, got " + decay);
+            }
+            average = new WeightAverage(decay, trainer.model().size());
+        }
         try (trainer) {
             try {
                 trainer.model().checkStorable(type); // before training, not after
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage() + " (choose --embed and --head-size accordingly)");
             }
-            return fit(trainer, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
-                    checkpointEvery, checkpoint, outPath, type, normalize);
+            return fit(trainer, average, data, out, steps, minutes, schedule, clip, logEvery, evalEvery, evalBytes,
+                    checkpointEvery, checkpoint, outPath, type, normalize, inputLines, leaveOut);
         }
-    }
-
-    /**
-     * The input files concatenated, each line through {@code normalize} (what scoring applies to a line too,
-     * as the model's {@link FitInfo} tells it), then split into training text and held-out tail.
-     */
-    static TrainingData read(List<Path> files, LineNormalizer normalize, double holdout) throws IOException {
-        return TrainingData.split(normalize.applyToLines(TrainingData.concatenate(files)), holdout);
     }
 
     /** How many passes over the training text a run without --steps or --minutes makes. */
@@ -163,16 +181,26 @@ public final class FitCommand implements Command {
         return Math.max(MIN_DEFAULT_STEPS, Math.min(MAX_DEFAULT_STEPS, steps));
     }
 
-    private static int fit(Rwkv7Trainer t, TrainingData data, PrintStream out, long steps, double minutes,
+    /**
+     * @param average with {@code --average-weights}: the moving average of the weights, which is what the held-out
+     *     loss is measured on, the best-held-out copy keeps and the model file gets (the checkpoint keeps the live
+     *     weights; a resumed run starts its average again from them); null without it
+     */
+    private static int fit(Rwkv7Trainer t, WeightAverage average, TrainingData data, PrintStream out, long steps, double minutes,
                            LearningRateSchedule schedule, double clip, int logEvery, int evalEvery, int evalBytes,
                            int checkpointEvery, Path checkpoint, Path outPath, TensorType type,
-                           LineNormalizer normalize) throws IOException {
+                           LineNormalizer normalize, long inputLines, LeaveOut leaveOut) throws IOException {
         Rwkv7Shape sh = t.model().shape();
         Rwkv7Trainer.Settings st = t.settings();
         out.printf(Locale.ROOT, "RWKV-7 %d layers x %d (%d heads of %d, FFN %d), %,d parameters; context %d,"
                         + " batch %d, %d thread(s)%n", sh.layers(), sh.embed(), sh.heads(), sh.headSize(), sh.ffn(),
                 t.model().size(), st.context(), st.batch(), st.threads());
         out.printf(Locale.ROOT, "training on %,d bytes, holding out %,d%n", data.train().length, data.heldOut().length);
+        if (average != null) {
+            out.printf(Locale.ROOT, "the model is the moving average of the weights (decay %s): held-out losses are its%n",
+                    average.decay());
+        }
+        double[] weights = t.model().values();
         boolean hasHeldOut = data.heldOut().length >= 2;
         long limitNanos = minutes > 0 ? (long) (minutes * 60e9) : Long.MAX_VALUE;
         long base = t.resumedElapsedNanos();
@@ -195,13 +223,18 @@ public final class FitCommand implements Command {
             long stepStart = System.nanoTime();
             Rwkv7Trainer.StepResult r = t.step(lr, clip);
             stepNanos += System.nanoTime() - stepStart;
+            if (average != null) {
+                average.update(weights);
+            }
             lossSum += r.loss();
             lossCount++;
             best.trainLoss(r.loss());
             long done = step + 1;
             if (hasHeldOut && done % evalEvery == 0) {
+                swapIn(average, weights);
                 heldOut = t.evaluate(data.heldOut(), evalBytes);
                 String warning = best.evaluated(done, heldOut, t);
+                swapIn(average, weights);  // back to the live weights
                 if (warning != null) {
                     out.println(warning);
                 }
@@ -229,6 +262,7 @@ public final class FitCommand implements Command {
         }
         long elapsed = base + (System.nanoTime() - start);
         t.saveCheckpoint(checkpoint, elapsed);
+        swapIn(average, weights);  // from here on the model is what the file gets
         long keptStep = t.steps();
         if (hasHeldOut) {
             heldOut = t.evaluate(data.heldOut(), evalBytes);
@@ -246,7 +280,7 @@ public final class FitCommand implements Command {
         String kept = !hasHeldOut ? "last (nothing held out)" : keptStep == t.steps() ? "last" : "best held-out";
         new FitInfo(t.steps(), keptStep, kept, train / Math.log(2), heldOut / Math.log(2), data.train().length,
                 data.heldOut().length, best.overfitting, sh.layers(), sh.embed(), sh.headSize(), st.context(),
-                type.name(), normalize).write(outPath);
+                type.name(), normalize, inputLines, leaveOut).write(outPath);
         out.printf(Locale.ROOT, "done: %d steps in %s; model %s (%s) is step %d%s, train %s, held-out %s;"
                         + " losses in %s; checkpoint %s (step %d)%n",
                 t.steps(), duration(elapsed / 1e9), outPath, type, keptStep,
@@ -328,6 +362,13 @@ public final class FitCommand implements Command {
             for (int i = 0; i < v.length; i++) {
                 v[i] = values[i];
             }
+        }
+    }
+
+    /** Exchanges the live weights and their average, if there is one (twice: back as they were). */
+    private static void swapIn(WeightAverage average, double[] weights) {
+        if (average != null && average.updates() > 0) {
+            average.swap(weights);
         }
     }
 

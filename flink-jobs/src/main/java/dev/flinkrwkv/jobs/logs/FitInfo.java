@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * <pre>
  * {"model":"model.bin","steps":400,"model_step":300,"kept":"best held-out",
  *  "train_bits_per_byte":0.93,"held_out_bits_per_byte":1.24,"train_bytes":1800000,"held_out_bytes":95000,
- *  "overfitting":false,"layers":2,"embed":64,"head_size":32,"context":64,"type":"FP32","normalize":"none"}
+ *  "overfitting":false,"layers":2,"embed":64,"head_size":32,"context":64,"type":"FP32","normalize":"none",
+ *  "input_lines":904,"left_out":"2/3"}
  * </pre>
  *
  * {@code train_bits_per_byte} and {@code held_out_bits_per_byte} are the model's mean loss, in bits per
@@ -22,12 +23,22 @@ import java.nio.file.Path;
  * nothing to measure. score-logs reads the file to tell when a stream is far from what the model was
  * fitted to ({@link FitCheck}). {@code normalize} is what every line went through before the model read it
  * ({@link LineNormalizer}); eval-logs and score-logs apply the same to the lines they score (a file without
- * it: {@code none}).
+ * it: {@code none}). {@code left_out} is {@code fit --leave-out}'s block ({@link LeaveOut}) of the
+ * {@code input_lines} lines fitted to (absent: none left out); eval-logs reads it to know which lines a model
+ * never saw.
  */
 public record FitInfo(long steps, long modelStep, String kept, double trainBitsPerByte, double heldOutBitsPerByte,
                       long trainBytes, long heldOutBytes, boolean overfitting, int layers, int embed, int headSize,
-                      int context, String type, LineNormalizer normalize) {
+                      int context, String type, LineNormalizer normalize, long inputLines, LeaveOut leftOut) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Nothing left out of the input. */
+    public FitInfo(long steps, long modelStep, String kept, double trainBitsPerByte, double heldOutBitsPerByte,
+                   long trainBytes, long heldOutBytes, boolean overfitting, int layers, int embed, int headSize,
+                   int context, String type, LineNormalizer normalize) {
+        this(steps, modelStep, kept, trainBitsPerByte, heldOutBitsPerByte, trainBytes, heldOutBytes, overfitting, layers,
+                embed, headSize, context, type, normalize, 0, null);
+    }
 
     /** Lines read as they are ({@link LineNormalizer#NONE}). */
     public FitInfo(long steps, long modelStep, String kept, double trainBitsPerByte, double heldOutBitsPerByte,
@@ -59,6 +70,12 @@ public record FitInfo(long steps, long modelStep, String kept, double trainBitsP
         o.put("context", context);
         o.put("type", type);
         o.put("normalize", normalize.label());
+        if (inputLines > 0) {
+            o.put("input_lines", inputLines);
+        }
+        if (leftOut != null) {
+            o.put("left_out", leftOut.label());
+        }
         Files.writeString(pathFor(model), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
     }
 
@@ -81,7 +98,19 @@ public record FitInfo(long steps, long modelStep, String kept, double trainBitsP
                 bits(o, "train_bits_per_byte"), bits(o, "held_out_bits_per_byte"), o.path("train_bytes").asLong(),
                 o.path("held_out_bytes").asLong(), o.path("overfitting").asBoolean(), o.path("layers").asInt(),
                 o.path("embed").asInt(), o.path("head_size").asInt(), o.path("context").asInt(), o.path("type").asText(),
-                normalizer(o, p));
+                normalizer(o, p), o.path("input_lines").asLong(), leftOut(o, p));
+    }
+
+    private static LeaveOut leftOut(JsonNode o, Path p) throws IOException {
+        JsonNode v = o.get("left_out");
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        try {
+            return LeaveOut.parse(v.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(p + ": " + e.getMessage(), e);
+        }
     }
 
     /** What the lines go through before the model reads them, as the file beside {@code model} says ({@code none} without one). */

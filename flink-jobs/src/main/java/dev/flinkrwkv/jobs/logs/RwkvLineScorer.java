@@ -95,26 +95,44 @@ public final class RwkvLineScorer implements LineScorer {
 
     /** The same pass as {@link #score}, keeping every token's log-probability (the ensemble's mean, if any). */
     public TokenScores tokenScores(List<byte[]> lines, IntConsumer progress) {
-        TokenScores first = tokenScores(model, lines, progress);
-        if (others.isEmpty()) {
+        return mean(memberTokenScores(lines, progress));
+    }
+
+    /** Each model's own token scores: the first model's, then the ensemble's in order. */
+    public List<TokenScores> memberTokenScores(List<byte[]> lines, IntConsumer progress) {
+        List<TokenScores> all = new java.util.ArrayList<>(1 + others.size());
+        all.add(tokenScores(model, lines, progress));
+        for (RwkvModel m : others) {
+            all.add(tokenScores(m, lines, n -> { }));
+        }
+        return all;
+    }
+
+    /** The mean of each token's log-probability over {@code members} (scores of the same lines); one member as it is. */
+    public static TokenScores mean(List<TokenScores> members) {
+        TokenScores first = members.get(0);
+        if (members.size() == 1) {
             return first;
         }
-        float[][] sum = first.logProbs();
-        for (RwkvModel m : others) {
-            float[][] lp = tokenScores(m, lines, n -> { }).logProbs();
+        float[][] sum = new float[first.logProbs().length][];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = first.logProbs()[i].clone();
+        }
+        for (TokenScores m : members.subList(1, members.size())) {
+            float[][] lp = m.logProbs();
             for (int i = 0; i < sum.length; i++) {
                 for (int t = 0; t < sum[i].length; t++) {
                     sum[i][t] += lp[i][t];
                 }
             }
         }
-        float models = 1 + others.size();
+        float models = members.size();
         for (float[] line : sum) {
             for (int t = 0; t < line.length; t++) {
                 line[t] /= models;
             }
         }
-        return first;
+        return new TokenScores(sum, first.bodyStart());
     }
 
     private TokenScores tokenScores(RwkvModel model, List<byte[]> lines, IntConsumer progress) {

@@ -2,6 +2,10 @@ package dev.flinkrwkv.jobs.evallogs;
 
 import dev.flinkrwkv.jobs.Main;
 import dev.flinkrwkv.jobs.Shared;
+import dev.flinkrwkv.jobs.logs.FitInfo;
+import dev.flinkrwkv.jobs.logs.LabelledLog;
+import dev.flinkrwkv.jobs.logs.LeaveOut;
+import dev.flinkrwkv.jobs.logs.LineNormalizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,8 +14,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EvalLogsCommandTest {
@@ -99,10 +106,10 @@ class EvalLogsCommandTest {
         String[] names = dev.flinkrwkv.jobs.logs.LineStatistic.labels().split("\\|");
         StringBuilder there = new StringBuilder();
         for (String n : names) {
-            there.append(' ').append(java.util.regex.Pattern.quote(n)).append(" ([0-9.]+)");
+            there.append(there.length() == 0 ? " " : ", ").append(java.util.regex.Pattern.quote(n)).append(" AUROC ([0-9.]+) AP [0-9.]+");
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("line statistic (\\S+), chosen on lines 1-300 \\((\\d+) anomalies;"
-                + " AUROC there:" + there + "\\)").matcher(r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("line statistic (\\S+), the best AUROC on lines 1-300"
+                + " \\((\\d+) anomalies;" + there + "\\)").matcher(r.err());
         assertTrue(m.find(), r.err());
         double best = 0;
         for (int g = 3; g < 3 + names.length; g++) {
@@ -121,10 +128,60 @@ class EvalLogsCommandTest {
         Result fixed = run("eval-logs", "--input", Shared.bgl().toString(), "--model", model.toString(), "--scorer", "rwkv",
                 "--lines", "600", "--line-statistic", "body-max");
         assertEquals(0, fixed.code(), fixed.err());
-        assertTrue(!fixed.err().contains("chosen on lines"), fixed.err());
+        assertTrue(!fixed.err().contains("the best AUROC"), fixed.err());
         Result bad = run("eval-logs", "--input", Shared.bgl().toString(), "--model", model.toString(), "--line-statistic", "median");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("unknown line statistic 'median'"), bad.err());
+    }
+
+    @Test
+    void aCrossFittedEnsembleScoresEachTrainingLineWithTheModelsThatNeverSawIt() throws Exception {
+        StringBuilder bgl = new StringBuilder();
+        String[] labels = {"-", "KERNDTLB", "-", "-", "-", "KERNDTLB", "-", "-"};
+        for (int i = 0; i < labels.length; i++) {
+            bgl.append(labels[i]).append(" 1117838570 2005.06.03 R02-M1-N0 RAS KERNEL INFO line ").append(i).append('\n');
+        }
+        LabelledLog log = LabelledLog.parseBgl(bgl.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), "test");
+        // lines 1-6 before the evaluated part: normal lines 0, 2, 3, 4; block 1 of 2 is lines 0 and 2, block 2 lines 3 and 4
+        java.util.function.Function<String, FitInfo> fit = leftOut -> new FitInfo(10, 10, "last", 1, 1, 100, 10, false, 1,
+                32, 16, 16, "FP32", LineNormalizer.DIGITS, 4, leftOut == null ? null : LeaveOut.parse(leftOut));
+        java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        int[][] unseen = EvalLogsCommand.unseenBy(List.of(fit.apply("1/2"), fit.apply("2/2"), fit.apply("1/2")), log, 6, quiet);
+        // an anomaly goes with the normal line after it (line 5, the last before the evaluated part, with line 4)
+        int[][] expected = {{0, 2}, {0, 2}, {0, 2}, {1}, {1}, {1}};
+        assertEquals(expected.length, unseen.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertArrayEquals(expected[i], unseen[i], "line " + i);
+        }
+        // every model saw lines 3 and 4; a model fitted to other lines; models without --leave-out: no choice on unseen lines
+        assertNull(EvalLogsCommand.unseenBy(List.of(fit.apply("1/2"), fit.apply("1/2")), log, 6, quiet));
+        FitInfo otherLines = new FitInfo(10, 10, "last", 1, 1, 100, 10, false, 1, 32, 16, 16, "FP32", LineNormalizer.DIGITS, 5,
+                new LeaveOut(2, 2));
+        assertNull(EvalLogsCommand.unseenBy(List.of(fit.apply("1/2"), otherLines), log, 6, quiet));
+        assertNull(EvalLogsCommand.unseenBy(List.of(fit.apply(null), fit.apply(null)), log, 6, quiet));
+    }
+
+    @Test
+    void evalLogsSaysWhenItChoosesOnLinesNoModelSaw(@TempDir Path tmp) throws Exception {
+        LabelledLog log = LabelledLog.readBgl(Shared.bgl()).head(300);
+        int normal = 0;
+        for (int i = 0; i < log.size(); i++) {
+            normal += log.anomalous(i) ? 0 : 1;
+        }
+        List<String> models = new java.util.ArrayList<>();
+        for (int b = 1; b <= 2; b++) {
+            Path model = tmp.resolve("m" + b + ".bin");
+            Result init = run("init-model", "--version", "7", "--layers", "1", "--embed", "32", "--head-size", "16",
+                    "--vocab", "256", "--out", model.toString(), "--seed", "" + (4 + b));
+            assertEquals(0, init.code(), init.err());
+            new FitInfo(10, 10, "last", 1, 1, 100, 10, false, 1, 32, 16, 16, "FP32", LineNormalizer.NONE, normal,
+                    new LeaveOut(b, 2)).write(model);
+            models.add(model.toString());
+        }
+        Result r = run("eval-logs", "--input", Shared.bgl().toString(), "--model", models.get(0), "--ensemble", models.get(1),
+                "--scorer", "rwkv", "--lines", "600");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("the best AUROC on lines 1-300, each scored by the models whose fit left it out"), r.err());
     }
 
     private static String withoutSeconds(String out) {

@@ -164,6 +164,51 @@ class FitCommandTest {
     }
 
     @Test
+    void averagedWeightsAreAnotherModelAndTheSameOptionsGiveTheSameFile() throws IOException {
+        Path input = text();
+        Path plain = dir.resolve("plain.bin"), averaged = dir.resolve("averaged.bin"), again = dir.resolve("again.bin");
+        assertEquals(0, run(fitArgs(input, plain, 10)).code());
+        Result r = run(fitArgs(input, averaged, 10, "--average-weights", "0.9"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("the model is the moving average of the weights (decay 0.9)"), r.out());
+        assertEquals(0, run(fitArgs(input, again, 10, "--average-weights", "0.9")).code());
+        assertArrayEquals(Files.readAllBytes(averaged), Files.readAllBytes(again));
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(averaged), Files.readAllBytes(plain)));
+        // Evaluating the average (every 5 steps here) leaves training alone: both checkpoints hold the same live
+        // weights, which a resume at the last step writes as they are.
+        Path plainLive = dir.resolve("plain-live.bin"), averagedLive = dir.resolve("averaged-live.bin");
+        assertEquals(0, run(fitArgs(input, plainLive, 10, "--resume", "--checkpoint", dir.resolve("plain.bin.ckpt").toString())).code());
+        assertEquals(0, run(fitArgs(input, averagedLive, 10, "--resume", "--checkpoint",
+                dir.resolve("averaged.bin.ckpt").toString())).code());
+        assertArrayEquals(Files.readAllBytes(plainLive), Files.readAllBytes(averagedLive));
+        assertEquals(1, RwkvModel.load(averaged).layers());
+
+        for (String bad : new String[] {"0", "1", "-0.5"}) {
+            Result b = run(fitArgs(input, dir.resolve("bad.bin"), 1, "--average-weights", bad));
+            assertEquals(2, b.code(), bad);
+            assertTrue(b.err().contains("--average-weights takes a decay in (0, 1)"), b.err());
+        }
+    }
+
+    @Test
+    void leaveOutFitsTheOtherBlocksAndRecordsWhichItLeftOut() throws IOException {
+        Path input = text();   // 200 lines
+        Path all = dir.resolve("all.bin"), half = dir.resolve("half.bin");
+        assertEquals(0, run(fitArgs(input, all, 5)).code());
+        Result r = run(fitArgs(input, half, 5, "--leave-out", "2/2"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("leaving out block 2/2 of the 200 input lines: fitting 100 of them"), r.out());
+        dev.flinkrwkv.jobs.logs.FitInfo info = dev.flinkrwkv.jobs.logs.FitInfo.read(half);
+        assertEquals(new dev.flinkrwkv.jobs.logs.LeaveOut(2, 2), info.leftOut());
+        assertEquals(200, info.inputLines());
+        assertTrue(info.trainBytes() + info.heldOutBytes() < dev.flinkrwkv.jobs.logs.FitInfo.read(all).trainBytes() * 0.6);
+        assertEquals(null, dev.flinkrwkv.jobs.logs.FitInfo.read(all).leftOut());
+        Result bad = run(fitArgs(input, dir.resolve("bad.bin"), 1, "--leave-out", "3/2"));
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--leave-out takes I/K"), bad.err());
+    }
+
+    @Test
     void misuseIsAUsageError() throws IOException {
         Path input = text();
         Result v4 = run(fitArgs(input, dir.resolve("x.bin"), 5, "--version", "4"));
