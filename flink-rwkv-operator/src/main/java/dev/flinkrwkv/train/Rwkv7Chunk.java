@@ -285,8 +285,10 @@ final class Rwkv7Chunk {
                 }
             }
         }
-        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
-            y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + ch]);
+        for (int t = 0; t < n; t++) {
+            for (int ch = 0, i = t * c; ch < c; ch++, i++) {
+                y.k[i] = y.k0[i] * (1 + (y.a[i] - 1) * p[q.kA + ch]);
+            }
         }
 
         products.mul(q.value, c, c, y.m[V], y.vRaw, n);
@@ -477,11 +479,13 @@ final class Rwkv7Chunk {
     /** k = k0 * (1 + (a-1) k_a), kk = l2norm(k0 * k_k) per head, and the key projection. */
     private void keyBackward(Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
         int tc = n * c;
-        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
-            double kA = p[q.kA + ch];
-            dk0[i] = dk[i] * (1 + (y.a[i] - 1) * kA);
-            da[i] += dk[i] * y.k0[i] * kA;
-            grad[q.kA + ch] += dk[i] * y.k0[i] * (y.a[i] - 1);
+        for (int t = 0; t < n; t++) {
+            for (int ch = 0, i = t * c; ch < c; ch++, i++) {
+                double kA = p[q.kA + ch];
+                dk0[i] = dk[i] * (1 + (y.a[i] - 1) * kA);
+                da[i] += dk[i] * y.k0[i] * kA;
+                grad[q.kA + ch] += dk[i] * y.k0[i] * (y.a[i] - 1);
+            }
         }
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
@@ -509,17 +513,21 @@ final class Rwkv7Chunk {
     private void timeMixInputsBackward(int l, Cache y, Rwkv7Params.Layer q, double[] p, double[] grad, int n) {
         int tc = n * c;
         // Decay w = exp(DECAY_SCALE * sigmoid(w2 tanh(w1 x_w) + w0)).
-        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
-            double ws = y.ws[i];
-            dw[i] = dw[i] * y.w[i] * DECAY_SCALE * ws * (1 - ws);
-            grad[q.w0 + ch] += dw[i];
+        for (int t = 0; t < n; t++) {
+            for (int ch = 0, i = t * c; ch < c; ch++, i++) {
+                double ws = y.ws[i];
+                dw[i] = dw[i] * y.w[i] * DECAY_SCALE * ws * (1 - ws);
+                grad[q.w0 + ch] += dw[i];
+            }
         }
         lowRankBackward(p, grad, q.w2, q.w1, rankW, dw, y.wh, y.m[W], dm[W], n, TANH_MID);
 
         // In-context learning rate a = sigmoid(a2 a1 x_a + a0).
-        for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
-            da[i] = da[i] * y.a[i] * (1 - y.a[i]);
-            grad[q.a0 + ch] += da[i];
+        for (int t = 0; t < n; t++) {
+            for (int ch = 0, i = t * c; ch < c; ch++, i++) {
+                da[i] = da[i] * y.a[i] * (1 - y.a[i]);
+                grad[q.a0 + ch] += da[i];
+            }
         }
         lowRankBackward(p, grad, q.a2, q.a1, rankA, da, y.ah, y.m[A], dm[A], n, LINEAR_MID);
 
@@ -531,12 +539,14 @@ final class Rwkv7Chunk {
             }
         } else {
             double[] vFirst = cache[0].v;
-            for (int i = 0, ch = 0; i < tc; i++, ch = ch + 1 < c ? ch + 1 : 0) {
-                double vg = y.vg[i];
-                dvRaw[i] = dv[i] * (1 - vg);
-                dVFirst[i] += dv[i] * vg;
-                dv[i] = dv[i] * (vFirst[i] - y.vRaw[i]) * vg * (1 - vg);
-                grad[q.v0 + ch] += dv[i];
+            for (int t = 0; t < n; t++) {
+                for (int ch = 0, i = t * c; ch < c; ch++, i++) {
+                    double vg = y.vg[i];
+                    dvRaw[i] = dv[i] * (1 - vg);
+                    dVFirst[i] += dv[i] * vg;
+                    dv[i] = dv[i] * (vFirst[i] - y.vRaw[i]) * vg * (1 - vg);
+                    grad[q.v0 + ch] += dv[i];
+                }
             }
             lowRankBackward(p, grad, q.v2, q.v1, rankV, dv, y.vh, y.m[V], dm[V], n, LINEAR_MID);
         }
@@ -558,16 +568,28 @@ final class Rwkv7Chunk {
             }
         }
         // Each element's two sums over the mixes in one pass that writes it once, rather than six passes updating
-        // both arrays (the terms added in the same order).
-        for (int o = 0, i = 0; o < tc; o++, i = i + 1 < c ? i + 1 : 0) {
-            double sx = 0, direct = 0;
-            for (int m = 0; m < 6; m++) {
-                double d = dm[m][o];
-                sx += d * p[q.mix + m * c + i];
-                direct += d;
+        // both arrays (the terms added in the same order, from zero). The six mixes are named one by one so that
+        // the loop over the channels is the innermost, which the JIT vectorizes.
+        double[] d0 = dm[0], d1 = dm[1], d2 = dm[2], d3 = dm[3], d4 = dm[4], d5 = dm[5];
+        int mu0 = q.mix, mu1 = mu0 + c, mu2 = mu1 + c, mu3 = mu2 + c, mu4 = mu3 + c, mu5 = mu4 + c;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0, o = t * c; i < c; i++, o++) {
+                double sx = 0, direct = 0;
+                sx += d0[o] * p[mu0 + i];
+                direct += d0[o];
+                sx += d1[o] * p[mu1 + i];
+                direct += d1[o];
+                sx += d2[o] * p[mu2 + i];
+                direct += d2[o];
+                sx += d3[o] * p[mu3 + i];
+                direct += d3[o];
+                sx += d4[o] * p[mu4 + i];
+                direct += d4[o];
+                sx += d5[o] * p[mu5 + i];
+                direct += d5[o];
+                dsx[o] = sx;
+                dTmp[o] = direct;
             }
-            dsx[o] = sx;
-            dTmp[o] = direct;
         }
         shiftDeltaBackward(dTmp, dsx, dX, n);
         Dense.scaleShiftBackward(y.ln1Hat, p, grad, q.ln1W, q.ln1B, dX, dHat, c, n);
@@ -580,8 +602,13 @@ final class Rwkv7Chunk {
      */
     private void shiftDeltaBackward(double[] dDirect, double[] dsx, double[] dxOut, int n) {
         int tc = n * c;
-        for (int i = 0; i < tc; i++) {
-            dxOut[i] = dDirect[i] - dsx[i] + (i + c < tc ? dsx[i + c] : 0);
+        // Two loops rather than a test per element, so that the JIT vectorizes them; the last token still adds
+        // its zero (which turns a -0.0 into 0.0, as before).
+        for (int i = 0; i < tc - c; i++) {
+            dxOut[i] = dDirect[i] - dsx[i] + dsx[i + c];
+        }
+        for (int i = Math.max(0, tc - c); i < tc; i++) {
+            dxOut[i] = dDirect[i] - dsx[i] + 0.0;
         }
     }
 
