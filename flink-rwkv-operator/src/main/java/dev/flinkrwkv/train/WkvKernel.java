@@ -70,6 +70,18 @@ abstract class WkvKernel {
      */
     abstract void backward(Layer x, Gradients g, int s, int o, int rows, int prev, int next);
 
+    /**
+     * The head's d beta (accumulated in {@code g.dBeta} by {@link #backward}) into dkk and da: beta = kk * a.
+     * Plain Java in both kernels: one pass over S values (as Vector API code the JIT left its vectors boxed).
+     */
+    static void betaBackward(Layer x, Gradients g, int s, int o) {
+        float[] kk = x.kk, a = x.a, dBeta = g.dBeta, dkk = g.dkk, da = g.da;
+        for (int j = 0; j < s; j++) {
+            dkk[o + j] += dBeta[j] * a[o + j];
+            da[o + j] += dBeta[j] * kk[o + j];
+        }
+    }
+
     private static final class Scalar extends WkvKernel {
         @Override
         void forward(Layer x, int s, int o, int rows, int prev, int next, double[] y) {
@@ -88,8 +100,8 @@ abstract class WkvKernel {
 
         @Override
         void backward(Layer x, Gradients g, int s, int o, int rows, int prev, int next) {
-            float[] kk = x.kk, a = x.a, beta = x.beta, w = x.w, k = x.k, v = x.v, r = x.r, st = x.states, sa = x.sa;
-            float[] dy = g.dy, dr = g.dr, dw = g.dw, dk = g.dk, dv = g.dv, dkk = g.dkk, da = g.da, dS = g.dS,
+            float[] kk = x.kk, beta = x.beta, w = x.w, k = x.k, v = x.v, r = x.r, st = x.states, sa = x.sa;
+            float[] dy = g.dy, dr = g.dr, dw = g.dw, dk = g.dk, dv = g.dv, dkk = g.dkk, dS = g.dS,
                     dBeta = g.dBeta;
             java.util.Arrays.fill(dBeta, 0, s, 0f);
             // The row's new dS is dS + dy_i r, so its sums with beta and k split into the old row's and dy_i
@@ -112,11 +124,7 @@ abstract class WkvKernel {
                     dS[row + j] = d * w[o + j] - dsa * kk[o + j];
                 }
             }
-            // beta = kk * a.
-            for (int j = 0; j < s; j++) {
-                dkk[o + j] += dBeta[j] * a[o + j];
-                da[o + j] += dBeta[j] * kk[o + j];
-            }
+            betaBackward(x, g, s, o);
         }
 
         private static float dot(float[] a, int ao, float[] b, int bo, int n) {

@@ -46,8 +46,8 @@ final class WkvKernelVector extends WkvKernel {
 
     @Override
     void backward(Layer x, Gradients g, int s, int o, int rows, int prev, int next) {
-        float[] kk = x.kk, a = x.a, beta = x.beta, w = x.w, k = x.k, v = x.v, r = x.r, st = x.states, sa = x.sa;
-        float[] dy = g.dy, dr = g.dr, dw = g.dw, dk = g.dk, dv = g.dv, dkk = g.dkk, da = g.da, dS = g.dS,
+        float[] kk = x.kk, beta = x.beta, w = x.w, k = x.k, v = x.v, r = x.r, st = x.states, sa = x.sa;
+        float[] dy = g.dy, dr = g.dr, dw = g.dw, dk = g.dk, dv = g.dv, dkk = g.dkk, dS = g.dS,
                 dBeta = g.dBeta;
         java.util.Arrays.fill(dBeta, 0, s, 0f);
         // As in the plain kernel, the sums of the row's new dS (dS + dy_i r) split into the old row's and r's.
@@ -83,11 +83,7 @@ final class WkvKernelVector extends WkvKernel {
                         .intoArray(dS, rj);
             }
         }
-        // beta = kk * a. Plain Java: one pass over S values, and the JIT allocated boxes for this loop's vectors.
-        for (int j = 0; j < s; j++) {
-            dkk[o + j] += dBeta[j] * a[o + j];
-            da[o + j] += dBeta[j] * kk[o + j];
-        }
+        betaBackward(x, g, s, o);
     }
 
     private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
