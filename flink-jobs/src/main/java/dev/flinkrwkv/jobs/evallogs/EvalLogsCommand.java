@@ -331,12 +331,15 @@ public final class EvalLogsCommand implements Command {
             }
             if (log.labelled() && anomalies > 0 && anomalies < evalFrom) {
                 boolean crossFitted = unseenBy != null && memberLogProbs.size() > 1;
+                float[][] choiceLogProbs = new float[evalFrom][];  // each line's, as the choice scores it
+                for (int i = 0; i < evalFrom; i++) {
+                    choiceLogProbs[i] = crossFitted ? meanOf(memberLogProbs, unseenBy[i], i) : logProbs[i];
+                }
                 java.util.Map<LineStatistic, double[]> values = new java.util.EnumMap<>(LineStatistic.class);
                 for (LineStatistic st : byStatistic.keySet()) {
                     double[] v = new double[evalFrom];
                     for (int i = 0; i < evalFrom; i++) {
-                        float[] lp = crossFitted ? meanOf(memberLogProbs, unseenBy[i], i) : logProbs[i];
-                        v[i] = st.of(lp, bodyStart[i]).meanBits();
+                        v[i] = st.of(choiceLogProbs[i], bodyStart[i]).meanBits();
                     }
                     values.put(st, v);
                 }
@@ -364,17 +367,11 @@ public final class EvalLogsCommand implements Command {
 
     /** Line {@code line}'s token log-probabilities, the mean over the models {@code models}. */
     private static float[] meanOf(List<float[][]> memberLogProbs, int[] models, int line) {
-        float[] mean = memberLogProbs.get(models[0])[line].clone();
-        for (int k = 1; k < models.length; k++) {
-            float[] lp = memberLogProbs.get(models[k])[line];
-            for (int t = 0; t < mean.length; t++) {
-                mean[t] += lp[t];
-            }
+        List<float[]> lines = new ArrayList<>(models.length);
+        for (int m : models) {
+            lines.add(memberLogProbs.get(m)[line]);
         }
-        for (int t = 0; t < mean.length; t++) {
-            mean[t] /= models.length;
-        }
-        return mean;
+        return RwkvLineScorer.meanLine(lines);
     }
 
     /** What fit wrote beside {@code --model} and each {@code --ensemble} model, in that order (null where nothing). */

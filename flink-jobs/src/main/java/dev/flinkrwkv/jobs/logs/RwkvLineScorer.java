@@ -114,25 +114,34 @@ public final class RwkvLineScorer implements LineScorer {
         if (members.size() == 1) {
             return first;
         }
-        float[][] sum = new float[first.logProbs().length][];
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] = first.logProbs()[i].clone();
+        float[][] mean = new float[first.logProbs().length][];
+        List<float[]> line = new java.util.ArrayList<>(members.size());
+        for (int i = 0; i < mean.length; i++) {
+            line.clear();
+            for (TokenScores m : members) {
+                line.add(m.logProbs()[i]);
+            }
+            mean[i] = meanLine(line);
         }
-        for (TokenScores m : members.subList(1, members.size())) {
-            float[][] lp = m.logProbs();
-            for (int i = 0; i < sum.length; i++) {
-                for (int t = 0; t < sum[i].length; t++) {
-                    sum[i][t] += lp[i][t];
-                }
+        return new TokenScores(mean, first.bodyStart());
+    }
+
+    /**
+     * One line's token log-probabilities under several models (the same tokens), averaged: summed in the
+     * order given, then divided by their number.
+     */
+    public static float[] meanLine(List<float[]> members) {
+        float[] mean = members.get(0).clone();
+        for (float[] lp : members.subList(1, members.size())) {
+            for (int t = 0; t < mean.length; t++) {
+                mean[t] += lp[t];
             }
         }
         float models = members.size();
-        for (float[] line : sum) {
-            for (int t = 0; t < line.length; t++) {
-                line[t] /= models;
-            }
+        for (int t = 0; t < mean.length; t++) {
+            mean[t] /= models;
         }
-        return new TokenScores(sum, first.bodyStart());
+        return mean;
     }
 
     private TokenScores tokenScores(RwkvModel model, List<byte[]> lines, IntConsumer progress) {
